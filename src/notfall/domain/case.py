@@ -1,0 +1,327 @@
+"""The case: its state as a pure fold over its events, and the decisions of intake commands.
+
+A call opens a case or attaches to the caller's open one. Advice and referral outcomes close
+the case; a concrete care need makes it an emergency, which stays open for assignment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import singledispatch
+from typing import Literal
+
+from pydantic import BaseModel
+
+from notfall.domain import events as ev
+from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
+from notfall.domain.decision import Append, Decision
+from notfall.domain.envelope import Envelope, UtcDatetime
+from notfall.domain.errors import DomainError, NotFound
+
+CASE_PREFIX = "case-"
+CALLER_PREFIX = "caller-"
+
+
+def case_stream(case_id: str) -> str:
+    return CASE_PREFIX + case_id
+
+
+def caller_stream(caller_number: str | None, call_id: str) -> str:
+    """The caller's routing ledger. Numbers are hashed: the key must not spread personal data.
+
+    A withheld number cannot be recognised again, so each such call gets a ledger of its own.
+    """
+    if not caller_number:
+        return f"{CALLER_PREFIX}anonymous-{call_id}"
+    digits = re.sub(r"[^0-9+]", "", caller_number)
+    return CALLER_PREFIX + hashlib.sha256(digits.encode()).hexdigest()[:24]
+
+
+def family_for(caller_key: str) -> str:
+    """A family is first known by the number it calls from; staff can link cases later."""
+    return "fam-" + hashlib.sha256(caller_key.encode()).hexdigest()[:12]
+
+
+# --- state ------------------------------------------------------------------------------
+
+
+class CallView(BaseModel):
+    call_id: str
+    line: str
+    caller_number: str | None = None
+    agent: str | None = None
+    started_at: UtcDatetime | None = None
+    answered_at: UtcDatetime | None = None
+    ended_at: UtcDatetime | None = None
+    voicemail_at: UtcDatetime | None = None
+    recording_ref: str | None = None
+
+
+class CaseState(BaseModel):
+    case_id: str
+    version: int
+    family_id: str
+    caller_number: str | None
+    channel: str
+    status: Literal["open", "emergency", "closed"]
+    opened_at: UtcDatetime
+    last_activity_at: UtcDatetime
+    calls: list[CallView] = []
+    callback_pending_since: UtcDatetime | None = None
+    callbacks: list[ev.CallbackMade] = []
+    consultations: list[ev.ConsultationRecorded] = []
+    need: ev.Need | None = None
+    outcome: ev.Outcome | None = None
+    referral_to: str | None = None
+    outcome_note: str | None = None
+    closed_at: UtcDatetime | None = None
+    close_reason: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == "closed"
+
+
+def fold_case(envelopes: Iterable[Envelope]) -> CaseState | None:
+    """Current state of one case stream, from its events in version order."""
+    state: CaseState | None = None
+    for env in sorted(envelopes, key=lambda e: e.version):
+        state = _apply(env.data, state, env)
+    return state
+
+
+@singledispatch
+def _apply(event: ev.Event, state: CaseState | None, env: Envelope) -> CaseState | None:
+    raise TypeError(f"a case stream cannot hold {type(event).__name__}")
+
+
+@_apply.register
+def _(event: ev.CaseOpened, state: None, env: Envelope) -> CaseState:
+    return CaseState(
+        case_id=event.case_id,
+        version=env.version,
+        family_id=event.family_id,
+        caller_number=event.caller_number,
+        channel=event.channel,
+        status="open",
+        opened_at=event.opened_at,
+        last_activity_at=event.opened_at,
+    )
+
+
+def _touch(state: CaseState, env: Envelope, at: datetime, **changes) -> CaseState:
+    return state.model_copy(update={"version": env.version, "last_activity_at": max(at, state.last_activity_at), **changes})
+
+
+def _with_call(state: CaseState, facts: ev.CallFacts, **changes) -> list[CallView]:
+    calls = [c for c in state.calls]
+    for i, call in enumerate(calls):
+        if call.call_id == facts.call_id:
+            calls[i] = call.model_copy(update={k: v for k, v in changes.items() if v is not None})
+            return calls
+    fresh = CallView(call_id=facts.call_id, line=facts.line, caller_number=facts.caller_number)
+    calls.append(fresh.model_copy(update={k: v for k, v in changes.items() if v is not None}))
+    return calls
+
+
+@_apply.register
+def _(event: ev.CallStarted, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, event.call.at, calls=_with_call(state, event.call, started_at=event.call.at))
+
+
+@_apply.register
+def _(event: ev.CallAnswered, state: CaseState, env: Envelope) -> CaseState:
+    calls = _with_call(state, event.call, answered_at=event.call.at, agent=event.call.agent)
+    # Speaking to the caller settles an open callback.
+    return _touch(state, env, event.call.at, calls=calls, callback_pending_since=None)
+
+
+@_apply.register
+def _(event: ev.CallEnded, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, event.call.at, calls=_with_call(state, event.call, ended_at=event.call.at))
+
+
+@_apply.register
+def _(event: ev.VoicemailLeft, state: CaseState, env: Envelope) -> CaseState:
+    calls = _with_call(state, event.call, voicemail_at=event.call.at, recording_ref=event.recording_ref)
+    pending = state.callback_pending_since or event.call.at
+    return _touch(state, env, event.call.at, calls=calls, callback_pending_since=pending)
+
+
+@_apply.register
+def _(event: ev.CallbackMade, state: CaseState, env: Envelope) -> CaseState:
+    pending = None if event.reached else state.callback_pending_since
+    return _touch(state, env, event.at, callbacks=[*state.callbacks, event], callback_pending_since=pending)
+
+
+@_apply.register
+def _(event: ev.ConsultationRecorded, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(
+        state, env, event.ended_at, consultations=[*state.consultations, event], callback_pending_since=None
+    )
+
+
+@_apply.register
+def _(event: ev.NeedClarified, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, env.occurred_at, need=event.need)
+
+
+@_apply.register
+def _(event: ev.OutcomeRecorded, state: CaseState, env: Envelope) -> CaseState:
+    status = "emergency" if event.outcome == ev.Outcome.CARE_NEED else state.status
+    return _touch(
+        state,
+        env,
+        env.occurred_at,
+        outcome=event.outcome,
+        referral_to=event.referral_to,
+        outcome_note=event.note,
+        status=status,
+    )
+
+
+@_apply.register
+def _(event: ev.CaseClosed, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(
+        state,
+        env,
+        event.closed_at,
+        status="closed",
+        closed_at=event.closed_at,
+        close_reason=event.reason,
+        callback_pending_since=None,
+    )
+
+
+# --- the caller's routing ledger --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerRouting:
+    stream_id: str
+    version: int = 0
+    last_case_id: str | None = None
+    routes: dict[str, str] = field(default_factory=dict)
+
+    def case_for(self, call_id: str) -> str | None:
+        """The case this call belongs to: its routed case, else the caller's latest case."""
+        return self.routes.get(call_id) or self.last_case_id
+
+
+def fold_routing(stream_id: str, envelopes: Iterable[Envelope]) -> CallerRouting:
+    last, routes, version = None, {}, 0
+    for env in sorted(envelopes, key=lambda e: e.version):
+        version = env.version
+        match env.data:
+            case ev.CallerCaseOpened(case_id=case_id):
+                last = case_id
+            case ev.CallRouted(call_id=call_id, case_id=case_id):
+                routes[call_id] = case_id
+    return CallerRouting(stream_id, version, last, routes)
+
+
+# --- decisions --------------------------------------------------------------------------
+
+_CALL_EVENTS = {
+    "started": ev.CallStarted,
+    "answered": ev.CallAnswered,
+    "ended": ev.CallEnded,
+}
+
+
+def _call_event(cmd: CallEventIn) -> ev.Event:
+    facts = ev.CallFacts(
+        call_id=cmd.call_id, line=cmd.line, caller_number=cmd.caller_number, agent=cmd.agent, at=cmd.at
+    )
+    if cmd.type == "voicemail":
+        return ev.VoicemailLeft(call=facts, recording_ref=cmd.recording_ref)
+    return _CALL_EVENTS[cmd.type](call=facts)
+
+
+def decide_call_event(
+    cmd: CallEventIn, routing: CallerRouting, case: CaseState | None, new_case_id: str
+) -> Decision:
+    """Record a phone-system event on the right case, opening one if the caller has none open.
+
+    `case` is the state of `routing.case_for(cmd.call_id)`, or None if there is no such case.
+    A call already routed stays with its case even if staff closed it meanwhile.
+    """
+    routed = cmd.call_id in routing.routes
+    fact = _call_event(cmd)
+    if routed or (case is not None and not case.is_closed):
+        assert case is not None, "a routed call always has a case"
+        appends = [Append(case_stream(case.case_id), case.version, (fact,), cmd.at)]
+        if not routed:
+            route = ev.CallRouted(call_id=cmd.call_id, case_id=case.case_id)
+            appends.insert(0, Append(routing.stream_id, routing.version, (route,), cmd.at))
+        return Decision(tuple(appends), {"case_id": case.case_id, "call_id": cmd.call_id, "opened": False})
+
+    opened = ev.CaseOpened(
+        case_id=new_case_id,
+        family_id=family_for(routing.stream_id),
+        channel="voicemail" if cmd.type == "voicemail" else "call",
+        caller_number=cmd.caller_number,
+        opened_at=cmd.at,
+    )
+    ledger = (ev.CallerCaseOpened(case_id=new_case_id), ev.CallRouted(call_id=cmd.call_id, case_id=new_case_id))
+    return Decision(
+        (
+            Append(routing.stream_id, routing.version, ledger, cmd.at),
+            Append(case_stream(new_case_id), 0, (opened, fact), cmd.at),
+        ),
+        {"case_id": new_case_id, "call_id": cmd.call_id, "opened": True},
+    )
+
+
+def _open_case(case: CaseState | None, case_id: str) -> CaseState:
+    if case is None:
+        raise NotFound(f"unknown case {case_id}", field="case_id")
+    if case.is_closed:
+        raise DomainError(f"case {case_id} is closed", field="case_id")
+    return case
+
+
+def _one(case: CaseState, event: ev.Event, at: datetime, **result) -> Decision:
+    result = {"case_id": case.case_id, "version": case.version + 1, **result}
+    return Decision((Append(case_stream(case.case_id), case.version, (event,), at),), result)
+
+
+def decide_consultation(case: CaseState | None, case_id: str, cmd: ConsultationIn) -> Decision:
+    case = _open_case(case, case_id)
+    event = ev.ConsultationRecorded(**cmd.model_dump())
+    return _one(case, event, cmd.ended_at)
+
+
+def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime) -> Decision:
+    case = _open_case(case, case_id)
+    return _one(case, ev.NeedClarified(need=ev.Need(**cmd.model_dump())), now)
+
+
+def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime) -> Decision:
+    case = _open_case(case, case_id)
+    if cmd.outcome == ev.Outcome.CARE_NEED and case.need is None:
+        raise DomainError("a concrete care need requires the need to be clarified first", field="outcome")
+    if case.status == "emergency":
+        raise DomainError("the case is already an emergency; its outcome is settled", field="outcome")
+    events: list[ev.Event] = [ev.OutcomeRecorded(**cmd.model_dump())]
+    if cmd.outcome != ev.Outcome.CARE_NEED:
+        events.append(ev.CaseClosed(reason=f"outcome: {cmd.outcome.value}", closed_at=now))
+    append = Append(case_stream(case.case_id), case.version, tuple(events), now)
+    status = "emergency" if cmd.outcome == ev.Outcome.CARE_NEED else "closed"
+    return Decision((append,), {"case_id": case.case_id, "version": case.version + len(events), "status": status})
+
+
+def decide_callback(case: CaseState | None, case_id: str, cmd: CallbackIn) -> Decision:
+    case = _open_case(case, case_id)
+    if case.callback_pending_since is None:
+        raise DomainError("no callback is pending for this case", field="case_id")
+    return _one(case, ev.CallbackMade(**cmd.model_dump()), cmd.at)
+
+
+def decide_close(case: CaseState | None, case_id: str, cmd: CloseIn) -> Decision:
+    case = _open_case(case, case_id)
+    return _one(case, ev.CaseClosed(reason=cmd.reason, closed_at=cmd.at), cmd.at, status="closed")

@@ -1,0 +1,27 @@
+"""What a pure decide-function returns: the appends to make and the answer to give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from notfall.domain.envelope import Event
+
+
+@dataclass(frozen=True)
+class Append:
+    """Events for one stream, valid only if the stream is still at `expected_version`."""
+
+    stream_id: str
+    expected_version: int
+    events: tuple[Event, ...]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """All appends of one command (written atomically) and its JSON answer."""
+
+    appends: tuple[Append, ...]
+    result: dict[str, Any] = field(default_factory=dict)

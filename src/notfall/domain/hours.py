@@ -1,0 +1,33 @@
+"""Care time split by Europe/Berlin calendar month: the unit of billing and reporting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def month_of(at: datetime) -> str:
+    """The Berlin calendar month (YYYY-MM) an instant falls in."""
+    return at.astimezone(BERLIN).strftime("%Y-%m")
+
+
+def _next_month_start(local: datetime) -> datetime:
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, 1, tzinfo=BERLIN)
+
+
+def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
+    """Whole minutes of [start, end) in each Berlin month; a span over midnight of the
+    month's end is split there, daylight-saving changes counted as real elapsed time."""
+    result: dict[str, int] = {}
+    cursor = start.astimezone(BERLIN)
+    end_local = end.astimezone(BERLIN)
+    while cursor < end_local:
+        boundary = min(_next_month_start(cursor), end_local)
+        seconds = boundary.timestamp() - cursor.timestamp()
+        key = cursor.strftime("%Y-%m")
+        result[key] = result.get(key, 0) + int(seconds // 60)
+        cursor = boundary
+    return result

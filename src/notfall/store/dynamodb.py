@@ -1,0 +1,203 @@
+"""The event store on DynamoDB.
+
+Events table: key (stream_id, version); one item per event, payload as a JSON string so
+auditors read back exactly what was written. A counter item (stream_id "$log") holds the last
+global position; every append moves it in the same TransactWriteItems as the events, on the
+condition that nobody moved it first. That makes positions gapless and equal to commit order.
+The GlobalOrder index (log_page = position // 1000, position) lets auditors page through the
+whole history; index reads are eventually consistent, so `read_all` stops at the first gap
+and never hands out a later event before an earlier one.
+
+Commands table: one item per command id, written in the same transaction, holding the
+command's answer. A retry finds it through the failed condition and gets the first answer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from notfall.domain.decision import Decision
+from notfall.domain.envelope import Envelope, Metadata
+from notfall.domain.errors import VersionConflict
+from notfall.store.base import AppendResult, LogPage, envelopes_for, utcnow
+
+LOG_COUNTER = "$log"
+LOG_PAGE_SIZE = 1000
+GLOBAL_ORDER_INDEX = "GlobalOrder"
+_COUNTER_ATTEMPTS = 8
+
+
+def event_item(env: Envelope) -> dict[str, Any]:
+    record = env.to_record()
+    item = {
+        "stream_id": {"S": env.stream_id},
+        "version": {"N": str(env.version)},
+        "position": {"N": str(env.position)},
+        "log_page": {"N": str(env.position // LOG_PAGE_SIZE)},
+        "data": {"S": json.dumps(record["data"], separators=(",", ":"), sort_keys=True)},
+    }
+    for name in ("event_id", "event_type", "occurred_at", "recorded_at", "actor", "correlation_id", "command_id"):
+        item[name] = {"S": str(record[name])}
+    item["schema_version"] = {"N": str(env.schema_version)}
+    if env.causation_id:
+        item["causation_id"] = {"S": env.causation_id}
+    return item
+
+
+def envelope_from_item(item: dict[str, Any]) -> Envelope:
+    record: dict[str, Any] = {k: next(iter(v.values())) for k, v in item.items() if k != "log_page"}
+    record["data"] = json.loads(record["data"])
+    record.setdefault("causation_id", None)
+    return Envelope.from_record(record)
+
+
+class DynamoEventStore:
+    def __init__(self, client: Any, events_table: str, commands_table: str) -> None:
+        self._db = client
+        self._events = events_table
+        self._commands = commands_table
+
+    def load(self, stream_id: str) -> list[Envelope]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._events,
+            "KeyConditionExpression": "stream_id = :s",
+            "ExpressionAttributeValues": {":s": {"S": stream_id}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return [envelope_from_item(i) for i in items]
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _last_position(self) -> int:
+        item = self._db.get_item(
+            TableName=self._events,
+            Key={"stream_id": {"S": LOG_COUNTER}, "version": {"N": "0"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return int(item["last_position"]["N"]) if item else 0
+
+    def append(self, decision: Decision, meta: Metadata) -> AppendResult:
+        for attempt in range(_COUNTER_ATTEMPTS):
+            last = self._last_position()
+            envelopes = envelopes_for(decision.appends, meta, last + 1, utcnow())
+            items = self._transaction(decision, meta, envelopes, last)
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return AppendResult(decision.result, duplicate=False)
+            except self._db.exceptions.TransactionCanceledException as err:
+                reasons = err.response.get("CancellationReasons", [])
+                outcome = self._read_cancellation(reasons, items)
+                if isinstance(outcome, AppendResult):
+                    return outcome
+                # Only the global counter moved (another stream's writer): take the next slot.
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise VersionConflict(LOG_COUNTER)
+
+    def _transaction(
+        self, decision: Decision, meta: Metadata, envelopes: list[Envelope], last: int
+    ) -> list[dict[str, Any]]:
+        counter_key = {"stream_id": {"S": LOG_COUNTER}, "version": {"N": "0"}}
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._events,
+                    "Key": counter_key,
+                    "UpdateExpression": "SET last_position = :new",
+                    "ConditionExpression": "attribute_not_exists(last_position) OR last_position = :old"
+                    if last == 0
+                    else "last_position = :old",
+                    "ExpressionAttributeValues": {":new": {"N": str(last + len(envelopes))}, ":old": {"N": str(last)}},
+                }
+            }
+        ]
+        for append in decision.appends:
+            if append.expected_version > 0:
+                # The stream must really be at the expected version: no gaps, no guessing ahead.
+                items.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._events,
+                            "Key": {"stream_id": {"S": append.stream_id}, "version": {"N": str(append.expected_version)}},
+                            "ConditionExpression": "attribute_exists(stream_id)",
+                        }
+                    }
+                )
+        for env in envelopes:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._events,
+                        "Item": event_item(env),
+                        "ConditionExpression": "attribute_not_exists(stream_id)",
+                    }
+                }
+            )
+        items.append(
+            {
+                "Put": {
+                    "TableName": self._commands,
+                    "Item": {
+                        "command_id": {"S": meta.command_id},
+                        "result": {"S": json.dumps(decision.result, sort_keys=True, default=str)},
+                        "recorded_at": {"S": envelopes[0].recorded_at.isoformat() if envelopes else ""},
+                        "actor": {"S": meta.actor},
+                    },
+                    "ConditionExpression": "attribute_not_exists(command_id)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        )
+        return items
+
+    def _read_cancellation(self, reasons: list[dict[str, Any]], items: list[dict[str, Any]]) -> AppendResult | None:
+        """Tell a retried command, a real version conflict and a moved counter apart."""
+        command_reason = reasons[-1] if reasons else {}
+        if command_reason.get("Code") == "ConditionalCheckFailed":
+            stored = command_reason.get("Item") or self._command_item(items[-1]["Put"]["Item"]["command_id"]["S"])
+            return AppendResult(json.loads(stored["result"]["S"]), duplicate=True)
+        for reason, item in zip(reasons[1:-1], items[1:-1], strict=True):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                body = item.get("Put") or item.get("ConditionCheck")
+                key = body.get("Item") or body.get("Key")
+                raise VersionConflict(key["stream_id"]["S"])
+        return None
+
+    def _command_item(self, command_id: str) -> dict[str, Any] | None:
+        return self._db.get_item(
+            TableName=self._commands, Key={"command_id": {"S": command_id}}, ConsistentRead=True
+        ).get("Item")
+
+    def command_result(self, command_id: str) -> dict[str, Any] | None:
+        item = self._command_item(command_id)
+        return json.loads(item["result"]["S"]) if item else None
+
+    def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
+        events: list[Envelope] = []
+        expected = after + 1
+        while len(events) < limit:
+            page_no = expected // LOG_PAGE_SIZE
+            response = self._db.query(
+                TableName=self._events,
+                IndexName=GLOBAL_ORDER_INDEX,
+                KeyConditionExpression="log_page = :p AND #pos >= :from",
+                ExpressionAttributeNames={"#pos": "position"},
+                ExpressionAttributeValues={":p": {"N": str(page_no)}, ":from": {"N": str(expected)}},
+                Limit=limit - len(events),
+            )
+            got = 0
+            for item in response["Items"]:
+                if int(item["position"]["N"]) != expected:
+                    return LogPage(events, expected - 1)  # a gap: the index has not caught up yet
+                events.append(envelope_from_item(item))
+                expected += 1
+                got += 1
+            if got == 0 or expected % LOG_PAGE_SIZE != 0:
+                break
+        return LogPage(events, expected - 1)

@@ -1,0 +1,43 @@
+"""An in-process event store with the same guarantees as the DynamoDB one, for fast tests."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from notfall.domain.decision import Decision
+from notfall.domain.envelope import Envelope, Metadata
+from notfall.domain.errors import VersionConflict
+from notfall.store.base import AppendResult, LogPage, envelopes_for, utcnow
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self._streams: dict[str, list[Envelope]] = {}
+        self._log: list[Envelope] = []
+        self._commands: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, stream_id: str) -> list[Envelope]:
+        return list(self._streams.get(stream_id, []))
+
+    def append(self, decision: Decision, meta: Metadata) -> AppendResult:
+        with self._lock:
+            if meta.command_id in self._commands:
+                return AppendResult(self._commands[meta.command_id], duplicate=True)
+            for append in decision.appends:
+                if len(self._streams.get(append.stream_id, [])) != append.expected_version:
+                    raise VersionConflict(append.stream_id)
+            envelopes = envelopes_for(decision.appends, meta, len(self._log) + 1, utcnow())
+            for env in envelopes:
+                self._streams.setdefault(env.stream_id, []).append(env)
+                self._log.append(env)
+            self._commands[meta.command_id] = decision.result
+            return AppendResult(decision.result, duplicate=False)
+
+    def command_result(self, command_id: str) -> dict[str, Any] | None:
+        return self._commands.get(command_id)
+
+    def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
+        events = self._log[after : after + limit]
+        return LogPage(events, events[-1].position if events else after)
