@@ -1,0 +1,34 @@
+"""Auditors' Lambda: the history API, and the nightly replay that checks the read model."""
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from notfall.api.audit_routes import register
+from notfall.api.resolver import make_resolver
+from notfall.projection.replay_check import compare
+from notfall.wiring import Wiring
+
+logger = Logger()
+metrics = Metrics()
+wiring = Wiring()
+app = make_resolver()
+register(app, wiring.store)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event, context):
+    return app.resolve(event, context)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def replay_check_handler(event, context):
+    """Scheduled: a read model that drifts from its log is a bug; count it and log where."""
+    report = compare(wiring.store, wiring.readmodel)
+    metrics.add_metric(name="ReadModelDrift", unit=MetricUnit.Count, value=len(report["differing"]))
+    if report["differing"]:
+        logger.error("read model differs from the replayed log", extra=report)
+    else:
+        logger.info("read model equals the replayed log", extra=report)
+    return report

@@ -1,0 +1,121 @@
+"""HTTP routes of call intake: phone-system call events, the hotline's case work, the queues.
+
+Headers every command understands:
+- `Idempotency-Key`: the command id. A retry with the same key appends nothing and gets the
+  first answer. Phone events default to one derived from the call, its event type and time.
+- `If-Match`: the case version the person saw; a different current version answers 409.
+- `X-Correlation-Id`: ties the events of one conversation together (default: request id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from notfall.app.intake import Intake
+from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
+from notfall.domain.envelope import Metadata
+from notfall.domain.errors import NotFound, Rejected
+from notfall.projection.case_rows import STATE_SK, case_pk
+from notfall.projection.readmodel import ReadModel
+
+CaseId = Annotated[str, Path(pattern=r"^[0-9a-z-]{1,40}$", description="case id")]
+Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Berlin calendar month YYYY-MM")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def hours(minutes: int) -> str:
+    return str((Decimal(minutes) / 60).quantize(Decimal("0.01")))
+
+
+def _sum_hours(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    requested = sum(r["requested_minutes"] for r in rows)
+    cared = sum(r["cared_minutes"] for r in rows)
+    return {"cases": len({r["case_id"] for r in rows}), "requested_minutes": requested,
+            "requested_hours": hours(requested), "cared_minutes": cared, "cared_hours": hours(cared)}
+
+
+def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) -> None:
+    def header(name: str) -> str | None:
+        return app.current_event.get_header_value(name, case_sensitive=False)
+
+    def meta(default_actor: str, default_command: str | None = None) -> Metadata:
+        ctx = app.current_event.request_context
+        principal = (ctx.authorizer.get("principalId") if ctx.authorizer else None) or header("X-Actor")
+        command_id = header("Idempotency-Key") or default_command or f"cmd-{uuid.uuid4()}"
+        return Metadata(
+            command_id=command_id,
+            actor=principal or default_actor,
+            correlation_id=header("X-Correlation-Id") or ctx.request_id or command_id,
+            causation_id=command_id,
+        )
+
+    def expected_version() -> int | None:
+        raw = header("If-Match")
+        if raw is None:
+            return None
+        try:
+            return int(raw.strip('"W/'))
+        except ValueError:
+            raise Rejected("If-Match must be the case version, a whole number", field="header.If-Match") from None
+
+    @app.post("/calls/events", tags=["phone system"], summary="A call event from the phone system")
+    def call_event(event: Annotated[CallEventIn, Body()]) -> tuple[dict[str, Any], int]:
+        default = f"phone:{event.call_id}:{event.type}:{event.at.isoformat()}"
+        result = intake.call_event(event, meta("phone-system", default))
+        return result, 201 if result["opened"] else 200
+
+    @app.post("/cases/<case_id>/consultation", tags=["hotline"], summary="Record the free crisis consultation")
+    def consultation(case_id: CaseId, body: Annotated[ConsultationIn, Body()]) -> dict[str, Any]:
+        return intake.consultation(case_id, body, meta("hotline"), expected_version())
+
+    @app.post("/cases/<case_id>/need", tags=["hotline"], summary="Record the clarified need (supersedes earlier)")
+    def need(case_id: CaseId, body: Annotated[NeedIn, Body()]) -> dict[str, Any]:
+        return intake.need(case_id, body, meta("hotline"), expected_version())
+
+    @app.post("/cases/<case_id>/outcome", tags=["hotline"],
+              summary="Advice or referral closes the case; a care need makes it an emergency")
+    def outcome(case_id: CaseId, body: Annotated[OutcomeIn, Body()]) -> dict[str, Any]:
+        return intake.outcome(case_id, body, meta("hotline"), expected_version())
+
+    @app.post("/cases/<case_id>/callback", tags=["hotline"], summary="Record a callback after a voicemail")
+    def callback(case_id: CaseId, body: Annotated[CallbackIn, Body()]) -> dict[str, Any]:
+        return intake.callback(case_id, body, meta("hotline"), expected_version())
+
+    @app.post("/cases/<case_id>/close", tags=["hotline"], summary="Close a case")
+    def close(case_id: CaseId, body: Annotated[CloseIn, Body()]) -> dict[str, Any]:
+        return intake.close(case_id, body, meta("hotline"), expected_version())
+
+    @app.get("/cases/<case_id>", tags=["hotline"], summary="A case as projected")
+    def get_case(case_id: CaseId) -> dict[str, Any]:
+        row = readmodel.get(case_pk(case_id), STATE_SK)
+        if row is None:
+            raise NotFound(f"unknown case {case_id}", field="case_id")
+        return row["case"]
+
+    @app.get("/cases", tags=["hotline"], summary="The hotline's queue of open cases, oldest first")
+    def open_cases(limit: Limit = 100) -> dict[str, Any]:
+        return {"queue": "open", "cases": _strip(readmodel.queue("open", limit))}
+
+    @app.get("/callbacks", tags=["hotline"], summary="Voicemails waiting for a callback, oldest first")
+    def callbacks(limit: Limit = 100) -> dict[str, Any]:
+        return {"queue": "callback", "cases": _strip(readmodel.queue("callback", limit))}
+
+    @app.get("/hours/<month>", tags=["reports"], summary="Care hours of a Berlin calendar month")
+    def month_hours(month: Month) -> dict[str, Any]:
+        return {"month": month, **_sum_hours(readmodel.query(f"month#{month}"))}
+
+    @app.get("/families/<family_id>/hours", tags=["reports"], summary="Care hours of a family per month")
+    def family_hours(family_id: Annotated[str, Path(pattern=r"^fam-[0-9a-z-]{1,40}$")]) -> dict[str, Any]:
+        rows = readmodel.query(f"family#{family_id}")
+        months = sorted({r["month"] for r in rows})
+        return {"family_id": family_id,
+                "months": [{"month": m, **_sum_hours([r for r in rows if r["month"] == m])} for m in months]}
+
+
+def _strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in ("pk", "sk", "queue", "queue_at")} for r in rows]
