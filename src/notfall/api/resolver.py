@@ -41,7 +41,8 @@ def make_resolver() -> APIGatewayRestResolver:
         errors = err.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(400, "the body is not valid JSON", [{"field": "body", "problem": "malformed JSON"}])
-        named = [{"field": _field(e.get("loc", ())), "problem": str(e.get("msg", "invalid"))} for e in errors]
+        named = [{"field": _field(e.get("loc", ())), "problem": str(e.get("msg", "invalid")).removeprefix("Value error, ")}
+                 for e in errors]
         return problem(422, "the request is invalid", named)
 
     @app.exception_handler(DomainError)
@@ -54,7 +55,7 @@ def make_resolver() -> APIGatewayRestResolver:
         return problem(404, f"no route {app.current_event.http_method} {path}", [{"field": "path", "problem": "unknown route"}])
 
     @app.get("/openapi.json", include_in_schema=False)
-    def _openapi() -> Response:
+    def _openapi():  # no return annotation: powertools would try to validate a Response
         return Response(200, content_types.APPLICATION_JSON,
                         app.get_openapi_json_schema(title=API_TITLE, version="1.0.0"))
 
