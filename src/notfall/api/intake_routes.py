@@ -9,7 +9,6 @@ Headers every command understands:
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,8 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from notfall.app.intake import Intake
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
-from notfall.domain.envelope import Metadata
-from notfall.domain.errors import NotFound, Rejected
+from notfall.api.request import command_meta, expected_version
+from notfall.domain.errors import NotFound
 from notfall.projection.case_rows import STATE_SK, case_pk
 from notfall.projection.readmodel import ReadModel
 
@@ -40,28 +39,11 @@ def _sum_hours(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) -> None:
-    def header(name: str) -> str | None:
-        return app.current_event.get_header_value(name, case_sensitive=False)
+    def meta(default_actor: str, default_command: str | None = None):
+        return command_meta(app, default_actor, default_command)
 
-    def meta(default_actor: str, default_command: str | None = None) -> Metadata:
-        ctx = app.current_event.request_context
-        principal = (ctx.authorizer.get("principalId") if ctx.authorizer else None) or header("X-Actor")
-        command_id = header("Idempotency-Key") or default_command or f"cmd-{uuid.uuid4()}"
-        return Metadata(
-            command_id=command_id,
-            actor=principal or default_actor,
-            correlation_id=header("X-Correlation-Id") or ctx.request_id or command_id,
-            causation_id=command_id,
-        )
-
-    def expected_version() -> int | None:
-        raw = header("If-Match")
-        if raw is None:
-            return None
-        try:
-            return int(raw.strip('"W/'))
-        except ValueError:
-            raise Rejected("If-Match must be the case version, a whole number", field="header.If-Match") from None
+    def expected() -> int | None:
+        return expected_version(app)
 
     @app.post("/calls/events", tags=["phone system"], summary="A call event from the phone system")
     def call_event(event: Annotated[CallEventIn, Body()]) -> tuple[dict[str, Any], int]:
@@ -71,24 +53,24 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) 
 
     @app.post("/cases/<case_id>/consultation", tags=["hotline"], summary="Record the free crisis consultation")
     def consultation(case_id: CaseId, body: Annotated[ConsultationIn, Body()]) -> dict[str, Any]:
-        return intake.consultation(case_id, body, meta("hotline"), expected_version())
+        return intake.consultation(case_id, body, meta("hotline"), expected())
 
     @app.post("/cases/<case_id>/need", tags=["hotline"], summary="Record the clarified need (supersedes earlier)")
     def need(case_id: CaseId, body: Annotated[NeedIn, Body()]) -> dict[str, Any]:
-        return intake.need(case_id, body, meta("hotline"), expected_version())
+        return intake.need(case_id, body, meta("hotline"), expected())
 
     @app.post("/cases/<case_id>/outcome", tags=["hotline"],
               summary="Advice or referral closes the case; a care need makes it an emergency")
     def outcome(case_id: CaseId, body: Annotated[OutcomeIn, Body()]) -> dict[str, Any]:
-        return intake.outcome(case_id, body, meta("hotline"), expected_version())
+        return intake.outcome(case_id, body, meta("hotline"), expected())
 
     @app.post("/cases/<case_id>/callback", tags=["hotline"], summary="Record a callback after a voicemail")
     def callback(case_id: CaseId, body: Annotated[CallbackIn, Body()]) -> dict[str, Any]:
-        return intake.callback(case_id, body, meta("hotline"), expected_version())
+        return intake.callback(case_id, body, meta("hotline"), expected())
 
     @app.post("/cases/<case_id>/close", tags=["hotline"], summary="Close a case")
     def close(case_id: CaseId, body: Annotated[CloseIn, Body()]) -> dict[str, Any]:
-        return intake.close(case_id, body, meta("hotline"), expected_version())
+        return intake.close(case_id, body, meta("hotline"), expected())
 
     @app.get("/cases/<case_id>", tags=["hotline"], summary="A case as projected")
     def get_case(case_id: CaseId) -> dict[str, Any]:

@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from notfall.app.execute import execute
 from notfall.domain import case as c
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import DomainError, VersionConflict
+from notfall.domain.errors import VersionConflict
 from notfall.store.base import EventStore, utcnow
 
 PHONE_RETRIES = 3
@@ -31,16 +32,7 @@ class Intake:
         self.new_id = new_id
 
     def _run(self, meta: Metadata, decide: Callable[[], Decision]) -> dict[str, Any]:
-        try:
-            decision = decide()
-        except DomainError:
-            # A retry of a command that already succeeded may now break a rule (a case it
-            # closed is closed): answer as the first time.
-            first = self.store.command_result(meta.command_id)
-            if first is not None:
-                return first
-            raise
-        return self.store.append(decision, meta).result
+        return execute(self.store, meta, decide)
 
     def load_case(self, case_id: str) -> c.CaseState | None:
         return c.fold_case(self.store.load(c.case_stream(case_id)))

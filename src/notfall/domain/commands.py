@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from notfall.domain.envelope import UtcDatetime
 from notfall.domain.events import Need, Outcome, Value
@@ -21,17 +22,27 @@ class CallEventIn(Value):
     caller_number: str | None = Field(
         default=None, pattern=PHONE_NUMBER, description="absent when the caller withholds the number"
     )
-    agent: str | None = Field(default=None, min_length=1, max_length=80, description="hotline agent")
+    agent: str | None = Field(
+        default=None, min_length=1, max_length=80, description="hotline agent", validate_default=True
+    )
     at: UtcDatetime
-    recording_ref: str | None = Field(default=None, max_length=300, description="voicemail recording")
+    recording_ref: str | None = Field(
+        default=None, max_length=300, description="voicemail recording", validate_default=True
+    )
 
-    @model_validator(mode="after")
-    def _agent_answers(self) -> CallEventIn:
-        if self.type == "answered" and not self.agent:
+    @field_validator("agent")
+    @classmethod
+    def _agent_answers(cls, agent: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "answered" and not agent:
             raise ValueError("an answered call names the agent")
-        if self.type != "voicemail" and self.recording_ref:
+        return agent
+
+    @field_validator("recording_ref")
+    @classmethod
+    def _recording_of_voicemail(cls, ref: str | None, info: ValidationInfo) -> str | None:
+        if ref and info.data.get("type") not in (None, "voicemail"):
             raise ValueError("recording_ref belongs to voicemail events only")
-        return self
+        return ref
 
 
 class ConsultationIn(Value):
@@ -40,11 +51,13 @@ class ConsultationIn(Value):
     ended_at: UtcDatetime
     notes: str | None = Field(default=None, max_length=2000)
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> ConsultationIn:
-        if self.ended_at <= self.started_at:
+    @field_validator("ended_at")
+    @classmethod
+    def _end_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("started_at")
+        if start is not None and end <= start:
             raise ValueError("ended_at must be after started_at")
-        return self
+        return end
 
 
 class NeedIn(Need):
@@ -53,14 +66,15 @@ class NeedIn(Need):
 
 class OutcomeIn(Value):
     outcome: Outcome
-    referral_to: str | None = Field(default=None, min_length=1, max_length=200)
+    referral_to: str | None = Field(default=None, min_length=1, max_length=200, validate_default=True)
     note: str | None = Field(default=None, max_length=2000)
 
-    @model_validator(mode="after")
-    def _referral_names_service(self) -> OutcomeIn:
-        if self.outcome == Outcome.REFERRAL and not self.referral_to:
-            raise ValueError("a referral names the service referred to (referral_to)")
-        return self
+    @field_validator("referral_to")
+    @classmethod
+    def _referral_names_service(cls, referral_to: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("outcome") == Outcome.REFERRAL and not referral_to:
+            raise ValueError("a referral names the service referred to")
+        return referral_to
 
 
 class CallbackIn(Value):

@@ -7,11 +7,11 @@ can attach to the caller's open case without a race.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from notfall.domain.envelope import Event, UtcDatetime, upcaster
 
@@ -30,29 +30,32 @@ class Person(Value):
     """Somebody to be cared for: a child with an age, or an adult relative needing support."""
 
     kind: Literal["child", "adult"]
-    age: int | None = Field(default=None, ge=0, le=120)
+    age: int | None = Field(default=None, ge=0, le=120, validate_default=True)
 
-    @model_validator(mode="after")
-    def _age_fits_kind(self) -> Person:
-        if self.kind == "child":
-            if self.age is None:
+    @field_validator("age")
+    @classmethod
+    def _age_fits_kind(cls, age: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind == "child":
+            if age is None:
                 raise ValueError("a child needs an age")
-            if self.age > CHILD_MAX_AGE:
+            if age > CHILD_MAX_AGE:
                 raise ValueError(f"children are cared for up to age {CHILD_MAX_AGE}")
-        elif self.age is not None and self.age < 18:
+        elif kind == "adult" and age is not None and age < 18:
             raise ValueError("an adult is 18 or older")
-        return self
+        return age
 
 
 class Location(Value):
     kind: Literal["home", "elsewhere"]
-    address: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=300, validate_default=True)
 
-    @model_validator(mode="after")
-    def _elsewhere_has_address(self) -> Location:
-        if self.kind == "elsewhere" and not self.address:
+    @field_validator("address")
+    @classmethod
+    def _elsewhere_has_address(cls, address: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("kind") == "elsewhere" and not address:
             raise ValueError("care elsewhere than at home needs an address")
-        return self
+        return address
 
 
 class Window(Value):
@@ -61,13 +64,17 @@ class Window(Value):
     start: UtcDatetime
     expected_end: UtcDatetime
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Window:
-        if self.expected_end <= self.start:
+    @field_validator("expected_end")
+    @classmethod
+    def _end_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is None:
+            return end
+        if end <= start:
             raise ValueError("expected_end must be after start")
-        if self.expected_end - self.start > MAX_CARE_WINDOW:
+        if end - start > MAX_CARE_WINDOW:
             raise ValueError(f"emergency care lasts at most {MAX_CARE_WINDOW.days} days; plan longer care elsewhere")
-        return self
+        return end
 
 
 class Reason(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -22,12 +22,14 @@ def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
     """Whole minutes of [start, end) in each Berlin month; a span over midnight of the
     month's end is split there, daylight-saving changes counted as real elapsed time."""
     result: dict[str, int] = {}
-    cursor = start.astimezone(BERLIN)
-    end_local = end.astimezone(BERLIN)
-    while cursor < end_local:
-        boundary = min(_next_month_start(cursor), end_local)
+    # Compare in UTC: Python compares datetimes sharing one tzinfo by wall clock, which is
+    # wrong inside the repeated hour of the autumn DST change.
+    cursor = start.astimezone(timezone.utc)
+    end_utc = end.astimezone(timezone.utc)
+    while cursor < end_utc:
+        boundary = min(_next_month_start(cursor.astimezone(BERLIN)).astimezone(timezone.utc), end_utc)
         seconds = boundary.timestamp() - cursor.timestamp()
-        key = cursor.strftime("%Y-%m")
+        key = month_of(cursor)
         result[key] = result.get(key, 0) + int(seconds // 60)
         cursor = boundary
     return result

@@ -18,8 +18,8 @@ from typing import Any
 from notfall.domain.case import CaseState
 from notfall.domain.events import Outcome
 from notfall.domain.hours import minutes_by_month
+from notfall.projection.readmodel import STATE_SK
 
-STATE_SK = "state"
 QUEUE_INDEX = "Queue"
 
 

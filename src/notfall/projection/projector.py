@@ -9,26 +9,49 @@ order all end in the same rows as one clean delivery.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from notfall.domain.case import CASE_PREFIX, fold_case
 from notfall.domain.envelope import Envelope
+from notfall.domain.partners import PARTNER_PREFIX, fold_partner
 from notfall.projection.case_rows import case_pk, case_rows
+from notfall.projection.partner_rows import partner_pk, partner_rows
 from notfall.projection.readmodel import ReadModel
 from notfall.store.base import EventStore, iter_log
 
 _CAS_ATTEMPTS = 5
 
 
+@dataclass(frozen=True)
+class Projection:
+    """How one kind of stream becomes rows: fold its events, then lay the state out."""
+
+    prefix: str
+    state_pk: Callable[[str], str]  # entity id -> pk of its state row
+    fold: Callable[[list[Envelope]], Any]
+    rows: Callable[[Any], list[dict[str, Any]]]
+
+
+# Caller ledgers (caller-...) have none: they are routing data, shown to nobody.
+PROJECTIONS = (
+    Projection(CASE_PREFIX, case_pk, fold_case, case_rows),
+    Projection(PARTNER_PREFIX, partner_pk, fold_partner, partner_rows),
+)
+
+
+def projection_for(stream_id: str) -> Projection | None:
+    return next((p for p in PROJECTIONS if stream_id.startswith(p.prefix)), None)
+
+
 def rows_for_stream(stream_id: str, envelopes: list[Envelope]) -> tuple[str, int, list[dict[str, Any]]] | None:
     """(pk, version, rows) of a stream that has a read model, else None."""
-    if not stream_id.startswith(CASE_PREFIX):
-        return None  # caller ledgers are routing data, not shown to anybody
-    state = fold_case(envelopes)
+    projection = projection_for(stream_id)
+    state = projection.fold(envelopes) if projection else None
     if state is None:
         return None
-    return case_pk(state.case_id), state.version, case_rows(state)
+    return projection.state_pk(stream_id.removeprefix(projection.prefix)), state.version, projection.rows(state)
 
 
 def write_rows(readmodel: ReadModel, pk: str, version: int, rows: list[dict[str, Any]]) -> str:
@@ -49,9 +72,10 @@ class Projector:
 
     def project(self, stream_id: str, version: int) -> str:
         """Make the read model reflect stream `stream_id` at least up to `version`."""
-        if not stream_id.startswith(CASE_PREFIX):
+        projection = projection_for(stream_id)
+        if projection is None:
             return self._count("ignored")
-        current = self.readmodel.current(case_pk(stream_id.removeprefix(CASE_PREFIX)))
+        current = self.readmodel.current(projection.state_pk(stream_id.removeprefix(projection.prefix)))
         if current is not None and current.version >= version:
             return self._count("up-to-date")  # a redelivered or already covered record
         envelopes = self.store.load(stream_id)
