@@ -77,7 +77,7 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) 
         row = readmodel.get(case_pk(case_id), STATE_SK)
         if row is None:
             raise NotFound(f"unknown case {case_id}", field="case_id")
-        return row["case"]
+        return {**row["case"], "hours": row["hours"]}
 
     @app.get("/cases", tags=["hotline"], summary="The hotline's queue of open cases, oldest first")
     def open_cases(limit: Limit = 100) -> dict[str, Any]:

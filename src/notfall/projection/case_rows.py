@@ -42,12 +42,16 @@ def summary(state: CaseState) -> dict[str, Any]:
     }
 
 
-def hour_rows(state: CaseState) -> list[dict[str, Any]]:
+def requested_minutes(state: CaseState) -> dict[str, int]:
+    """Care time asked for, per Berlin month; only a concrete care need asks for any."""
     if state.need is None or state.outcome != Outcome.CARE_NEED:
-        return []  # only a concrete care need asks for care time
+        return {}
+    return dict(sorted(minutes_by_month(state.need.window.start, state.need.window.expected_end).items()))
+
+
+def hour_rows(state: CaseState) -> list[dict[str, Any]]:
     rows = []
-    window = state.need.window
-    for month, minutes in sorted(minutes_by_month(window.start, window.expected_end).items()):
+    for month, minutes in requested_minutes(state).items():
         values = {"case_id": state.case_id, "family_id": state.family_id, "month": month,
                   "requested_minutes": minutes, "cared_minutes": 0}
         rows.append({"pk": f"month#{month}", "sk": f"case#{state.case_id}", **values})
@@ -59,7 +63,8 @@ def case_rows(state: CaseState) -> list[dict[str, Any]]:
     """Every row the case contributes; the first is the state row."""
     pk = case_pk(state.case_id)
     rows: list[dict[str, Any]] = [
-        {"pk": pk, "sk": STATE_SK, "version": state.version, "case": state.model_dump(mode="json")}
+        {"pk": pk, "sk": STATE_SK, "version": state.version, "case": state.model_dump(mode="json"),
+         "hours": {"requested_minutes_by_month": requested_minutes(state), "cared_minutes_by_month": {}}}
     ]
     if not state.is_closed:
         rows.append({"pk": pk, "sk": "queue#open", "queue": "open",

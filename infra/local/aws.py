@@ -1,0 +1,47 @@
+"""Starts moto in server mode in this process and points every boto3 client of the process at it."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from moto.server import ThreadedMotoServer
+
+REGION = "eu-central-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+# Variables this module sets; the caller can put the old values back when the stack stops.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+class Moto:
+    def __init__(self) -> None:
+        # port 0: the OS picks a free port, so two stacks (or a stack and a test run) never collide.
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> str:
+        # werkzeug logs every AWS call moto serves; that drowns the console.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def process_environment(endpoint: str, extra: dict[str, str]) -> dict[str, str]:
+    """What os.environ needs so that boto3 anywhere in the process talks to moto."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,  # the Lambda runtime sets this one; some code reads it
+        **FAKE_CREDENTIALS,
+        **extra,
+    }
