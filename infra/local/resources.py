@@ -1,0 +1,117 @@
+"""Creates the template's tables and queues in moto and resolves !Ref / !GetAtt / !Sub against them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from infra.local.aws import ACCOUNT_ID, REGION
+from infra.local.template import QUEUE, TABLE, Template
+
+STACK_NAME = "notfall-local"
+
+# create_table takes these Properties as they are; the rest (SSE, PITR, tags) has no local effect.
+_TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+               "BillingMode", "ProvisionedThroughput")
+_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
+                     "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication")
+
+
+def physical_name(logical_id: str) -> str:
+    return f"{STACK_NAME}-{logical_id}"
+
+
+@dataclass
+class Resources:
+    """Physical names and attributes of what was created, by logical id."""
+
+    parameters: dict[str, Any]
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def pseudo(self, name: str) -> str:
+        return {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME,
+                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}[name]
+
+    def ref(self, name: str) -> Any:
+        if name.startswith("AWS::"):
+            return self.pseudo(name)
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.refs:
+            return self.refs[name]
+        raise KeyError(f"!Ref {name}: the local stack creates no such resource (only tables and queues)")
+
+    def get_att(self, name: str, attribute: str) -> str:
+        try:
+            return self.attributes[name][attribute]
+        except KeyError:
+            raise KeyError(f"!GetAtt {name}.{attribute}: unknown locally") from None
+
+    def resolve(self, value: Any) -> Any:
+        """Replace intrinsics in `value` by local values; plain values pass through."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self.ref(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            return self.get_att(*value["Fn::GetAtt"])
+        if set(value) == {"Fn::Sub"}:
+            return self._sub(value["Fn::Sub"])
+        if set(value) == {"Fn::Join"}:
+            sep, parts = value["Fn::Join"]
+            return sep.join(str(self.resolve(p)) for p in parts)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _sub(self, spec: Any) -> str:
+        text, names = (spec, {}) if isinstance(spec, str) else (spec[0], self.resolve(spec[1]))
+
+        def one(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in names:
+                return str(names[key])
+            if "." in key and not key.startswith("AWS::"):
+                return str(self.get_att(*key.split(".", 1)))
+            return str(self.ref(key))
+
+        return re.sub(r"\$\{([^}!]+)\}", one, text)
+
+
+def create_all(template: Template, parameters: dict[str, Any] | None = None) -> Resources:
+    """Create every table and queue of the template in moto (AWS_ENDPOINT_URL must point there)."""
+    res = Resources({**template.parameter_defaults(), **(parameters or {})})
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    for logical_id, table in template.of_type(TABLE).items():
+        res.refs[logical_id], res.attributes[logical_id] = _create_table(dynamodb, logical_id, table["Properties"])
+    for logical_id, queue in template.of_type(QUEUE).items():
+        res.refs[logical_id], res.attributes[logical_id] = _create_queue(sqs, logical_id, queue.get("Properties", {}))
+    return res
+
+
+def _create_table(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    name = physical_name(logical_id)
+    kwargs: dict[str, Any] = {k: props[k] for k in _TABLE_KEYS if k in props}
+    if "StreamSpecification" in props:
+        # CloudFormation infers StreamEnabled from the block; the API wants it said.
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    desc = client.create_table(TableName=name, **kwargs)["TableDescription"]
+    attrs = {"Arn": desc["TableArn"]}
+    if "LatestStreamArn" in desc:
+        attrs["StreamArn"] = desc["LatestStreamArn"]
+    return name, attrs
+
+
+def _create_queue(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    name = physical_name(logical_id) + (".fifo" if props.get("FifoQueue") else "")
+    attributes = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+                  for k in _QUEUE_ATTRIBUTES if k in props}
+    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # A queue's Ref is its URL in CloudFormation.
+    return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
