@@ -62,7 +62,8 @@ def find_route(routes: list[Route], method: str, path: str, stage: str) -> tuple
     """(route, path parameters, path without stage); routes are served at / and at /<stage>/."""
     candidates = [path]
     if path == f"/{stage}" or path.startswith(f"/{stage}/"):
-        candidates.append(path[len(stage) + 1:] or "/")
+        # The stage form first, as on the execute-api URL; else a greedy root route would swallow it.
+        candidates.insert(0, path[len(stage) + 1:] or "/")
     for candidate in candidates:
         for route in routes:
             params = route.match(method, candidate)

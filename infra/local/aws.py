@@ -33,7 +33,8 @@ class Moto:
         return self.endpoint
 
     def stop(self) -> None:
-        self._server.stop()
+        if self.endpoint:  # moto's stop() fails on a server that never started
+            self._server.stop()
 
 
 def process_environment(endpoint: str, extra: dict[str, str]) -> dict[str, str]:

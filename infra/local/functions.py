@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -69,11 +70,11 @@ class LoadedFunction:
                              time.monotonic() + self.spec.timeout)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        context = self.context()
-        started = time.monotonic()
         with _INVOKE_LOCK:
+            context = self.context()  # the clock starts when the handler does, not while it queues
+            started = time.monotonic()
             result = self.handler(event, context)
-        took = time.monotonic() - started
+            took = time.monotonic() - started
         if took > self.spec.timeout:
             # A thread cannot be stopped from outside; say loudly what Lambda would have killed.
             log.warning("%s took %.1fs, over its Timeout of %ss: Lambda would have stopped it",
@@ -99,6 +100,7 @@ def load_function(fn: Function, environment: dict[str, str]) -> LoadedFunction:
     if spec is None or spec.loader is None:
         raise ImportError(f"{fn.logical_id}: cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # as an import would: tools that look a module up by name find it
     spec.loader.exec_module(module)
     return LoadedFunction(fn, module, environment)
 

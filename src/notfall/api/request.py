@@ -11,13 +11,18 @@ from notfall.domain.errors import Rejected
 
 
 def header(app: APIGatewayRestResolver, name: str) -> str | None:
-    return app.current_event.get_header_value(name, case_sensitive=False)
+    return app.current_event.headers.get(name)  # powertools' headers ignore case
 
 
 def command_meta(app: APIGatewayRestResolver, default_actor: str, default_command: str | None = None) -> Metadata:
     """`Idempotency-Key` is the command id; the actor is the authorised principal, else `X-Actor`."""
     ctx = app.current_event.request_context
-    principal = (ctx.authorizer.get("principalId") if ctx.authorizer else None) or header(app, "X-Actor")
+    # IAM authorisation puts the caller's ARN in identity; a custom authorizer its principalId.
+    principal = (
+        ctx.identity.user_arn
+        or (ctx.authorizer.get("principalId") if ctx.authorizer else None)
+        or header(app, "X-Actor")
+    )
     command_id = header(app, "Idempotency-Key") or default_command or f"cmd-{uuid.uuid4()}"
     return Metadata(
         command_id=command_id,

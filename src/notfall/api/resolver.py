@@ -6,14 +6,17 @@ offending field, so a client can show the problem next to the input that caused 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from notfall.domain.errors import DomainError
 
-API_TITLE = "notfall API"
 
 
 def problem(status: int, message: str, errors: list[dict[str, Any]]) -> Response:
@@ -33,8 +36,16 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
+def _json_object(body: str) -> Any:
+    """Every body is one JSON object; powertools would take the first item of a JSON array."""
+    value = json.loads(body)
+    if value is not None and not isinstance(value, dict):
+        raise RequestValidationError([{"type": "model_type", "loc": ("body",), "msg": "the body must be a JSON object"}])
+    return value
+
+
 def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(err: RequestValidationError) -> Response:
@@ -45,6 +56,10 @@ def make_resolver() -> APIGatewayRestResolver:
                  for e in errors]
         return problem(422, "the request is invalid", named)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_: RequestUnsupportedContentType) -> Response:
+        return problem(415, "the body must be JSON", [{"field": "header.Content-Type", "problem": "use application/json"}])
+
     @app.exception_handler(DomainError)
     def _domain(err: DomainError) -> Response:
         return problem(err.status, err.problem, [{"field": err.field or "request", "problem": err.problem}])
@@ -53,10 +68,5 @@ def make_resolver() -> APIGatewayRestResolver:
     def _not_found(_: Exception) -> Response:
         path = app.current_event.path
         return problem(404, f"no route {app.current_event.http_method} {path}", [{"field": "path", "problem": "unknown route"}])
-
-    @app.get("/openapi.json", include_in_schema=False)
-    def _openapi():  # no return annotation: powertools would try to validate a Response
-        return Response(200, content_types.APPLICATION_JSON,
-                        app.get_openapi_json_schema(title=API_TITLE, version="1.0.0"))
 
     return app

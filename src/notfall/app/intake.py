@@ -16,7 +16,7 @@ from notfall.domain import case as c
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import VersionConflict
+from notfall.domain.errors import DomainError, VersionConflict
 from notfall.store.base import EventStore, utcnow
 
 PHONE_RETRIES = 3
@@ -58,7 +58,8 @@ class Intake:
         def run() -> Decision:
             case = self.load_case(case_id)
             if expected_version is not None and case is not None and case.version != expected_version:
-                raise VersionConflict(c.case_stream(case_id))
+                raise DomainError(f"case {case_id} is at version {case.version}, not {expected_version}: "
+                                  "reload it and retry", field="header.If-Match")
             return decide(case)
 
         return self._run(meta, run)

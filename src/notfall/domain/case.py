@@ -7,7 +7,6 @@ the case; a concrete care need makes it an emergency, which stays open for assig
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from notfall.domain import events as ev
-from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
+from notfall.domain.commands import e164, CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, UtcDatetime
 from notfall.domain.errors import DomainError, NotFound
@@ -31,14 +30,14 @@ def case_stream(case_id: str) -> str:
 
 
 def caller_stream(caller_number: str | None, call_id: str) -> str:
-    """The caller's routing ledger. Numbers are hashed: the key must not spread personal data.
+    """The caller's routing ledger, keyed by the E.164 number's hash: keys must not spread
+    personal data.
 
     A withheld number cannot be recognised again, so each such call gets a ledger of its own.
     """
     if not caller_number:
         return f"{CALLER_PREFIX}anonymous-{call_id}"
-    digits = re.sub(r"[^0-9+]", "", caller_number)
-    return CALLER_PREFIX + hashlib.sha256(digits.encode()).hexdigest()[:24]
+    return CALLER_PREFIX + hashlib.sha256(e164(caller_number).encode()).hexdigest()[:24]
 
 
 def family_for(caller_key: str) -> str:

@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import phonenumbers
 from pydantic import Field, ValidationInfo, field_validator
 
 from notfall.domain.envelope import UtcDatetime
 from notfall.domain.events import Need, Outcome, Value
 
-PHONE_NUMBER = r"^\+?[0-9][0-9 ()/-]{2,30}$"
+PHONE_REGION = "DE"  # numbers dialled without a country code are German
+
+
+def e164(number: str) -> str:
+    """'0511 7602-3145' and '+49 511 76023145' are the same caller: +4951176023145."""
+    try:
+        parsed = phonenumbers.parse(number, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class CallEventIn(Value):
@@ -20,7 +32,7 @@ class CallEventIn(Value):
     call_id: str = Field(min_length=1, max_length=80)
     line: str = Field(min_length=1, max_length=40, description="hotline line the call came in on")
     caller_number: str | None = Field(
-        default=None, pattern=PHONE_NUMBER, description="absent when the caller withholds the number"
+        default=None, max_length=40, description="absent when the caller withholds the number; stored as E.164"
     )
     agent: str | None = Field(
         default=None, min_length=1, max_length=80, description="hotline agent", validate_default=True
@@ -29,6 +41,11 @@ class CallEventIn(Value):
     recording_ref: str | None = Field(
         default=None, max_length=300, description="voicemail recording", validate_default=True
     )
+
+    @field_validator("caller_number")
+    @classmethod
+    def _normalise_number(cls, number: str | None) -> str | None:
+        return e164(number) if number else None
 
     @field_validator("agent")
     @classmethod
@@ -72,8 +89,11 @@ class OutcomeIn(Value):
     @field_validator("referral_to")
     @classmethod
     def _referral_names_service(cls, referral_to: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("outcome") == Outcome.REFERRAL and not referral_to:
+        is_referral = info.data.get("outcome") == Outcome.REFERRAL
+        if is_referral and not referral_to:
             raise ValueError("a referral names the service referred to")
+        if referral_to and not is_referral and "outcome" in info.data:
+            raise ValueError("only a referral names a service referred to")
         return referral_to
 
 

@@ -13,6 +13,7 @@ which care sessions add later. Summing rows gives hours per month and per family
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from notfall.domain.case import CaseState
@@ -23,23 +24,21 @@ from notfall.projection.readmodel import STATE_SK
 QUEUE_INDEX = "Queue"
 
 
+def _sortable(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # UTC, fixed width: sorts as the instants do
+
+
 def case_pk(case_id: str) -> str:
     return f"case#{case_id}"
 
 
 def summary(state: CaseState) -> dict[str, Any]:
-    """What a queue shows per case."""
-    need = state.need
-    return {
-        "case_id": state.case_id,
-        "status": state.status,
-        "opened_at": state.opened_at.isoformat(),
-        "last_activity_at": state.last_activity_at.isoformat(),
-        "caller_number": state.caller_number,
-        "municipality": need.municipality if need else None,
-        "care_start": need.window.start.isoformat() if need else None,
-        "callback_pending_since": state.callback_pending_since.isoformat() if state.callback_pending_since else None,
-    }
+    """What a queue shows per case (timestamps as in the case itself)."""
+    case = state.model_dump(mode="json", include={"case_id", "status", "opened_at", "last_activity_at",
+                                                  "caller_number", "callback_pending_since"})
+    need = state.need.model_dump(mode="json") if state.need else None
+    return {**case, "municipality": need["municipality"] if need else None,
+            "care_start": need["window"]["start"] if need else None}
 
 
 def requested_minutes(state: CaseState) -> dict[str, int]:
@@ -68,9 +67,9 @@ def case_rows(state: CaseState) -> list[dict[str, Any]]:
     ]
     if not state.is_closed:
         rows.append({"pk": pk, "sk": "queue#open", "queue": "open",
-                     "queue_at": f"{state.opened_at.isoformat()}#{state.case_id}", **summary(state)})
+                     "queue_at": f"{_sortable(state.opened_at)}#{state.case_id}", **summary(state)})
     if state.callback_pending_since is not None:
         rows.append({"pk": pk, "sk": "queue#callback", "queue": "callback",
-                     "queue_at": f"{state.callback_pending_since.isoformat()}#{state.case_id}", **summary(state)})
+                     "queue_at": f"{_sortable(state.callback_pending_since)}#{state.case_id}", **summary(state)})
     rows.extend(hour_rows(state))
     return rows

@@ -147,6 +147,8 @@ class DynamoReadModel:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
+        if not sk_prefix:  # DynamoDB rejects an empty string in a key condition
+            return self._query_all(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}})
         return self._query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": sk_prefix}},

@@ -198,6 +198,7 @@ class DynamoEventStore:
                 events.append(envelope_from_item(item))
                 expected += 1
                 got += 1
-            if got == 0 or expected % LOG_PAGE_SIZE != 0:
+            # Read on past a log page's end, or past a response cut short at 1 MB.
+            if got == 0 or (expected % LOG_PAGE_SIZE != 0 and "LastEvaluatedKey" not in response):
                 break
         return LogPage(events, expected - 1)

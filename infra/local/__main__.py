@@ -1,0 +1,113 @@
+"""Command line: `python -m infra.local` runs the local stack; `python -m infra.local fire Nightly` fires a schedule."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from infra.local.client import call
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local",
+                                     description="notfall on moto, built from template.yaml")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000, help="HTTP port of the API (0: any free one)")
+    parser.add_argument("--no-demo", action="store_true", help="start empty, without demo partners and cases")
+    parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="the template's LogLevel parameter (default: its Default)")
+    sub = parser.add_subparsers(dest="command")
+    fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
+    fire.add_argument("event", help="the event's name under the function's Events, e.g. Nightly")
+    fire.add_argument("--url", default=DEFAULT_URL)
+    args = parser.parse_args(argv)
+    if args.command == "fire":
+        return fire_schedule(args.url, args.event)
+    return run(args)
+
+
+def fire_schedule(url: str, event: str) -> int:
+    try:
+        status, body = call("POST", f"{url.rstrip('/')}/_local/schedules/{event}", b"")
+    except OSError as err:
+        print(f"no local stack at {url}: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(body, indent=2))
+    return 0 if status == 200 else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.local.demo import load_demo
+    from infra.local.stack import LocalStack
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("infra.local").setLevel(logging.INFO)
+    parameters = {"LogLevel": args.log_level} if args.log_level else {}
+    stack = LocalStack(host=args.host, port=args.port, parameters=parameters)
+    try:
+        stack.start()
+    except OSError as err:
+        print(f"cannot start: {err} (is port {args.port} taken? try --port)", file=sys.stderr)
+        stack.stop()
+        return 1
+    try:
+        demo = None if args.no_demo else load_demo(stack.url)
+        print(banner(stack.url, stack.stage, stack.endpoint, demo), flush=True)
+        wait_for_interrupt()
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def wait_for_interrupt() -> None:
+    stop = threading.Event()
+    # SIGTERM (e.g. from a process manager) ends the stack as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    call_body = json.dumps({"type": "started", "call_id": f"call-{at[11:19].replace(':', '')}", "line": "hotline-1",
+                            "caller_number": "+49 511 9876543", "at": at})
+    post = (f"curl -s -X POST {url}/calls/events -H 'Content-Type: application/json' "
+            f"-H 'X-Actor: phone-system' -d '{call_body}'")
+    lines = [
+        "",
+        "notfall local stack (from template.yaml, on moto) - Ctrl-C stops it",
+        f"  API          {url}  (also under {url}/{stage})   no IAM auth locally; X-Actor names the person",
+        f"  OpenAPI      {url}/openapi.json",
+        f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
+        "  schedules    python -m infra.local fire Nightly" + ("" if url == DEFAULT_URL else f" --url {url}"),
+        f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan --table-name notfall-local-ReadModelTable",
+    ]
+    if demo is not None:
+        emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
+        lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo['cases'])} cases.",
+                  f"  curl -s {url}/cases          the open queue",
+                  f"  curl -s {url}/callbacks      voicemails waiting",
+                  f"  curl -s {url}/hours/2026-11  care hours of the month"]
+        if emergency:
+            lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case")
+    lines += ["", "Open a case (a call starts):", f"  {post}",
+              "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
+              f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
+              f"  curl -s {url}/cases/$case", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The whole local stack in one object: moto, the template's resources, functions, HTTP, stream pumps."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from infra.local.apigw import HttpResponse, Route, find_route, no_route, proxy_event, proxy_response, routes_from
+from infra.local.aws import Moto, process_environment
+from infra.local.functions import LoadedFunction, load_all
+from infra.local.resources import Resources, create_all
+from infra.local.schedules import Schedule, schedules_from
+from infra.local.server import HttpServer, json_response
+from infra.local.stream_pump import StreamPump, StreamSource
+from infra.local.template import Template
+
+log = logging.getLogger("infra.local")
+
+_SCHEDULE_PATH = re.compile(r"^/_local/schedules/([A-Za-z0-9]+)$")
+
+
+class LocalStack:
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000, parameters: dict[str, Any] | None = None,
+                 template: Template | None = None, poll_interval: float = 0.2, retry_delay: float = 0.02) -> None:
+        self.template = template or Template.load()
+        self.parameters = parameters or {}
+        self._host, self._port = host, port
+        self._poll_interval, self._retry_delay = poll_interval, retry_delay
+        self._moto = Moto()
+        self._saved_env: dict[str, str | None] = {}
+        self.resources: Resources | None = None
+        self.functions: dict[str, LoadedFunction] = {}
+        self.routes: list[Route] = []
+        self.pumps: list[StreamPump] = []
+        self.schedules: dict[str, Schedule] = {}
+        self.http: HttpServer | None = None
+        self.stage = ""
+        self.endpoint = ""  # moto's URL: AWS_ENDPOINT_URL of this process
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        # Bind the API's port first: a taken port fails before moto and the functions spin up.
+        self.http = HttpServer(self, self._host, self._port)
+        endpoint = self.endpoint = self._moto.start()
+        globals_env = self.template.globals_function.get("Environment", {}).get("Variables", {})
+        self._set_env(process_environment(endpoint, {
+            "POWERTOOLS_METRICS_NAMESPACE": str(globals_env.get("POWERTOOLS_METRICS_NAMESPACE", "Local")),
+            # Metrics would print an EMF blob per invocation: unreadable on a console, and
+            # nothing collects them locally. The namespace stays set so the code path is the cloud's.
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        }))
+        self.resources = create_all(self.template, self.parameters)
+        for fn in self.template.functions:  # remember what load_all will overwrite, to put it back
+            for name in fn.environment:
+                self._saved_env.setdefault(name, os.environ.get(name))
+        self.functions = load_all(self.template.functions, self.resources)
+        self.routes = routes_from(self.functions)
+        self.stage = self._stage_name()
+        self.schedules = schedules_from(self.functions)
+        self.pumps = [StreamPump(StreamSource.from_event(fn, ev, self.resources), self._poll_interval,
+                                 self._retry_delay)
+                      for fn in self.functions.values() for ev in fn.spec.events_of("DynamoDB")]
+        for pump in self.pumps:
+            pump.start()
+        self.http.start()
+        return self
+
+    def stop(self) -> None:
+        if self.http:
+            self.http.stop()
+        for pump in self.pumps:
+            pump.stop()
+        self._moto.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _stage_name(self) -> str:
+        assert self.resources is not None
+        apis = self.template.of_type("AWS::Serverless::Api")
+        stages = [self.resources.resolve(api["Properties"]["StageName"]) for api in apis.values()]
+        return str(stages[0]) if stages else "Prod"  # SAM's implicit API uses the stage Prod
+
+    # --- what tests and the demo use ------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self.http is not None, "start() first"
+        return self.http.url
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Return once every stream pump has delivered all it can see; TimeoutError if one cannot."""
+        stuck = [p.name for p in self.pumps if not p.drain(timeout)]
+        if stuck:
+            raise TimeoutError(f"stream pumps not drained within {timeout}s: {', '.join(stuck)}")
+
+    def pump(self, function: str) -> StreamPump:
+        return next(p for p in self.pumps if p.source.function.spec.logical_id == function)
+
+    def rebuild_check(self) -> dict[str, Any]:
+        """Replay the whole log and compare it with the live read model (after the pumps caught up)."""
+        from notfall.projection.replay_check import compare
+        from notfall.settings import Settings
+        from notfall.wiring import Wiring
+
+        self.drain()
+        wiring = Wiring(Settings.model_validate(dict(os.environ)))
+        return compare(wiring.store, wiring.readmodel)
+
+    def describe(self) -> dict[str, Any]:
+        assert self.resources is not None
+        tables = {k: {"name": self.resources.refs[k], **v} for k, v in self.resources.attributes.items()
+                  if "QueueUrl" not in v}
+        queues = {k: v for k, v in self.resources.attributes.items() if "QueueUrl" in v}
+        return {
+            "api": {"url": self.url, "stage_prefix": f"/{self.stage}", "openapi": f"{self.url}/openapi.json",
+                    "auth": "none locally (the template's AWS_IAM authorizer is not checked)"},
+            "routes": [{"method": r.method, "path": r.resource, "function": r.function.spec.logical_id,
+                        "event": r.event_name} for r in self.routes],
+            "tables": tables,
+            "queues": queues,
+            "streams": [p.describe() for p in self.pumps],
+            "schedules": [s.describe() for s in self.schedules.values()],
+            "tools": ["GET /_local", "POST /_local/schedules/<EventName>", "POST /_local/drain",
+                      "POST /_local/rebuild-check"],
+        }
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+               source_ip: str) -> HttpResponse:
+        path = urlsplit(target).path
+        if path == "/_local" or path.startswith("/_local/"):
+            return self._tools(method, path)
+        found = find_route(self.routes, method, path, self.stage)
+        if found is None:
+            return no_route(method, path)
+        route, params, stage_path = found
+        event = proxy_event(route, params, method, target, stage_path, headers, body, source_ip, self.stage)
+        return proxy_response(route.function.invoke(event))
+
+    def _tools(self, method: str, path: str) -> HttpResponse:
+        if method == "GET" and path.rstrip("/") == "/_local":
+            return json_response(200, self.describe())
+        if method == "POST" and path == "/_local/drain":
+            self.drain()
+            return json_response(200, {"drained": True, "streams": [p.describe() for p in self.pumps]})
+        if method == "POST" and path == "/_local/rebuild-check":
+            return json_response(200, self.rebuild_check())
+        match = _SCHEDULE_PATH.match(path)
+        if method == "POST" and match:
+            schedule = self.schedules.get(match.group(1))
+            if schedule is None:
+                return json_response(404, {"message": f"no schedule event {match.group(1)}",
+                                           "errors": [{"field": "path", "problem": "unknown schedule"}],
+                                           "schedules": sorted(self.schedules)})
+            return json_response(200, {"schedule": schedule.describe(), "result": schedule.fire()})
+        return no_route(method, path)

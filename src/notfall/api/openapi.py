@@ -1,0 +1,35 @@
+"""One OpenAPI document for the whole API, although several functions serve its routes.
+
+Every route module lives in the shared layer, so any function can describe all of them:
+the routes are registered on a resolver that only renders the document and never runs one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from notfall.api import audit_routes, intake_routes, partner_routes
+from notfall.api.resolver import make_resolver
+
+TITLE = "notfall API"
+VERSION = "1.0.0"
+
+
+@cache
+def document() -> str:
+    app = make_resolver()
+    intake_routes.register(app, intake=None, readmodel=None)
+    partner_routes.register(app, partners=None, readmodel=None)
+    audit_routes.register(app, store=None)
+    return app.get_openapi_json_schema(
+        title=TITLE, version=VERSION,
+        description="Call intake, case work, partners and the auditors' history of notfall.",
+    )
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi():  # no return annotation: powertools would try to validate a Response
+        return Response(200, content_types.APPLICATION_JSON, document())

@@ -1,0 +1,190 @@
+# Helpers of the API tests: load the events/api samples, read template.yaml's routes, run requests in memory.
+"""Helpers of the API tests.
+
+`sample(name, ...)` loads `events/api/<name>.json` (an API Gateway REST proxy request as it
+reaches the Lambda) and adjusts it the way a different request would differ: another case id
+or path parameter (path, pathParameters and requestContext.path move together), another body,
+extra headers (headers and multiValueHeaders together), other query parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import yaml
+
+from notfall.projection.projector import Projector
+from notfall.projection.readmodel import MemoryReadModel
+from notfall.store.base import iter_log
+from notfall.store.memory import MemoryEventStore
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "events" / "api"
+TEMPLATE = ROOT / "template.yaml"
+
+_KEEP = object()
+
+
+@cache
+def _raw(name: str) -> dict[str, Any]:
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def sample_names() -> list[str]:
+    return sorted(p.stem for p in SAMPLES.glob("*.json"))
+
+
+def sample_body(name: str) -> dict[str, Any]:
+    """The sample's JSON body as a fresh dict, to change and pass back as `body=`."""
+    return json.loads(_raw(name)["body"])
+
+
+def sample(
+    name: str,
+    *,
+    case_id: str | None = None,
+    path_params: dict[str, str] | None = None,
+    body: Any = _KEEP,
+    headers: dict[str, str | None] | None = None,
+    query: Any = _KEEP,
+    method: str | None = None,
+    path: str | None = None,
+) -> dict[str, Any]:
+    """A copy of a sample request, changed as asked.
+
+    body: a dict/list (sent as JSON), a str (sent as is), or None (no body).
+    headers: added or replaced; a value of None removes the header.
+    query: a dict of single values, or None for no query string.
+    method/path: send the request to a route that may not exist (resource stays the sample's).
+    """
+    event = copy.deepcopy(_raw(name))
+    params = dict(event["pathParameters"] or {})
+    if case_id is not None:
+        params["case_id"] = case_id
+    params.update(path_params or {})
+    if params:
+        event["pathParameters"] = params
+        event["path"] = re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], event["resource"])
+    if path is not None:
+        event["path"] = path
+    if method is not None:
+        event["httpMethod"] = method
+        event["requestContext"]["httpMethod"] = method
+    event["requestContext"]["path"] = f"/{event['requestContext']['stage']}{event['path']}"
+    if body is not _KEEP:
+        event["body"] = body if body is None or isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    for key, value in (headers or {}).items():
+        if value is None:
+            event["headers"].pop(key, None)
+            event["multiValueHeaders"].pop(key, None)
+        else:
+            event["headers"][key] = value
+            event["multiValueHeaders"][key] = [value]
+    if query is not _KEEP:
+        event["queryStringParameters"] = dict(query) if query else None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    return event
+
+
+# --- template.yaml ----------------------------------------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML; intrinsic functions (!Ref, !GetAtt, !Sub) become None."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str
+    code_uri: str
+    path: str
+    method: str
+
+
+@cache
+def template_routes() -> tuple[Route, ...]:
+    """Every Api event of every function in template.yaml."""
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    routes = []
+    for name, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") == "Api":
+                p = event["Properties"]
+                routes.append(Route(name, props["CodeUri"], p["Path"], p["Method"].upper()))
+    return tuple(routes)
+
+
+# --- running requests -------------------------------------------------------------------
+
+
+def lambda_context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="notfall-intake",
+        memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:eu-central-1:123456789012:function:notfall-intake",
+        aws_request_id="5c1b7a2e-0d5f-4f7e-9a51-7c9c8d4b2f10",
+    )
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, Any]
+
+    def fields(self) -> list[str]:
+        """The fields the error list names."""
+        return [e["field"] for e in self.body["errors"]]
+
+
+@dataclass
+class Api:
+    """One function's resolver over an in-memory store and read model."""
+
+    app: Any
+    store: MemoryEventStore
+    readmodel: MemoryReadModel
+    projector: Projector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.projector = Projector(self.store, self.readmodel)
+
+    def send(self, event: dict[str, Any]) -> Reply:
+        out = self.app.resolve(event, lambda_context())
+        body = out["body"]
+        parsed = json.loads(body) if body else None
+        # a REST (v1) proxy answer carries its headers as multiValueHeaders
+        headers = {k: v[-1] for k, v in (out.get("multiValueHeaders") or {}).items()}
+        return Reply(out["statusCode"], parsed, {**headers, **(out.get("headers") or {})})
+
+    def call(self, name: str, **changes: Any) -> Reply:
+        return self.send(sample(name, **changes))
+
+    def log_length(self) -> int:
+        return len(list(iter_log(self.store)))
+
+    def log(self):
+        return list(iter_log(self.store))
+
+    def project(self) -> None:
+        """What the stream Lambda does: project every stream record of the log."""
+        for env in iter_log(self.store):
+            self.projector.project(env.stream_id, env.version)
+
+    def open_case(self, **changes: Any) -> str:
+        reply = self.call("call_started", **changes)
+        assert reply.status == 201, reply.body
+        return reply.body["case_id"]

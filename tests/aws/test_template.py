@@ -1,0 +1,146 @@
+"""template.yaml, checked offline: cfn-lint passes, and the SAM transform (aws-sam-translator,
+no AWS account) turns it into what the code relies on - a Lambda function per serverless
+function with the table names in its environment, the stream event source mapping with
+ReportBatchItemFailures, bisection, the filter and the on-failure queue, one API Gateway
+route per Api event wired to its function, and the nightly schedule in Europe/Berlin.
+Every function's handler exists under its CodeUri.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def events_of(template: dict[str, Any], type_: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, event name, properties) of every event of that type."""
+    return [(fid, name, e["Properties"]) for fid, props in serverless_functions(template).items()
+            for name, e in props.get("Events", {}).items() if e["Type"] == type_]
+
+
+def of_type(resources: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in resources.items() if r["Type"] == type_}
+
+
+class _NoManagedPolicies:
+    """The translator's managed-policy loader, without asking IAM."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def translated(template) -> dict[str, Any]:
+    local = copy.deepcopy(template)
+    for lid, resource in local["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str):
+                props[key] = f"s3://notfall-artifacts/{lid}.zip"
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = "eu-central-1"
+    try:
+        return transform(local, {}, _NoManagedPolicies())["Resources"]
+    finally:
+        if region is None:
+            os.environ.pop("AWS_DEFAULT_REGION")
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = region
+
+
+def test_cfn_lint_passes():
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    assert cfn_lint.exists(), "cfn-lint is not installed in this environment (requirements-dev.txt)"
+    result = subprocess.run([str(cfn_lint), "template.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_function_becomes_a_lambda_with_the_tables_in_its_environment(template, translated):
+    functions = serverless_functions(template)
+    assert set(functions) >= {"IntakeFunction", "ProjectorFunction", "AuditFunction", "ReplayCheckFunction"}
+    lambdas = of_type(translated, "AWS::Lambda::Function")
+    assert set(lambdas) == set(functions)
+    layer = next(iter(of_type(translated, "AWS::Lambda::LayerVersion")))
+    for fid, props in functions.items():
+        built = lambdas[fid]["Properties"]
+        assert built["Handler"] == props["Handler"]
+        assert built["Runtime"] == template["Globals"]["Function"]["Runtime"]
+        assert built["Layers"] == [{"Ref": layer}]
+        env = built["Environment"]["Variables"]
+        assert env["EVENTS_TABLE"] == {"Ref": "EventStoreTable"}
+        assert env["COMMANDS_TABLE"] == {"Ref": "CommandsTable"}
+        assert env["READ_MODEL_TABLE"] == {"Ref": "ReadModelTable"}
+        assert env["POWERTOOLS_METRICS_NAMESPACE"]  # Metrics raise on flush without one
+
+
+def test_stream_event_source_mapping(template, translated):
+    [(fid, name, source)] = events_of(template, "DynamoDB")
+    [esm] = of_type(translated, "AWS::Lambda::EventSourceMapping").values()
+    props = esm["Properties"]
+    assert props["FunctionName"] == {"Ref": fid}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["EventStoreTable", "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["FilterCriteria"] == source["FilterCriteria"]
+    failure_queue = {"Fn::GetAtt": ["ProjectorFailures", "Arn"]}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == failure_queue
+    assert translated["ProjectorFailures"]["Type"] == "AWS::SQS::Queue"
+    # The function's role may send to that queue (SAM adds the statement for the destination).
+    statements = [s for p in translated[f"{fid}Role"]["Properties"]["Policies"]
+                  for s in p["PolicyDocument"]["Statement"]]
+    assert any(s["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"]) and s["Resource"] == failure_queue
+               for s in statements)
+
+
+def test_one_api_route_per_api_event(template, translated):
+    api_events = events_of(template, "Api")
+    wanted = {(p["Path"], p["Method"].lower()): fid for fid, _, p in api_events}
+    assert len(wanted) == len(api_events), "two Api events declare the same route"
+    [api] = of_type(translated, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"]["Body"]["paths"]
+    routes = {(path, method): op for path, methods in paths.items() for method, op in methods.items()}
+    assert set(routes) == set(wanted)
+    for route, op in routes.items():
+        integration = op["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert f"${{{wanted[route]}.Arn}}" in integration["uri"]["Fn::Sub"]
+        assert op["security"] == [{"AWS_IAM": []}]  # the Api's DefaultAuthorizer
+    assert ("/audit/events", "get") in routes and ("/calls/events", "post") in routes
+
+
+def test_nightly_schedule_in_berlin_time(template, translated):
+    [(fid, name, schedule)] = events_of(template, "ScheduleV2")
+    [built] = of_type(translated, "AWS::Scheduler::Schedule").values()
+    props = built["Properties"]
+    assert props["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    assert props["ScheduleExpression"] == schedule["ScheduleExpression"]
+    assert props["Target"]["Arn"] == {"Fn::GetAtt": [fid, "Arn"]}
+    assert serverless_functions(template)[fid]["Handler"] == "app.replay_check_handler"
+
+
+def test_every_handler_exists_under_its_code_uri(template):
+    for fid, props in serverless_functions(template).items():
+        module, _, attribute = props["Handler"].rpartition(".")
+        path = ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py"
+        assert path.is_file(), f"{fid}: {path} is missing"
+        tree = ast.parse(path.read_text())
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert attribute in defined, f"{fid}: {path.name} defines no function {attribute}"
+    layer = template["Resources"]["SharedLayer"]["Properties"]
+    assert (ROOT / layer["ContentUri"] / "notfall" / "__init__.py").is_file()
+    assert (ROOT / layer["ContentUri"] / "requirements.txt").is_file()

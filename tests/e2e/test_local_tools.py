@@ -1,0 +1,89 @@
+"""The parts of the local stack that stand in for AWS services: OpenAPI from the template, schedules, demo data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.local.__main__ import main
+from infra.local.demo import load_demo
+
+pytestmark = pytest.mark.e2e
+
+
+def test_openapi_lists_the_routes_of_the_function_serving_it(api, stack):
+    status, spec = api.get("/openapi.json")
+    assert status == 200
+    serving = next(fn for fn in stack.functions.values()
+                   if any(e.properties["Path"] == "/openapi.json" for e in fn.spec.events_of("Api")))
+    want = {(e.properties["Method"].lower(), e.properties["Path"]) for e in serving.spec.events_of("Api")}
+    have = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert want - {("get", "/openapi.json")} <= have
+
+
+@pytest.mark.xfail(strict=True, reason="GET /openapi.json is the intake function's; /audit/events, served by "
+                                        "AuditFunction, is missing from it")
+def test_openapi_lists_every_route_of_the_template(api, stack):
+    status, spec = api.get("/openapi.json")
+    assert status == 200
+    missing = {path for _, path in stack.template.api_paths()} - set(spec["paths"]) - {"/openapi.json"}
+    assert missing == set()
+
+
+def test_the_nightly_schedule_fires_on_demand_and_finds_no_drift(api, stack, caller, call_id):
+    api.post("/calls/events", {"type": "started", "call_id": call_id, "line": "hotline-1",
+                               "caller_number": caller, "at": "2026-11-03T10:00:00Z"})
+    stack.drain()
+
+    status, body = api.post("/_local/schedules/Nightly")
+    assert status == 200, body
+    assert body["schedule"]["function"] == "ReplayCheckFunction"
+    assert body["result"]["differing"] == []
+    assert body["result"]["events"] > 0
+
+    status, report = api.post("/_local/rebuild-check")
+    assert (status, report["differing"]) == (200, [])
+
+    status, body = api.post("/_local/schedules/Weekly")
+    assert status == 404 and "Nightly" in body["schedules"]
+
+
+def test_the_fire_command_prints_the_handler_result(stack, capsys):
+    assert main(["fire", "Nightly", "--url", stack.url]) == 0
+    assert json.loads(capsys.readouterr().out)["result"]["differing"] == []
+
+
+def test_local_lists_routes_tables_streams_and_schedules(api):
+    status, body = api.get("/_local")
+    assert status == 200
+    assert {"method": "GET", "path": "/cases/{case_id}", "function": "IntakeFunction", "event": "GetCase"} \
+        in body["routes"]
+    assert body["tables"]["EventStoreTable"]["name"] == "notfall-local-EventStoreTable"
+    assert body["streams"][0]["on_failure"].endswith(":notfall-local-ProjectorFailures")
+    assert [s["event"] for s in body["schedules"]] == ["Nightly"]
+
+
+def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
+    before = api.audit_count()
+    demo = load_demo(stack.url)
+    assert len(demo["cases"]) == 6 and all(c["case_id"] for c in demo["cases"])
+    if ("POST", "/partners") in stack.template.api_paths():
+        assert len(demo["partners"]) == 3
+        assert api.get("/partners/m-garbsen")[0] == 200
+
+    ids = {c["label"]: c["case_id"] for c in demo["cases"]}
+    _, queue = api.get("/cases?limit=500")
+    queued = {c["case_id"]: c["status"] for c in queue["cases"]}
+    assert queued[ids["children, care need: emergency"]] == "emergency"
+    assert queued[ids["still open after the consultation"]] == "open"
+    assert ids["advice, closed"] not in queued and ids["referral, closed"] not in queued
+    _, callbacks = api.get("/callbacks?limit=500")
+    assert ids["voicemail outside hotline hours: waits for a callback"] in {c["case_id"] for c in callbacks["cases"]}
+    assert api.get(f"/cases/{ids['referral, closed']}")[1]["status"] == "closed"
+
+    # Loading again changes nothing: phone events and staff commands carry the same idempotency keys.
+    written = api.audit_count()
+    assert written > before
+    assert load_demo(stack.url) == demo
+    assert api.audit_count() == written
