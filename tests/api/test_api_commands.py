@@ -223,4 +223,4 @@ def test_a_number_dialled_nationally_is_the_same_caller(api: Api) -> None:
     first, again = api.call("call_started", body=national), api.call("call_started", body=international)
     assert (first.status, again.status) == (201, 200)
     assert again.body["case_id"] == first.body["case_id"]
-    assert {e.data.caller_number for e in api.log() if e.event_type == "CallStarted"} == {"+4951176023145"}
+    assert {e.data.call.caller_number for e in api.log() if e.event_type == "CallStarted"} == {"+4951176023145"}
