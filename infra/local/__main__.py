@@ -70,12 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
 def wait_for_interrupt() -> None:
     stop = threading.Event()
-    # SIGTERM (e.g. from a process manager) ends the stack as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(1):
-            pass
-    except KeyboardInterrupt:
+    # Both set explicitly: a shell that starts us in the background hands SIGINT over ignored,
+    # and SIGTERM (a process manager) should end the stack as cleanly as Ctrl-C.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1):
         pass
 
 

@@ -121,8 +121,10 @@ class LocalStack:
         from notfall.settings import Settings
         from notfall.wiring import Wiring
 
+        assert self.resources is not None
         self.drain()
-        wiring = Wiring(Settings.model_validate(dict(os.environ)))
+        table_env = self.resources.resolve(self.template.globals_function["Environment"]["Variables"])
+        wiring = Wiring(Settings.model_validate(table_env))  # the live tables, as every function sees them
         return compare(wiring.store, wiring.readmodel)
 
     def describe(self) -> dict[str, Any]:

@@ -221,8 +221,9 @@ class StreamPump:
             self._settle(len(batch))
             return
         self.stats.partial_failures += 1
-        log.warning("%s: %d of %d records reported failed; redelivering from sequence number %s",
-                    self.name, len(batch) - first_failed, len(batch), batch[first_failed]["dynamodb"]["SequenceNumber"])
+        log.warning("%s: %d reported failed; redelivering %d of %d records, from sequence number %s",
+                    self.name, len(result["batchItemFailures"]), len(batch) - first_failed, len(batch),
+                    batch[first_failed]["dynamodb"]["SequenceNumber"])
         self._settle(first_failed)  # the records before the lowest failure are done
         self._failed(batch[first_failed:], raised=False)
 

@@ -90,7 +90,7 @@ def test_append_then_load_round_trips_envelopes(aws):
     assert [e.version for e in ledger] == [1, 2] and [e.version for e in case] == [1, 2]
     # Positions follow the decision's order: the ledger's append first, then the case's.
     assert [e.position for e in ledger + case] == [1, 2, 3, 4]
-    wanted = [ev for a in decision.appends for ev in a.events]
+    wanted = [e for a in decision.appends for e in a.events]
     assert [e.data for e in ledger + case] == wanted
     for env in ledger + case:
         assert env.occurred_at == datetime(2026, 10, 30, 7, 55, tzinfo=timezone.utc)
@@ -276,8 +276,20 @@ def test_threads_on_different_streams_get_gapless_positions(aws, count_requests)
         cmd = call("started", f"c{i}", "2026-10-30T07:55:00Z", number=f"+49 30 55500{i:02d}")
         return store.append(decide_call(store, cmd, f"case{i:04d}"), meta(f"open-{i}"))
 
+    # Every writer reads the counter before anybody commits: the first round has one winner
+    # and n - 1 writers whose only failed condition is the moved counter.
+    first_round = threading.Barrier(n, timeout=30)
+    local = threading.local()
+
+    def hold_first_transaction(**_):
+        if not getattr(local, "held", False):
+            local.held = True
+            first_round.wait()
+
+    aws.client.meta.events.register("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
     with count_requests(aws.client) as calls:
         outcomes = _run_threads(n, write)
+    aws.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
 
     assert all(o.duplicate is False for o in outcomes), outcomes
     items = aws.event_items()
@@ -290,6 +302,7 @@ def test_threads_on_different_streams_get_gapless_positions(aws, count_requests)
         assert [e.version for e in case] == [1, 2] and [e.version for e in ledger] == [1, 2]
         # One command's events take consecutive positions: it committed in one piece.
         assert [e.position for e in ledger + case] == list(range(ledger[0].position, ledger[0].position + 4))
+    assert calls["TransactWriteItems"] >= n + (n - 1)  # the store retried on the moved counter
     print(f"\n{n} writers on different streams: {calls['TransactWriteItems']} TransactWriteItems "
           f"({calls['TransactWriteItems'] - n} counter retries)")
 
