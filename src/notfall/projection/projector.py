@@ -54,13 +54,19 @@ def rows_for_stream(stream_id: str, envelopes: list[Envelope]) -> tuple[str, int
     return projection.state_pk(stream_id.removeprefix(projection.prefix)), state.version, projection.rows(state)
 
 
-def write_rows(readmodel: ReadModel, pk: str, version: int, rows: list[dict[str, Any]]) -> str:
+_UNREAD = object()
+
+
+def write_rows(readmodel: ReadModel, pk: str, version: int, rows: list[dict[str, Any]], current: Any = _UNREAD) -> str:
+    """Replace the stream's rows unless they already reflect `version`; `current` if already read."""
     for _ in range(_CAS_ATTEMPTS):
-        current = readmodel.current(pk)
+        if current is _UNREAD:
+            current = readmodel.current(pk)
         if current is not None and current.version >= version:
             return "up-to-date"
         if readmodel.replace(rows, version, current):
             return "written"
+        current = _UNREAD  # somebody else wrote meanwhile: look again
     raise RuntimeError(f"read model row {pk} kept changing under the projector")
 
 
@@ -75,7 +81,8 @@ class Projector:
         projection = projection_for(stream_id)
         if projection is None:
             return self._count("ignored")
-        current = self.readmodel.current(projection.state_pk(stream_id.removeprefix(projection.prefix)))
+        pk = projection.state_pk(stream_id.removeprefix(projection.prefix))
+        current = self.readmodel.current(pk)
         if current is not None and current.version >= version:
             return self._count("up-to-date")  # a redelivered or already covered record
         envelopes = self.store.load(stream_id)
@@ -83,7 +90,7 @@ class Projector:
         projected = rows_for_stream(stream_id, envelopes)
         if projected is None:
             return self._count("ignored")
-        return self._count(write_rows(self.readmodel, *projected))
+        return self._count(write_rows(self.readmodel, *projected, current=current))
 
     def _count(self, outcome: str) -> str:
         self.stats[outcome] += 1

@@ -104,7 +104,8 @@ class DynamoReadModel:
         return item
 
     def current(self, pk: str) -> Current | None:
-        row = self.get(pk, STATE_SK)
+        # Strongly consistent: the compare-and-swap that follows must see the latest row.
+        row = self.get(pk, STATE_SK, consistent=True)
         return Current(row["version"], [tuple(k) for k in row["row_keys"]]) if row else None
 
     def replace(self, rows: list[dict[str, Any]], version: int, previous: Current | None) -> bool:
@@ -133,8 +134,9 @@ class DynamoReadModel:
                 return False  # somebody replaced the rows meanwhile: the caller looks again
             raise
 
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+    def get(self, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=consistent).get("Item")
         return json.loads(item["body"]["S"]) if item else None
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
