@@ -1,0 +1,83 @@
+"""DynamoDB requests per intake command (exact), and time per command on in-process moto.
+
+Run: make bench   (or .venv/bin/python -m bench.commands)
+The request counts are what a Lambda makes against real DynamoDB too; the times are moto's
+and only compare commands with each other.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+from bench.harness import stack, table
+from notfall.app.intake import Intake
+from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
+from notfall.domain.envelope import Metadata
+
+RUNS = 50
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+
+
+def meta(command_id: str, actor: str = "bench") -> Metadata:
+    return Metadata(command_id=command_id, actor=actor, correlation_id=command_id)
+
+
+def need() -> NeedIn:
+    return NeedIn.model_validate({
+        "persons": [{"kind": "child", "age": 4}], "location": {"kind": "home"},
+        "window": {"start": (T0 + timedelta(hours=2)).isoformat(), "expected_end": (T0 + timedelta(hours=6)).isoformat()},
+        "reasons": ["childcare_ill"], "municipality": "hannover"})
+
+
+def main() -> None:
+    with stack() as (wiring, counter, _):
+        intake = Intake(wiring.store)
+        samples: dict[str, list[tuple[int, dict[str, int], float]]] = {}
+
+        def measure(name: str, run) -> dict:
+            counter.reset()
+            started = time.perf_counter()
+            result = run()
+            elapsed = time.perf_counter() - started
+            samples.setdefault(name, []).append((counter.total, dict(counter.ops), elapsed))
+            return result
+
+        for i in range(RUNS):
+            number = f"+49 511 {7000000 + i}"
+            call = dict(call_id=f"bench-{i}", line="hotline", caller_number=number, at=T0)
+            opened = measure("call opens a case", lambda: intake.call_event(
+                CallEventIn(type="started", **call), meta(f"s-{i}", "phone-system")))
+            case_id = opened["case_id"]
+            measure("call event of a routed call", lambda: intake.call_event(
+                CallEventIn(type="answered", agent="anna", **{**call, "at": T0 + timedelta(seconds=20)}),
+                meta(f"a-{i}", "phone-system")))
+            measure("phone event resent (same command id)", lambda: intake.call_event(
+                CallEventIn(type="answered", agent="anna", **{**call, "at": T0 + timedelta(seconds=20)}),
+                meta(f"a-{i}", "phone-system")))
+            measure("second call attaches to open case", lambda: intake.call_event(
+                CallEventIn(type="started", **{**call, "call_id": f"bench-{i}-b", "at": T0 + timedelta(minutes=9)}),
+                meta(f"s2-{i}", "phone-system")))
+            measure("consultation", lambda: intake.consultation(case_id, ConsultationIn(
+                agent="anna", started_at=T0, ended_at=T0 + timedelta(minutes=12)), meta(f"c-{i}")))
+            measure("need", lambda: intake.need(case_id, need(), meta(f"n-{i}")))
+            measure("outcome care_need", lambda: intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta(f"o-{i}")))
+            measure("close", lambda: intake.close(case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)),
+                                                   meta(f"x-{i}")))
+            measure("close retried (same command id)", lambda: intake.close(
+                case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}")))
+
+        rows = []
+        for name, runs in samples.items():
+            requests = {r[0] for r in runs}
+            ops = runs[0][1]
+            ms = statistics.median(r[2] for r in runs) * 1000
+            rows.append((name, "/".join(map(str, sorted(requests))),
+                         ", ".join(f"{op} {n}" for op, n in sorted(ops.items())), f"{ms:.1f}"))
+        print(f"DynamoDB requests per command ({RUNS} runs each; moto in-process)\n")
+        print(table(rows, ("command", "requests", "by operation", "median ms (moto)")))
+
+
+if __name__ == "__main__":
+    main()
