@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,9 +14,12 @@ from infra.local.template import QUEUE, TABLE, Template
 
 STACK_NAME = "notfall-local"
 
-# create_table takes these Properties as they are; the rest (SSE, PITR, tags) has no local effect.
+# create_table takes these Properties as they are; StreamSpecification it takes with StreamEnabled added.
 _TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                "BillingMode", "ProvisionedThroughput")
+# Table Properties with no local effect.
+TABLE_KEYS_WITHOUT_LOCAL_EFFECT = frozenset({"SSESpecification", "PointInTimeRecoverySpecification",
+                                             "TimeToLiveSpecification", "Tags"})
 _QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
                      "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication")
 
@@ -83,7 +87,8 @@ class Resources:
 
 
 def create_all(template: Template, parameters: dict[str, Any] | None = None) -> Resources:
-    """Create every table and queue of the template in moto (AWS_ENDPOINT_URL must point there)."""
+    """Create every table and queue of the template in moto, through boto3's default clients in REGION:
+    a moto server (AWS_ENDPOINT_URL pointing there) or moto's in-process mock_aws()."""
     res = Resources({**template.parameter_defaults(), **(parameters or {})})
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
@@ -94,17 +99,32 @@ def create_all(template: Template, parameters: dict[str, Any] | None = None) -> 
     return res
 
 
-def _create_table(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    name = physical_name(logical_id)
-    kwargs: dict[str, Any] = {k: props[k] for k in _TABLE_KEYS if k in props}
+def unhandled_table_properties(props: dict[str, Any]) -> set[str]:
+    """Table Properties neither passed to CreateTable nor known to have no local effect: somebody must decide."""
+    return set(props) - set(_TABLE_KEYS) - {"StreamSpecification"} - TABLE_KEYS_WITHOUT_LOCAL_EFFECT
+
+
+def create_table_kwargs(props: dict[str, Any], name: str) -> dict[str, Any]:
+    """CreateTable's arguments for a table of these template Properties (copies: the template stays as it is)."""
+    kwargs: dict[str, Any] = {"TableName": name, **{k: copy.deepcopy(props[k]) for k in _TABLE_KEYS if k in props}}
     if "StreamSpecification" in props:
         # CloudFormation infers StreamEnabled from the block; the API wants it said.
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-    desc = client.create_table(TableName=name, **kwargs)["TableDescription"]
+    return kwargs
+
+
+def create_table(client: Any, name: str, props: dict[str, Any]) -> dict[str, str]:
+    """Create one table of the template's schema under `name`; its GetAtt attributes (Arn, StreamArn)."""
+    desc = client.create_table(**create_table_kwargs(props, name))["TableDescription"]
     attrs = {"Arn": desc["TableArn"]}
     if "LatestStreamArn" in desc:
         attrs["StreamArn"] = desc["LatestStreamArn"]
-    return name, attrs
+    return attrs
+
+
+def _create_table(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    name = physical_name(logical_id)
+    return name, create_table(client, name, props)
 
 
 def _create_queue(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:

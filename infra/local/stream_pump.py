@@ -27,25 +27,10 @@ from moto.events.models import EventPattern
 from infra.local.aws import REGION
 from infra.local.functions import LoadedFunction
 from infra.local.resources import Resources
+from infra.local.stream_records import filter_patterns, lambda_record, passes_filters
 from infra.local.template import Event
 
 log = logging.getLogger("infra.local.stream")
-
-_RECORD_KEYS = ("eventID", "eventName", "eventVersion", "eventSource", "userIdentity")
-_STREAM_KEYS = ("Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType")
-
-
-def lambda_record(raw: dict[str, Any], stream_arn: str, region: str = REGION) -> dict[str, Any]:
-    """A GetRecords record in the shape Lambda delivers it (moto leaves out the ARN, gives a datetime)."""
-    record = {k: raw[k] for k in _RECORD_KEYS if k in raw}
-    record["awsRegion"] = region
-    stream = {k: raw["dynamodb"][k] for k in _STREAM_KEYS if k in raw["dynamodb"]}
-    created = raw["dynamodb"].get("ApproximateCreationDateTime")
-    if created is not None:
-        stream["ApproximateCreationDateTime"] = int(created.timestamp()) if isinstance(created, datetime) else created
-    record["dynamodb"] = stream
-    record["eventSourceARN"] = stream_arn
-    return record
 
 
 @dataclass
@@ -77,7 +62,6 @@ class StreamSource:
     @classmethod
     def from_event(cls, function: LoadedFunction, event: Event, resources: Resources) -> StreamSource:
         props = resources.resolve(event.properties)
-        patterns = [f["Pattern"] for f in props.get("FilterCriteria", {}).get("Filters", [])]
         return cls(
             function=function,
             event_name=event.name,
@@ -87,13 +71,12 @@ class StreamSource:
             max_retries=int(props.get("MaximumRetryAttempts", -1)),
             bisect=bool(props.get("BisectBatchOnFunctionError", False)),
             report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-            filters=[EventPattern.load(p if isinstance(p, str) else json.dumps(p)) for p in patterns],
+            filters=filter_patterns(props.get("FilterCriteria")),
             on_failure=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
         )
 
     def wants(self, record: dict[str, Any]) -> bool:
-        # Filters are ORed; no filters let everything through.
-        return not self.filters or any(f.matches_event(record) for f in self.filters)
+        return passes_filters(record, self.filters)
 
 
 class StreamPump:

@@ -18,8 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import yaml
-
+from infra.local.template import Template
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.base import iter_log
@@ -27,7 +26,6 @@ from notfall.store.memory import MemoryEventStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "events" / "api"
-TEMPLATE = ROOT / "template.yaml"
 
 _KEEP = object()
 
@@ -96,13 +94,6 @@ def sample(
 # --- template.yaml ----------------------------------------------------------------------
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML; intrinsic functions (!Ref, !GetAtt, !Sub) become None."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 @dataclass(frozen=True)
 class Route:
     function: str
@@ -113,18 +104,9 @@ class Route:
 
 @cache
 def template_routes() -> tuple[Route, ...]:
-    """Every Api event of every function in template.yaml."""
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
-    routes = []
-    for name, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        for event in (props.get("Events") or {}).values():
-            if event.get("Type") == "Api":
-                p = event["Properties"]
-                routes.append(Route(name, props["CodeUri"], p["Path"], p["Method"].upper()))
-    return tuple(routes)
+    """Every Api event of every function in template.yaml, as the local stack reads them."""
+    return tuple(Route(fn.logical_id, fn.properties["CodeUri"], e.properties["Path"], e.properties["Method"].upper())
+                 for fn in Template.load().functions for e in fn.events_of("Api"))
 
 
 # --- running requests -------------------------------------------------------------------

@@ -1,28 +1,33 @@
 """Fixtures for the tests against moto: tables made from template.yaml, the handlers loaded
 from their files, Lambda-shaped stream batches made from moto's real stream records.
 
+Reading the template, creating its tables, converting stream records and applying the
+FilterCriteria is the local stack's own code (infra.local), so the tests and `make run`
+cannot drift apart.
+
 Everything a test needs comes in through a fixture (no helper module to import), so these
 tests run under any pytest import mode.
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import itertools
 import json
 import threading
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
 
+from infra.local.aws import REGION
+from infra.local.resources import create_all, create_table, unhandled_table_properties
+from infra.local.stream_records import filter_patterns, lambda_record, passes_filters
+from infra.local.template import TABLE, Template, load_template
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
 from notfall.domain.commands import (
@@ -39,106 +44,15 @@ from notfall.projection.readmodel import DynamoReadModel
 from notfall.store.dynamodb import DynamoEventStore
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
 EVENTS_DIR = ROOT / "events"
-REGION = "eu-central-1"
 
-# Table names as the stack would make them; the logical ids come from template.yaml.
+# The tables of template.yaml (by logical id) and the variables the functions read their names from;
+# infra.local.resources creates them under the local stack's physical names.
 TABLES = {
-    "EventStoreTable": ("EVENTS_TABLE", "notfall-EventStoreTable-TEST"),
-    "CommandsTable": ("COMMANDS_TABLE", "notfall-CommandsTable-TEST"),
-    "ReadModelTable": ("READ_MODEL_TABLE", "notfall-ReadModelTable-TEST"),
+    "EventStoreTable": "EVENTS_TABLE",
+    "CommandsTable": "COMMANDS_TABLE",
+    "ReadModelTable": "READ_MODEL_TABLE",
 }
-
-
-# --- template.yaml ------------------------------------------------------------------------
-
-
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub ...) as the
-    long-form intrinsic functions they stand for."""
-
-
-def _cfn_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-# CloudFormation table properties that map onto CreateTable, and those applied otherwise or
-# meaningless to moto. An unknown property fails the fixture: somebody must decide.
-_CREATE_TABLE_KEYS = {"AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-                      "BillingMode", "ProvisionedThroughput", "StreamSpecification", "SSESpecification"}
-_IGNORED_KEYS = {"PointInTimeRecoverySpecification", "TimeToLiveSpecification", "Tags"}
-
-
-def create_table_kwargs(props: dict[str, Any], name: str) -> dict[str, Any]:
-    unknown = set(props) - _CREATE_TABLE_KEYS - _IGNORED_KEYS
-    assert not unknown, f"template table properties the test fixture does not handle: {unknown}"
-    kwargs: dict[str, Any] = {"TableName": name}
-    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-                "BillingMode", "ProvisionedThroughput"):
-        if key in props:
-            kwargs[key] = copy.deepcopy(props[key])
-    if "StreamSpecification" in props:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-    if "SSESpecification" in props:
-        sse = props["SSESpecification"]
-        kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled"))}
-    return kwargs
-
-
-def table_properties(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
-
-
-def _stream_source(template: dict[str, Any]) -> dict[str, Any]:
-    """The DynamoDB event source of the projector, as declared."""
-    events = template["Resources"]["ProjectorFunction"]["Properties"]["Events"]
-    sources = [e["Properties"] for e in events.values() if e["Type"] == "DynamoDB"]
-    assert len(sources) == 1
-    return sources[0]
-
-
-def matches_filter(pattern: dict[str, Any], event: Any) -> bool:
-    """Lambda event filtering for the pattern shapes the template uses: nested objects, lists
-    of exact values and {"prefix": ...}."""
-    if not isinstance(event, dict):
-        return False
-    for key, want in pattern.items():
-        if key not in event:
-            return False
-        have = event[key]
-        if isinstance(want, dict):
-            if not matches_filter(want, have):
-                return False
-            continue
-        assert isinstance(want, list), f"unsupported filter element {want!r}"
-        ok = False
-        for option in want:
-            if isinstance(option, dict):
-                assert set(option) == {"prefix"}, f"unsupported filter operator {option!r}"
-                ok = ok or (isinstance(have, str) and have.startswith(option["prefix"]))
-            else:
-                ok = ok or have == option
-        if not ok:
-            return False
-    return True
 
 
 # --- AWS under moto ------------------------------------------------------------------------
@@ -170,19 +84,29 @@ class AwsEnv:
         self.monkeypatch = monkeypatch
         self.client = boto3.client("dynamodb", region_name=REGION)
         self.streams = boto3.client("dynamodbstreams", region_name=REGION)
-        self._props = table_properties(template)
+        stack = Template(template)
+        self._props = {lid: r["Properties"] for lid, r in stack.of_type(TABLE).items()}
         assert set(self._props) == set(TABLES), "template tables and test fixture disagree"
-        for logical_id, (env_var, name) in TABLES.items():
-            self.create_table(logical_id, name)
-            monkeypatch.setenv(env_var, name)
-        self.events_table = TABLES["EventStoreTable"][1]
-        self.commands_table = TABLES["CommandsTable"][1]
-        self.read_model_table = TABLES["ReadModelTable"][1]
-        self._source = _stream_source(template)
+        for props in self._props.values():
+            unknown = unhandled_table_properties(props)
+            assert not unknown, f"template table properties the test fixture does not handle: {unknown}"
+        # Every table and queue of the template, as the local stack creates them.
+        self.resources = create_all(stack)
+        for logical_id, env_var in TABLES.items():
+            monkeypatch.setenv(env_var, self.resources.refs[logical_id])
+        self.events_table = self.resources.refs["EventStoreTable"]
+        self.commands_table = self.resources.refs["CommandsTable"]
+        self.read_model_table = self.resources.refs["ReadModelTable"]
+        # The DynamoDB event source of the projector, as declared, resolved as the stream pump resolves it.
+        [projector] = [fn for fn in stack.functions if fn.logical_id == "ProjectorFunction"]
+        sources = projector.events_of("DynamoDB")
+        assert len(sources) == 1
+        self._source = self.resources.resolve(sources[0].properties)
+        self._filters = filter_patterns(self._source["FilterCriteria"])
 
     # tables and adapters
     def create_table(self, logical_id: str, name: str) -> str:
-        self.client.create_table(**create_table_kwargs(self._props[logical_id], name))
+        create_table(self.client, name, self._props[logical_id])
         return name
 
     def store(self) -> DynamoEventStore:
@@ -243,23 +167,14 @@ class AwsEnv:
         return records
 
     def to_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A stream record as Lambda hands it over: with the stream ARN, the function's region,
-        an epoch-seconds timestamp, and plain JSON."""
-        out = copy.deepcopy(record)
-        out["eventVersion"] = "1.1"
-        out["awsRegion"] = REGION
-        out["eventSourceARN"] = self.stream_arn
-        stamp = out["dynamodb"].get("ApproximateCreationDateTime")
-        if isinstance(stamp, datetime):
-            out["dynamodb"]["ApproximateCreationDateTime"] = int(stamp.timestamp())
-        return json.loads(json.dumps(out))
+        """A stream record as Lambda hands it over (the stream pump's conversion)."""
+        return lambda_record(record, self.stream_arn, REGION)
 
     def lambda_records(self) -> list[dict[str, Any]]:
         """The records the projector's event source mapping would deliver: converted, and
         filtered by the template's FilterCriteria."""
-        patterns = [json.loads(f["Pattern"]) for f in self._source["FilterCriteria"]["Filters"]]
         converted = [self.to_lambda_record(r) for r in self.stream_records()]
-        return [r for r in converted if any(matches_filter(p, r) for p in patterns)]
+        return [r for r in converted if passes_filters(r, self._filters)]
 
     def batches(self, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """Records cut into batches of the template's BatchSize."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from infra.local.template import TABLE, Template
+
 _ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
@@ -54,7 +56,7 @@ class Recorder:
     def __init__(self, aws, template) -> None:
         self.names = {name: lid for lid, name in _table_names(aws).items()}
         self.hash_keys = {lid: next(k["AttributeName"] for k in r["Properties"]["KeySchema"] if k["KeyType"] == "HASH")
-                          for lid, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+                          for lid, r in Template(template).of_type(TABLE).items()}
         self.needs: set[tuple[str, str, str | None, str | None]] = set()
 
     def _leading(self, table: str, key: dict[str, Any] | None) -> str | None:

@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
+from infra.local.template import FUNCTION, Template
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    """Each serverless function's own Properties, as written (Globals not merged in)."""
+    return {lid: r["Properties"] for lid, r in Template(template).of_type(FUNCTION).items()}
 
 
 def events_of(template: dict[str, Any], type_: str) -> list[tuple[str, str, dict[str, Any]]]:

@@ -10,11 +10,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from functools import singledispatch
 from typing import Literal
 
 from pydantic import BaseModel
 
+from notfall.domain import care_events as care
 from notfall.domain import events as ev
 from notfall.domain.commands import e164, CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Append, Decision
@@ -60,6 +62,63 @@ class CallView(BaseModel):
     recording_ref: str | None = None
 
 
+class OfferView(BaseModel):
+    offer_id: str
+    caregiver_id: str
+    made_at: UtcDatetime
+    expires_at: UtcDatetime
+    status: Literal["open", "accepted", "declined", "timed_out", "withdrawn"] = "open"
+    decided_at: UtcDatetime | None = None
+    reason: str | None = None
+
+
+class AssignmentView(BaseModel):
+    assignment_id: str
+    caregiver_id: str
+    start: UtcDatetime
+    end: UtcDatetime
+    assigned_at: UtcDatetime
+    offer_id: str | None = None
+    replaces: str | None = None
+    allowance_cents: int
+    travel_cents_per_km: int
+    cancelled_at: UtcDatetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    notice_minutes: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.cancelled_at is None
+
+
+class SessionView(BaseModel):
+    session_id: str
+    assignment_id: str
+    caregiver_id: str
+    start: UtcDatetime
+    end: UtcDatetime | None = None  # None while the caregiver is checked in
+    travel_km: Decimal = Decimal(0)
+    source: Literal["check-in", "staff"]
+    corrections: int = 0
+    voided: bool = False
+    void_reason: str | None = None
+
+
+class TransportView(BaseModel):
+    transport_id: str
+    from_place: str
+    to_place: str
+    at: UtcDatetime
+    persons: int
+    driver_id: str | None = None
+    price_cents: int
+    status: Literal["booked", "done", "cancelled"] = "booked"
+    done_at: UtcDatetime | None = None
+    km: Decimal | None = None
+    cancel_reason: str | None = None
+
+
 class CaseState(BaseModel):
     case_id: str
     version: int
@@ -79,10 +138,28 @@ class CaseState(BaseModel):
     outcome_note: str | None = None
     closed_at: UtcDatetime | None = None
     close_reason: str | None = None
+    need_at: UtcDatetime | None = None  # when the concrete care need was recorded
+    offers: list[OfferView] = []
+    assignments: list[AssignmentView] = []
+    sessions: list[SessionView] = []
+    transports: list[TransportView] = []
+    unfilled: care.NeedUnfilled | None = None
 
     @property
     def is_closed(self) -> bool:
         return self.status == "closed"
+
+    @property
+    def active_assignment(self) -> AssignmentView | None:
+        return next((a for a in reversed(self.assignments) if a.active), None)
+
+    @property
+    def first_assigned_at(self) -> datetime | None:
+        return self.assignments[0].assigned_at if self.assignments else None
+
+    @property
+    def live_sessions(self) -> list[SessionView]:
+        return [x for x in self.sessions if not x.voided]
 
 
 def fold_case(envelopes: Iterable[Envelope]) -> CaseState | None:
@@ -171,7 +248,7 @@ def _(event: ev.NeedClarified, state: CaseState, env: Envelope) -> CaseState:
 
 @_apply.register
 def _(event: ev.OutcomeRecorded, state: CaseState, env: Envelope) -> CaseState:
-    status = "emergency" if event.outcome == ev.Outcome.CARE_NEED else state.status
+    emergency = event.outcome == ev.Outcome.CARE_NEED
     return _touch(
         state,
         env,
@@ -179,7 +256,8 @@ def _(event: ev.OutcomeRecorded, state: CaseState, env: Envelope) -> CaseState:
         outcome=event.outcome,
         referral_to=event.referral_to,
         outcome_note=event.note,
-        status=status,
+        status="emergency" if emergency else state.status,
+        need_at=env.occurred_at if emergency else state.need_at,
     )
 
 
@@ -194,6 +272,101 @@ def _(event: ev.CaseClosed, state: CaseState, env: Envelope) -> CaseState:
         close_reason=event.reason,
         callback_pending_since=None,
     )
+
+
+def _replace(items: list, key: str, value: str, **changes) -> list:
+    return [i.model_copy(update=changes) if getattr(i, key) == value else i for i in items]
+
+
+@_apply.register
+def _(event: care.OfferMade, state: CaseState, env: Envelope) -> CaseState:
+    offer = OfferView(offer_id=event.offer_id, caregiver_id=event.caregiver_id, made_at=env.occurred_at,
+                      expires_at=event.expires_at)
+    return _touch(state, env, env.occurred_at, offers=[*state.offers, offer])
+
+
+def _offer_status(status: str):
+    def apply(event, state: CaseState, env: Envelope) -> CaseState:
+        offers = _replace(state.offers, "offer_id", event.offer_id, status=status, decided_at=env.occurred_at,
+                          reason=getattr(event, "reason", None))
+        return _touch(state, env, env.occurred_at, offers=offers)
+    return apply
+
+
+_apply.register(care.OfferAccepted, _offer_status("accepted"))
+_apply.register(care.OfferDeclined, _offer_status("declined"))
+_apply.register(care.OfferTimedOut, _offer_status("timed_out"))
+_apply.register(care.OfferWithdrawn, _offer_status("withdrawn"))
+
+
+@_apply.register
+def _(event: care.CaregiverAssigned, state: CaseState, env: Envelope) -> CaseState:
+    assignment = AssignmentView(assigned_at=env.occurred_at, **event.model_dump())
+    return _touch(state, env, env.occurred_at, assignments=[*state.assignments, assignment])
+
+
+@_apply.register
+def _(event: care.AssignmentCancelled, state: CaseState, env: Envelope) -> CaseState:
+    assignments = _replace(state.assignments, "assignment_id", event.assignment_id, cancelled_at=env.occurred_at,
+                           cancelled_by=event.by, cancel_reason=event.reason, notice_minutes=event.notice_minutes)
+    return _touch(state, env, env.occurred_at, assignments=assignments)
+
+
+@_apply.register
+def _(event: care.SessionStarted, state: CaseState, env: Envelope) -> CaseState:
+    session = SessionView(session_id=event.session_id, assignment_id=event.assignment_id,
+                          caregiver_id=event.caregiver_id, start=event.at, source="check-in")
+    return _touch(state, env, event.at, sessions=[*state.sessions, session])
+
+
+@_apply.register
+def _(event: care.SessionEnded, state: CaseState, env: Envelope) -> CaseState:
+    sessions = _replace(state.sessions, "session_id", event.session_id, end=event.at, travel_km=event.travel_km)
+    return _touch(state, env, event.at, sessions=sessions)
+
+
+@_apply.register
+def _(event: care.SessionRecorded, state: CaseState, env: Envelope) -> CaseState:
+    session = SessionView(source="staff", **event.model_dump())
+    return _touch(state, env, env.occurred_at, sessions=[*state.sessions, session])
+
+
+@_apply.register
+def _(event: care.SessionCorrected, state: CaseState, env: Envelope) -> CaseState:
+    old = next(x for x in state.sessions if x.session_id == event.session_id)
+    sessions = _replace(state.sessions, "session_id", event.session_id, start=event.start, end=event.end,
+                        travel_km=event.travel_km, corrections=old.corrections + 1)
+    return _touch(state, env, env.occurred_at, sessions=sessions)
+
+
+@_apply.register
+def _(event: care.SessionVoided, state: CaseState, env: Envelope) -> CaseState:
+    sessions = _replace(state.sessions, "session_id", event.session_id, voided=True, void_reason=event.reason)
+    return _touch(state, env, env.occurred_at, sessions=sessions)
+
+
+@_apply.register
+def _(event: care.TransportBooked, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, env.occurred_at, transports=[*state.transports, TransportView(**event.model_dump())])
+
+
+@_apply.register
+def _(event: care.TransportDone, state: CaseState, env: Envelope) -> CaseState:
+    transports = _replace(state.transports, "transport_id", event.transport_id, status="done", done_at=event.at,
+                          km=event.km)
+    return _touch(state, env, env.occurred_at, transports=transports)
+
+
+@_apply.register
+def _(event: care.TransportCancelled, state: CaseState, env: Envelope) -> CaseState:
+    transports = _replace(state.transports, "transport_id", event.transport_id, status="cancelled",
+                          cancel_reason=event.reason)
+    return _touch(state, env, env.occurred_at, transports=transports)
+
+
+@_apply.register
+def _(event: care.NeedUnfilled, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, env.occurred_at, unfilled=event)
 
 
 # --- the caller's routing ledger --------------------------------------------------------
