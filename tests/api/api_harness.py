@@ -147,10 +147,13 @@ class Api:
     def send(self, event: dict[str, Any]) -> Reply:
         out = self.app.resolve(event, lambda_context())
         body = out["body"]
-        parsed = json.loads(body) if body else None
         # a REST (v1) proxy answer carries its headers as multiValueHeaders
         headers = {k: v[-1] for k, v in (out.get("multiValueHeaders") or {}).items()}
-        return Reply(out["statusCode"], parsed, {**headers, **(out.get("headers") or {})})
+        headers = {**headers, **(out.get("headers") or {})}
+        # JSON unless the route says otherwise (a CSV download stays text)
+        text = headers.get("Content-Type", "").startswith("text/")
+        parsed = body if text else json.loads(body) if body else None
+        return Reply(out["statusCode"], parsed, headers)
 
     def call(self, name: str, **changes: Any) -> Reply:
         return self.send(sample(name, **changes))

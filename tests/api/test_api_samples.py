@@ -42,8 +42,8 @@ def test_sample_has_the_shape_api_gateway_delivers(name: str) -> None:
     assert event["multiValueHeaders"] == {k: [v] for k, v in event["headers"].items()}
     query = event["queryStringParameters"]
     assert event["multiValueQueryStringParameters"] == ({k: [v] for k, v in query.items()} if query else None)
-    # the body is a JSON string on POST and absent on GET
-    if event["httpMethod"] == "POST":
+    # the body is a JSON string on POST and PUT, and absent on GET and DELETE
+    if event["httpMethod"] in ("POST", "PUT"):
         assert isinstance(event["body"], str) and isinstance(json.loads(event["body"]), dict)
         assert event["headers"]["Content-Type"] == "application/json"
     else:

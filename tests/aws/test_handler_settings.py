@@ -1,13 +1,17 @@
 """Each Lambda handler module reads its settings at import: a missing or empty table name
 fails the import (a cold start) with pydantic's ValidationError naming the variable, instead
-of failing on the first request. With all variables set, the wiring uses those tables."""
+of failing on the first request. With all variables set, the wiring uses those tables. The care
+function reads the care rules the same way: a value that is no sensible whole number fails the
+import too."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
-FUNCTIONS = ["intake", "projector", "audit"]
+FUNCTIONS = ["intake", "projector", "audit", "assign"]
 VARIABLES = ["EVENTS_TABLE", "COMMANDS_TABLE", "READ_MODEL_TABLE"]
 
 
@@ -38,3 +42,19 @@ def test_handler_wires_the_tables_from_the_environment(aws, function):
         aws.events_table, aws.commands_table, aws.read_model_table)
     assert module.wiring.client.meta.region_name == "eu-central-1"
     assert callable(module.handler)
+
+
+def test_the_care_function_reads_its_rules_from_the_environment(aws):
+    module = aws.load_function("assign", CARE_TARGET_MINUTES="30", TRANSPORT_PRICE_CENTS="950", FIRST_AID_YEARS="3")
+    assert module.rules.target_time == timedelta(minutes=30)
+    assert module.rules.transport_price_cents == 950 and module.rules.clearance.first_aid_years == 3
+    assert module.care.rules is module.rules
+
+
+@pytest.mark.parametrize(("variable", "value"), [("VOLUNTEER_ALLOWANCE_CENTS", "10.50"),  # no fractions of cents
+                                                 ("TRAVEL_CENTS_PER_KM", "-1"), ("CARE_OFFER_TTL_MINUTES", "0"),
+                                                 ("POLICE_CLEARANCE_YEARS", "fuenf")])
+def test_a_care_rule_that_is_no_sensible_whole_number_fails_at_import(aws, variable, value):
+    with pytest.raises(ValidationError) as err:
+        aws.load_function("assign", **{variable: value})
+    assert [e["loc"] for e in err.value.errors()] == [(variable,)]

@@ -1,7 +1,7 @@
 """Every DynamoDB request each Lambda makes is allowed by that function's policy in
 template.yaml: action, table or index ARN, and the LeadingKeys condition. moto enforces no
 IAM, so the requests are recorded here (through the handlers, driven by API events, stream
-batches and the schedule) and checked against the template's statements - a missing
+batches and the schedules: the nightly replay and the sweep) and checked against the template's statements - a missing
 permission fails here instead of as AccessDenied after a deployment.
 """
 
@@ -107,6 +107,11 @@ def drive(aws, template, api_event, lambda_context):
         assert response["statusCode"] in status, response["body"]
         return json.loads(response["body"])
 
+    def need(municipality: str, start: str, end: str) -> dict:
+        return {"persons": [{"kind": "child", "age": 3}], "location": {"kind": "home"},
+                "window": {"start": start, "expected_end": end}, "reasons": ["accident"],
+                "municipality": municipality}
+
     with Recorder(aws, template).on(intake.wiring.client) as rec:
         event = {"type": "started", "call_id": "c1", "line": "hotline-1", "caller_number": "+49 30 1234567",
                  "at": "2026-10-30T07:55:00Z"}
@@ -121,7 +126,57 @@ def drive(aws, template, api_event, lambda_context):
         call(f"/cases/{case_id}/close", close, headers={"Idempotency-Key": "close-1"})  # retry, via the command table
         call("/partners", {"partner_id": "acme", "kind": "company", "name": "ACME", "municipality": "Berlin",
                            "joined_on": "2026-01-01", "employees": 10})
+        # two emergencies for the care work below: one gets a caregiver, one nobody can take
+        emergencies = []
+        for n, window in enumerate((("2026-10-27T07:00:00Z", "2026-10-27T12:00:00Z"),
+                                    ("2026-10-28T01:00:00Z", "2026-10-28T03:00:00Z"))):
+            opened = call("/calls/events", {**event, "call_id": f"e{n}", "caller_number": f"+49 511 555010{n}"})
+            call(f"/cases/{opened['case_id']}/need", need("hannover", *window))
+            call(f"/cases/{opened['case_id']}/outcome", {"outcome": "care_need"})
+            emergencies.append(opened["case_id"])
     needs["IntakeFunction"] = rec.needs
+
+    # The care function: the register, offers, assignments, sessions, transport, a refused retry.
+    assign = aws.load_function("assign")
+
+    def care(path, body=None, method="POST", status=(200, 201), headers=None):
+        response = assign.handler(api_event(method, path, body=body, headers=headers), lambda_context)
+        assert response["statusCode"] in status, response["body"]
+        return json.loads(response["body"])
+
+    case_id_e = emergencies[0]
+    profile = {"name": "Petra Sommerfeld", "qualification": "pedagogical", "certificate_level": 2,
+               "age_groups": ["preschool", "infant"], "home_municipality": "hannover",
+               "municipalities_served": ["hannover"], "drives": True, "offers_transport": True,
+               "police_clearance_on": "2024-01-10", "first_aid_on": "2025-06-01"}
+    weekdays = [{"weekday": d, "start": "06:00:00", "end": "18:00:00"} for d in range(7)]
+    with Recorder(aws, template).on(assign.wiring.client) as rec:
+        for cid in ("cg-a", "cg-b"):
+            care("/caregivers", {"caregiver_id": cid, "profile": {**profile, "name": cid}, "weekly": weekdays})
+        care("/caregivers/cg-a/profile", profile, method="PUT")
+        care("/caregivers/cg-a/trainings", {"title": "Erste Hilfe", "kind": "further", "on": "2026-01-10", "days": 1})
+        care("/caregivers/cg-a/availability/weekly", {"windows": weekdays}, method="PUT")
+        care("/caregivers/cg-a/availability/one-off", {"window_id": "w1", "start": "2026-10-31T08:00:00Z",
+                                                       "end": "2026-10-31T12:00:00Z"})
+        care("/caregivers/cg-a/availability/one-off/w1", method="DELETE")
+        offer = care(f"/cases/{case_id_e}/offers", {"caregiver_id": "cg-b"})
+        care(f"/caregivers/cg-b/cases/{case_id_e}/offers/{offer['offer_id']}/accept")
+        care(f"/caregivers/cg-b/cases/{case_id_e}/check-in", {"at": "2026-10-27T07:00:00Z"})
+        care(f"/caregivers/cg-b/cases/{case_id_e}/check-out", {"at": "2026-10-27T09:00:00Z", "travel_km": 5})
+        session = care(f"/cases/{case_id_e}/sessions", {"caregiver_id": "cg-b", "start": "2026-10-27T10:00:00Z",
+                                                         "end": "2026-10-27T11:00:00Z"})
+        care(f"/cases/{case_id_e}/sessions/{session['session_id']}/correction",
+             {"start": "2026-10-27T10:00:00Z", "end": "2026-10-27T11:30:00Z", "reason": "late"})
+        trip = care(f"/cases/{case_id_e}/transports", {"from_place": "Kita", "to_place": "home",
+                                                        "at": "2026-10-27T11:30:00Z", "driver_id": "cg-a"})
+        care(f"/cases/{case_id_e}/transports/{trip['transport_id']}/done", {"at": "2026-10-27T12:00:00Z", "km": 3})
+        care(f"/cases/{case_id_e}/reassign", {"caregiver_id": "cg-a", "by": "staff", "reason": "ill"})
+        care(f"/cases/{case_id_e}/cancel-assignment", {"by": "family", "reason": "done"},
+             headers={"Idempotency-Key": "cancel-1"})
+        # the retry breaks a rule now (nothing to cancel): answered from the command table
+        care(f"/cases/{case_id_e}/cancel-assignment", {"by": "family", "reason": "done"},
+             headers={"Idempotency-Key": "cancel-1"})
+    needs["AssignFunction"] = rec.needs
 
     projector = aws.load_function("projector")
     with Recorder(aws, template).on(projector.wiring.client) as rec:
@@ -136,6 +191,27 @@ def drive(aws, template, api_event, lambda_context):
         family = call(f"/cases/{case_id}", method="GET")["family_id"]
         call(f"/families/{family}/hours", method="GET", status=(200,))
     needs["IntakeFunction"] |= rec.needs
+
+    with Recorder(aws, template).on(assign.wiring.client) as rec:
+        for path in (f"/cases/{case_id_e}/candidates", "/caregivers", "/caregivers/cg-b", "/caregivers/cg-b/offers",
+                     "/caregivers/cg-b/assignments", "/caregivers/cg-b/hours", "/caregivers/cg-b/statements/2026-10",
+                     "/reports/transports/2026-10"):
+            care(path, method="GET", status=(200,))
+        response = assign.handler(api_event("GET", "/reports/demand", {"from": "2026-10", "to": "2026-11"}),
+                                  lambda_context)
+        assert response["statusCode"] == 200, response["body"]
+    needs["AssignFunction"] |= rec.needs
+
+    # The sweep, with a target time of 0 so the second emergency is flagged unfilled at once.
+    sweeper = aws.load_function("assign", CARE_TARGET_MINUTES="0")
+    with Recorder(aws, template).on(sweeper.wiring.client) as rec:
+        swept = sweeper.sweep_handler({}, lambda_context)
+        assert swept["needs_flagged_unfilled"] >= 1 and swept["failed"] == [], swept
+    needs["SweepFunction"] = rec.needs
+    with Recorder(aws, template).on(projector.wiring.client) as rec:  # the sweep's events reach the read model
+        for batch in aws.batches():
+            assert projector.handler(batch, lambda_context) == {"batchItemFailures": []}
+    needs["ProjectorFunction"] |= rec.needs
 
     audit = aws.load_function("audit")
     with Recorder(aws, template).on(audit.wiring.client) as rec:
@@ -160,6 +236,10 @@ def test_every_request_of_every_function_is_allowed_by_its_policy(template, driv
     assert actions["ProjectorFunction"] >= {"Query", "GetItem", "PutItem"}
     assert ("Query", "EventStoreTable", "GlobalOrder", None) in drive["AuditFunction"]
     assert ("Scan", "ReadModelTable", None, None) in drive["ReplayCheckFunction"]
+    assert actions["AssignFunction"] >= {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
+    assert ("GetItem", "CommandsTable", None, "cancel-1") in drive["AssignFunction"]
+    assert ("Query", "ReadModelTable", "Queue", None) in drive["SweepFunction"]
+    assert actions["SweepFunction"] >= {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
 
 
 def test_the_check_catches_a_missing_permission(template, drive):
@@ -168,3 +248,8 @@ def test_the_check_catches_a_missing_permission(template, drive):
     assert denied(template, "IntakeFunction", {("UpdateItem", "EventStoreTable", None, "case-x")})
     assert denied(template, "AuditFunction", {("GetItem", "ReadModelTable", None, "case#x")})
     assert not denied(template, "IntakeFunction", {("UpdateItem", "EventStoreTable", None, "$log")})
+    # The care function and the sweep get what they use and no more.
+    assert denied(template, "AssignFunction", {("UpdateItem", "EventStoreTable", None, "caregiver-x")})
+    assert denied(template, "AssignFunction", {("Query", "ReadModelTable", "Queue", None)})
+    assert denied(template, "SweepFunction", {("GetItem", "ReadModelTable", None, "case#x")})
+    assert denied(template, "SweepFunction", {("UpdateItem", "EventStoreTable", None, "case-x")})

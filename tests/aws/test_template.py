@@ -2,7 +2,8 @@
 no AWS account) turns it into what the code relies on - a Lambda function per serverless
 function with the table names in its environment, the stream event source mapping with
 ReportBatchItemFailures, bisection, the filter and the on-failure queue, one API Gateway
-route per Api event wired to its function, and the nightly schedule in Europe/Berlin.
+route per Api event wired to its function, the nightly schedule in Europe/Berlin and the
+sweep every five minutes, and the care rules in every function's environment.
 Every function's handler exists under its CodeUri.
 """
 
@@ -20,6 +21,8 @@ import pytest
 from samtranslator.translator.transform import transform
 
 from infra.local.template import FUNCTION, Template
+from notfall.domain.care import CareRules
+from notfall.settings import CareSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,14 +129,41 @@ def test_one_api_route_per_api_event(template, translated):
     assert ("/audit/events", "get") in routes and ("/calls/events", "post") in routes
 
 
+def _schedules(template, translated) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Event name -> (function, the event's properties, the translated schedule's properties)."""
+    built = {b["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]: b["Properties"]
+             for b in of_type(translated, "AWS::Scheduler::Schedule").values()}
+    events = events_of(template, "ScheduleV2")
+    assert len(built) == len(events)
+    return {name: (fid, props, built[fid]) for fid, name, props in events}
+
+
 def test_nightly_schedule_in_berlin_time(template, translated):
-    [(fid, name, schedule)] = events_of(template, "ScheduleV2")
-    [built] = of_type(translated, "AWS::Scheduler::Schedule").values()
-    props = built["Properties"]
+    fid, schedule, props = _schedules(template, translated)["Nightly"]
     assert props["ScheduleExpressionTimezone"] == "Europe/Berlin"
     assert props["ScheduleExpression"] == schedule["ScheduleExpression"]
     assert props["Target"]["Arn"] == {"Fn::GetAtt": [fid, "Arn"]}
     assert serverless_functions(template)[fid]["Handler"] == "app.replay_check_handler"
+
+
+def test_the_sweep_runs_every_five_minutes(template, translated):
+    fid, _, props = _schedules(template, translated)["SweepUnassigned"]
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    function = serverless_functions(template)[fid]
+    assert (function["CodeUri"], function["Handler"]) == ("functions/assign/", "app.sweep_handler")
+    assert "Events" in function and not any(e["Type"] == "Api" for e in function["Events"].values())
+
+
+def test_the_care_rules_are_set_for_every_function_and_equal_the_code_defaults(template, translated):
+    """Local and cloud read the same values from Globals; they are the defaults the docs name."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    names = {f.alias for f in CareSettings.model_fields.values()}
+    assert names <= variables.keys()
+    assert all(isinstance(variables[n], str) for n in names)  # CloudFormation wants strings
+    assert CareSettings.model_validate({n: variables[n] for n in names}).rules() == CareRules()
+    for fid in serverless_functions(template):
+        env = of_type(translated, "AWS::Lambda::Function")[fid]["Properties"]["Environment"]["Variables"]
+        assert names <= env.keys(), fid
 
 
 def test_every_handler_exists_under_its_code_uri(template):

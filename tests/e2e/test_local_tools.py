@@ -50,7 +50,7 @@ def test_local_lists_routes_tables_streams_and_schedules(api):
         in body["routes"]
     assert body["tables"]["EventStoreTable"]["name"] == "notfall-local-EventStoreTable"
     assert body["streams"][0]["on_failure"].endswith(":notfall-local-ProjectorFailures")
-    assert [s["event"] for s in body["schedules"]] == ["Nightly"]
+    assert sorted(s["event"] for s in body["schedules"]) == ["Nightly", "SweepUnassigned"]
 
 
 def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):

@@ -10,7 +10,7 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from notfall.api import audit_routes, intake_routes, partner_routes
+from notfall.api import audit_routes, care_routes, caregiver_routes, intake_routes, partner_routes, report_routes
 from notfall.api.resolver import make_resolver
 
 TITLE = "notfall API"
@@ -23,9 +23,13 @@ def document() -> str:
     intake_routes.register(app, intake=None, readmodel=None)
     partner_routes.register(app, partners=None, readmodel=None)
     audit_routes.register(app, store=None)
+    care_routes.register(app, care=None, readmodel=None, rules=None)
+    caregiver_routes.register(app, caregivers=None, care=None, readmodel=None, rules=None)
+    report_routes.register(app, readmodel=None)
     return app.get_openapi_json_schema(
         title=TITLE, version=VERSION,
-        description="Call intake, case work, partners and the auditors' history of notfall.",
+        description="Call intake, case work, caregivers and care, reports, partners and the auditors' history "
+                    "of notfall.",
     )
 
 

@@ -33,8 +33,15 @@ class Care:
         self.ids = ids
         self.clock = clock
 
-    def case(self, case_id: str) -> CaseState | None:
-        return fold_case(self.store.load(case_stream(case_id)))
+    def case(self, case_id: str, expected: int | None = None) -> CaseState | None:
+        """The case now; with `expected` (If-Match), only if it is still at that version."""
+        case = fold_case(self.store.load(case_stream(case_id)))
+        if expected is not None and case is not None and case.version != expected:
+            # Raised inside the decision, so a retry of a command that went through gets its
+            # first answer rather than this conflict (see execute()).
+            raise DomainError(f"case {case_id} is at version {case.version}, not {expected}: reload it and retry",
+                              field="header.If-Match")
+        return case
 
     def caregiver(self, caregiver_id: str | None) -> CaregiverState | None:
         return fold_caregiver(self.store.load(caregiver_stream(caregiver_id))) if caregiver_id else None
@@ -47,73 +54,86 @@ class Care:
         return execute(self.store, meta, decide)
 
     # offers and assignments
-    def offer(self, case_id: str, cmd: d.CaregiverRef, meta: Metadata) -> dict[str, Any]:
+    def offer(self, case_id: str, cmd: d.CaregiverRef, meta: Metadata,
+              expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_offer(
-            self.case(case_id), case_id, self.caregiver(cmd.caregiver_id), cmd.caregiver_id, self.ids(),
+            self.case(case_id, expected), case_id, self.caregiver(cmd.caregiver_id), cmd.caregiver_id, self.ids(),
             self.clock(), self.rules))
 
-    def accept(self, case_id: str, caregiver_id: str, offer_id: str, meta: Metadata) -> dict[str, Any]:
+    def accept(self, case_id: str, caregiver_id: str, offer_id: str, meta: Metadata,
+               expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_accept(
-            self.case(case_id), case_id, self.caregiver(caregiver_id), caregiver_id, offer_id, self.ids(),
+            self.case(case_id, expected), case_id, self.caregiver(caregiver_id), caregiver_id, offer_id, self.ids(),
             self.clock(), self.rules))
 
     def decline(self, case_id: str, caregiver_id: str, offer_id: str, cmd: d.DeclineIn,
-                meta: Metadata) -> dict[str, Any]:
+                meta: Metadata, expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_decline(
-            self.case(case_id), case_id, caregiver_id, offer_id, cmd, self.clock()))
+            self.case(case_id, expected), case_id, caregiver_id, offer_id, cmd, self.clock()))
 
-    def assign(self, case_id: str, cmd: d.CaregiverRef, meta: Metadata) -> dict[str, Any]:
+    def assign(self, case_id: str, cmd: d.CaregiverRef, meta: Metadata,
+               expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_assign(
-            self.case(case_id), case_id, self.caregiver(cmd.caregiver_id), cmd.caregiver_id, self.ids(),
+            self.case(case_id, expected), case_id, self.caregiver(cmd.caregiver_id), cmd.caregiver_id, self.ids(),
             self.clock(), self.rules))
 
-    def reassign(self, case_id: str, cmd: d.ReassignIn, meta: Metadata) -> dict[str, Any]:
+    def reassign(self, case_id: str, cmd: d.ReassignIn, meta: Metadata,
+                 expected: int | None = None) -> dict[str, Any]:
         def decide():
-            case = self.case(case_id)
+            case = self.case(case_id, expected)
             return d.decide_reassign(case, case_id, self._assigned_caregiver(case), self.caregiver(cmd.caregiver_id),
                                      cmd, self.ids(), self.clock(), self.rules)
         return self._run(meta, decide)
 
-    def cancel(self, case_id: str, cmd: d.CancelIn, meta: Metadata) -> dict[str, Any]:
+    def cancel(self, case_id: str, cmd: d.CancelIn, meta: Metadata,
+               expected: int | None = None) -> dict[str, Any]:
         def decide():
-            case = self.case(case_id)
+            case = self.case(case_id, expected)
             return d.decide_cancel(case, case_id, self._assigned_caregiver(case), cmd, self.clock())
         return self._run(meta, decide)
 
     # sessions
-    def record_session(self, case_id: str, cmd: d.SessionIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_record_session(self.case(case_id), case_id, cmd, self.ids(),
-                                                               self.clock()))
+    def record_session(self, case_id: str, cmd: d.SessionIn, meta: Metadata,
+                       expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_record_session(self.case(case_id, expected), case_id, cmd,
+                                                               self.ids(), self.clock()))
 
-    def check_in(self, case_id: str, caregiver_id: str, cmd: d.CheckInIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_check_in(self.case(case_id), case_id, caregiver_id, cmd, self.ids(),
-                                                         self.clock()))
+    def check_in(self, case_id: str, caregiver_id: str, cmd: d.CheckInIn, meta: Metadata,
+                 expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_check_in(self.case(case_id, expected), case_id, caregiver_id, cmd,
+                                                         self.ids(), self.clock()))
 
-    def check_out(self, case_id: str, caregiver_id: str, cmd: d.CheckOutIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_check_out(self.case(case_id), case_id, caregiver_id, cmd,
+    def check_out(self, case_id: str, caregiver_id: str, cmd: d.CheckOutIn, meta: Metadata,
+                  expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_check_out(self.case(case_id, expected), case_id, caregiver_id, cmd,
                                                           self.clock()))
 
-    def correct_session(self, case_id: str, session_id: str, cmd: d.CorrectionIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_correct_session(self.case(case_id), case_id, session_id, cmd,
-                                                                self.clock()))
+    def correct_session(self, case_id: str, session_id: str, cmd: d.CorrectionIn, meta: Metadata,
+                        expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_correct_session(self.case(case_id, expected), case_id, session_id,
+                                                                cmd, self.clock()))
 
-    def void_session(self, case_id: str, session_id: str, cmd: d.VoidIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_void_session(self.case(case_id), case_id, session_id, cmd,
+    def void_session(self, case_id: str, session_id: str, cmd: d.VoidIn, meta: Metadata,
+                     expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_void_session(self.case(case_id, expected), case_id, session_id, cmd,
                                                              self.clock()))
 
     # transport
-    def book_transport(self, case_id: str, cmd: d.TransportIn, meta: Metadata) -> dict[str, Any]:
+    def book_transport(self, case_id: str, cmd: d.TransportIn, meta: Metadata,
+                       expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_book_transport(
-            self.case(case_id), case_id, cmd, self.ids(), self.clock(), self.rules, self.caregiver(cmd.driver_id)))
+            self.case(case_id, expected), case_id, cmd, self.ids(), self.clock(), self.rules,
+            self.caregiver(cmd.driver_id)))
 
     def transport_done(self, case_id: str, transport_id: str, cmd: d.TransportDoneIn,
-                       meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_transport_done(self.case(case_id), case_id, transport_id, cmd,
-                                                               self.clock()))
+                       meta: Metadata, expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_transport_done(self.case(case_id, expected), case_id, transport_id,
+                                                               cmd, self.clock()))
 
-    def cancel_transport(self, case_id: str, transport_id: str, cmd: d.VoidIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(meta, lambda: d.decide_transport_cancel(self.case(case_id), case_id, transport_id, cmd,
-                                                                 self.clock()))
+    def cancel_transport(self, case_id: str, transport_id: str, cmd: d.VoidIn, meta: Metadata,
+                         expected: int | None = None) -> dict[str, Any]:
+        return self._run(meta, lambda: d.decide_transport_cancel(self.case(case_id, expected), case_id,
+                                                                 transport_id, cmd, self.clock()))
 
     # the sweep
     def sweep_case(self, case_id: str, reason_for: Callable[[CaseState], str]) -> list[str]:
@@ -132,12 +152,19 @@ class Care:
             done.append("offers timed out")
             case = self.case(case_id)
             assert case is not None
+        # Ask for the reason only when the need is due: it ranks the whole register, and most
+        # cases in the queue are either young or flagged already.
+        due = d.decide_unfilled(case, now, self.rules, "") is not None
         try:
-            unfilled = d.decide_unfilled(case, now, self.rules, reason_for(case)) if not case.assignments else None
+            unfilled = d.decide_unfilled(case, now, self.rules, reason_for(case)) if due else None
         except DomainError:
             unfilled = None
         if unfilled is not None:
-            self.store.append(unfilled, Metadata(command_id=f"sweep:unfilled:{case_id}", actor="sweep",
+            since = d.unfilled_since(case)
+            assert since is not None
+            # One flag per wait: a caregiver dropping out later starts a new wait.
+            self.store.append(unfilled, Metadata(command_id=f"sweep:unfilled:{case_id}:{since.isoformat()}",
+                                                 actor="sweep",
                                                  correlation_id=f"sweep:{case_id}"))
             done.append("need unfilled")
         return done

@@ -283,12 +283,23 @@ def decide_offer_timeouts(case: CaseState, now: datetime) -> Decision | None:
                     _result(case, events, timed_out=[e.offer_id for e in events]))
 
 
-def decide_unfilled(case: CaseState, now: datetime, rules: CareRules, reason: str) -> Decision | None:
-    """Flag an emergency still without a caregiver after the target time; once per case."""
-    if (case.status != "emergency" or case.need_at is None or case.unfilled is not None
-            or case.assignments or now < case.need_at + rules.target_time):
+def unfilled_since(case: CaseState) -> datetime | None:
+    """Since when the emergency has waited for a caregiver: the care need, or the latest
+    cancellation if the caregiver dropped out; None while a caregiver is assigned."""
+    if case.status != "emergency" or case.need_at is None or case.active_assignment is not None:
         return None
-    event = ce.NeedUnfilled(need_at=case.need_at, detected_at=now, reason=reason)
+    cancelled = [a.cancelled_at for a in case.assignments if a.cancelled_at is not None]
+    return max([case.need_at, *cancelled])
+
+
+def decide_unfilled(case: CaseState, now: datetime, rules: CareRules, reason: str) -> Decision | None:
+    """Flag an emergency still without a caregiver after the target time; once per wait."""
+    since = unfilled_since(case)
+    if since is None or now < since + rules.target_time:
+        return None
+    if case.unfilled is not None and case.unfilled.need_at == since:
+        return None  # this wait is flagged already
+    event = ce.NeedUnfilled(need_at=since, detected_at=now, reason=reason)
     return Decision((Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event]))
 
 
@@ -326,8 +337,9 @@ def decide_record_session(case: CaseState | None, case_id: str, cmd: SessionIn, 
                           now: datetime) -> Decision:
     case = _cared(case, case_id)
     assignment = _assignment_of(case, cmd.caregiver_id)
-    if not assignment.active:
-        raise DomainError("that assignment was cancelled", field="caregiver_id")
+    if not assignment.active and cmd.start >= assignment.cancelled_at:
+        # Care given before a cancellation or reassignment is still recorded (and paid).
+        raise DomainError("that assignment was cancelled before this session", field="caregiver_id")
     if cmd.end > now + CLOCK_SKEW:
         raise DomainError("a session is recorded once it has ended", field="end")
     _no_overlap(case, cmd.start, cmd.end)

@@ -393,7 +393,7 @@ def decide_training(state: CaregiverState | None, caregiver_id: str, event: Trai
 def decide_status(state: CaregiverState | None, caregiver_id: str, event: StatusChanged, now: datetime) -> Decision:
     state = _existing(state, caregiver_id)
     if state.status == "left":
-        raise DomainError("a caregiver who left cannot change status; register again", field="status")
+        raise DomainError("a caregiver who left cannot change status; register under a new id", field="status")
     if event.status == state.status:
         raise DomainError(f"the caregiver is already {event.status}", field="status")
     return _one(state, event, now)

@@ -470,6 +470,10 @@ def decide_consultation(case: CaseState | None, case_id: str, cmd: ConsultationI
 
 def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime) -> Decision:
     case = _open_case(case, case_id)
+    if case.active_assignment is not None:
+        # The caregiver was booked for this need's window; a new need needs a new booking.
+        raise DomainError("a caregiver is booked for the current need; cancel the assignment first",
+                          field="case_id")
     return _one(case, ev.NeedClarified(need=ev.Need(**cmd.model_dump())), now)
 
 
@@ -496,4 +500,9 @@ def decide_callback(case: CaseState | None, case_id: str, cmd: CallbackIn) -> De
 
 def decide_close(case: CaseState | None, case_id: str, cmd: CloseIn) -> Decision:
     case = _open_case(case, case_id)
+    booked = case.active_assignment
+    if booked is not None and booked.end > cmd.at:
+        # Closing would leave the caregiver booked for care that will not happen.
+        raise DomainError("the caregiver is booked until the care ends; cancel the assignment first",
+                          field="case_id")
     return _one(case, ev.CaseClosed(reason=cmd.reason, closed_at=cmd.at), cmd.at, status="closed")

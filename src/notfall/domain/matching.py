@@ -23,6 +23,7 @@ from notfall.domain.caregiver import (
     overlapping,
 )
 from notfall.domain.events import Need
+from notfall.domain.hours import BERLIN
 
 FAIR_SPREAD_DAYS = 30  # work booked in this many days before the care counts against the caregiver
 FAIR_SPREAD_STEP_HOURS = 8  # every full 8 booked hours cost one of the two fair-spread points
@@ -70,7 +71,8 @@ class Ranking:
             return "no caregivers are registered"
         counts = Counter(rule for r in self.rejected for rule in r.failed)
         parts = [f"{n} {RULE_WORDS[rule]}" for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-        return f"none of {len(self.rejected)} caregivers can take this need: " + "; ".join(parts)
+        who = "the only caregiver cannot" if len(self.rejected) == 1 else f"none of {len(self.rejected)} caregivers can"
+        return f"{who} take this need: " + "; ".join(parts)
 
 
 RULE_WORDS = {
@@ -104,8 +106,10 @@ def _hard_rules(c: CaregiverState, need: Need, rules: ClearanceRules,
     check("available", is_available(c, start, end), "not available for the whole window")
     clash = [b for b in overlapping(c, start, end) if b.assignment_id != ignore_assignment]
     check("free", not clash, "booked for case " + ", ".join(b.case_id for b in clash))
-    problems = clearance_problems(c, start.date(), rules) + (
-        clearance_problems(c, end.date(), rules) if end.date() != start.date() else [])
+    # Certificates are valid for Berlin calendar days; the window is stored in UTC.
+    first_day, last_day = start.astimezone(BERLIN).date(), end.astimezone(BERLIN).date()
+    problems = clearance_problems(c, first_day, rules) + (
+        clearance_problems(c, last_day, rules) if last_day != first_day else [])
     check("clearance", not problems, "; ".join(dict.fromkeys(problems)))
     return passed, failed, reasons
 

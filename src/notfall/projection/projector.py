@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from notfall.domain.caregiver import CAREGIVER_PREFIX, fold_caregiver
 from notfall.domain.case import CASE_PREFIX, fold_case
 from notfall.domain.envelope import Envelope
 from notfall.domain.partners import PARTNER_PREFIX, fold_partner
+from notfall.projection.caregiver_rows import caregiver_pk, caregiver_rows
 from notfall.projection.case_rows import case_pk, case_rows
 from notfall.projection.partner_rows import partner_pk, partner_rows
 from notfall.projection.readmodel import ReadModel
@@ -38,6 +40,7 @@ class Projection:
 PROJECTIONS = (
     Projection(CASE_PREFIX, case_pk, fold_case, case_rows),
     Projection(PARTNER_PREFIX, partner_pk, fold_partner, partner_rows),
+    Projection(CAREGIVER_PREFIX, caregiver_pk, fold_caregiver, caregiver_rows),
 )
 
 
