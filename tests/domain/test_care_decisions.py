@@ -672,3 +672,14 @@ def test_a_caregiver_dropping_out_starts_a_new_wait_that_is_flagged_once(hotline
     assert hotline.care.sweep_case(case_id, lambda case: "nobody left") == []
     flagged = hotline.case(case_id).unfilled
     assert (flagged.need_at, flagged.reason) == (dropped_at, "nobody left")
+
+
+def test_transport_services_per_case_are_bounded(hotline, monkeypatch) -> None:
+    # The case's read-model rows go into one transaction of at most 100 items.
+    monkeypatch.setattr(d, "MAX_TRANSPORTS_PER_CASE", 2)
+    case_id = hotline.emergency()
+    trip = d.TransportIn(from_place="Kita Sonnenschein", to_place="zu Hause", at=START)
+    hotline.care.book_transport(case_id, trip, hotline.meta())
+    hotline.care.book_transport(case_id, trip, hotline.meta())
+    err = refused(lambda: hotline.care.book_transport(case_id, trip, hotline.meta()))
+    assert err.field == "case_id" and "at most 2 transport services" in err.problem

@@ -26,6 +26,10 @@ from notfall.domain.events import Value
 from notfall.domain.matching import hard_rule_failures
 
 CLOCK_SKEW = timedelta(minutes=5)  # a check-in may be stamped a little ahead of the server clock
+# A case's read-model rows are replaced in one transaction (at most 100 items): these bound
+# them. An emergency with more trips or caregivers than this is a new case.
+MAX_TRANSPORTS_PER_CASE = 10
+MAX_ASSIGNMENTS_PER_CASE = 5
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ def _assignment(case: CaseState, caregiver: CaregiverState, assignment_id: str, 
                 offer_id: str | None = None, replaces: str | None = None) -> tuple[list[Event], BookingMade]:
     """The events that book `caregiver` for the case's window; open offers are withdrawn."""
     assert case.need is not None
+    if len(case.assignments) >= MAX_ASSIGNMENTS_PER_CASE:
+        raise DomainError(f"a case has at most {MAX_ASSIGNMENTS_PER_CASE} assignments; open a new case",
+                          field="case_id")
     window = case.need.window
     events: list[Event] = [
         ce.OfferWithdrawn(offer_id=o.offer_id, reason="another caregiver takes the care")
@@ -418,6 +425,9 @@ def decide_void_session(case: CaseState | None, case_id: str, session_id: str, c
 def decide_book_transport(case: CaseState | None, case_id: str, cmd: TransportIn, transport_id: str,
                           now: datetime, rules: CareRules, driver: CaregiverState | None = None) -> Decision:
     case = _emergency(case, case_id)
+    if len(case.transports) >= MAX_TRANSPORTS_PER_CASE:
+        raise DomainError(f"a case has at most {MAX_TRANSPORTS_PER_CASE} transport services; open a new case",
+                          field="case_id")
     if cmd.driver_id is not None:
         driver = _caregiver(driver, cmd.driver_id)
         if not driver.profile.offers_transport:
