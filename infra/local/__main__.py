@@ -90,17 +90,29 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
         f"  API          {url}  (also under {url}/{stage})   no IAM auth locally; X-Actor names the person",
         f"  OpenAPI      {url}/openapi.json",
         f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
-        "  schedules    python -m infra.local fire Nightly" + ("" if url == DEFAULT_URL else f" --url {url}"),
+        "  schedules    python -m infra.local fire Nightly|SweepUnassigned"
+        + ("" if url == DEFAULT_URL else f" --url {url}"),
         f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan --table-name notfall-local-ReadModelTable",
     ]
     if demo is not None:
         emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
-        lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo['cases'])} cases.",
+        waiting = next((c["case_id"] for c in demo["cases"] if "waiting for a caregiver" in c["label"]), None)
+        month = at[:7]  # needs count in the month they were recorded: the demo records them now
+        lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
+                  f"{len(demo['cases'])} cases.",
                   f"  curl -s {url}/cases          the open queue",
                   f"  curl -s {url}/callbacks      voicemails waiting",
-                  f"  curl -s {url}/hours/2026-11  care hours of the month"]
+                  f"  curl -s {url}/hours/2026-11  care hours of the month",
+                  f"  curl -s {url}/caregivers     the caregiver register"]
         if emergency:
-            lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case")
+            lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case: offers, assignment, session")
+        if waiting:
+            lines.append(f"  curl -s {url}/cases/{waiting}/candidates   who could take a Saturday evening")
+        if demo.get("caregivers"):
+            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/2026-11   an expense statement "
+                      "(?format=csv: the file)",
+                      f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
+                      f"  curl -s {url}/reports/transports/2026-11   transport services"]
     lines += ["", "Open a case (a call starts):", f"  {post}",
               "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
               f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",

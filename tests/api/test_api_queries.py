@@ -140,8 +140,9 @@ def test_openapi_document_lists_every_route_of_the_template(api: Api) -> None:
     assert {r[0] for r in routes} >= {"/calls/events", "/audit/events", "/partners"}
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert documented == routes  # one document for the whole API, whichever function serves a route
+    bodiless = {"/caregivers/{caregiver_id}/cases/{case_id}/offers/{offer_id}/accept"}  # the path says it all
     for path, method in routes:
-        if method == "post":
+        if method in ("post", "put") and path not in bodiless:
             assert "requestBody" in doc["paths"][path][method], path
     # the error shape of a case command is documented as a 422 response
     assert "422" in doc["paths"]["/cases/{case_id}/need"]["post"]["responses"]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from api_harness import Api, sample, sample_body
 
+from notfall.app.care import Care
+from notfall.app.sweep import sweep
 from notfall.domain.case import fold_case
 from notfall.domain.hours import month_of
+from notfall.settings import CareSettings
 
 CG = "cg-sommer"  # the caregiver of the samples
 OTHER = "cg-yilmaz"
@@ -452,3 +456,45 @@ def test_the_problem_says_why_a_caregiver_cannot_take_the_need(assign_api: Api, 
     assert "first-aid course expired on 2025-06-01" in reply.body["errors"][0]["problem"]
     reply = assign_api.call("assign", case_id=world["twin"])
     assert f"booked for case {world['case_id']}" in reply.body["errors"][0]["problem"]
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+
+def test_the_sweep_times_out_offers_and_flags_the_need_with_the_reason(api: Api, assign_api: Api) -> None:
+    register(assign_api, CG)
+    register(assign_api, OTHER, name="Deniz Yilmaz")
+    register(assign_api, EXPIRED, name="Jonas Abendroth", first_aid_on="2023-06-01")
+    case_id = emergency(api)
+    for caregiver in (CG, OTHER):
+        offer = ok(assign_api.call("offer", case_id=case_id, body={"caregiver_id": caregiver}), 201)
+        if caregiver == CG:
+            ok(assign_api.call("offer_decline", case_id=case_id, path_params={"offer_id": offer["offer_id"]}))
+    assign_api.project()
+    rules = CareSettings().rules()
+
+    # Ten minutes on: too early for anything. Two hours on: the open offer timed out, the need is flagged.
+    for minutes, expected in ((10, (0, 0)), (120, (1, 1)), (125, (0, 0))):
+        at = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+        result = sweep(Care(api.store, rules, clock=lambda at=at: at), assign_api.readmodel, rules)
+        assert (result["cases_with_offers_timed_out"], result["needs_flagged_unfilled"]) == expected, minutes
+        assert result["cases"] == 1 and result["failed"] == []
+        assign_api.project()
+    case = case_state(api, case_id)
+    assert [o.status for o in case.offers] == ["declined", "timed_out"]
+    assert case.unfilled.reason == "2 caregivers could take it; 1 offer declined, 1 timed out, none accepted"
+
+
+def test_the_sweep_says_why_nobody_can_take_a_need(api: Api, assign_api: Api) -> None:
+    register(assign_api, CG)
+    register(assign_api, EXPIRED, name="Jonas Abendroth", first_aid_on="2023-06-01")
+    night = {"start": "2026-03-03T02:00:00+01:00", "expected_end": "2026-03-03T04:00:00+01:00"}
+    case_id = emergency(api, window=night)
+    assign_api.project()
+    rules = CareSettings().rules()
+    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    assert sweep(Care(api.store, rules, clock=lambda: later), assign_api.readmodel, rules)[
+        "needs_flagged_unfilled"] == 1
+    assert case_state(api, case_id).unfilled.reason == (
+        "none of 2 caregivers can take this need: 2 not available for the whole window; "
+        "1 with an expired police clearance or first-aid course")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
 from infra.local.__main__ import main
 from infra.local.demo import load_demo
+from notfall.domain.hours import month_of
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +58,8 @@ def test_local_lists_routes_tables_streams_and_schedules(api):
 def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
     before = api.audit_count()
     demo = load_demo(stack.url)
-    assert len(demo["cases"]) == 6 and all(c["case_id"] for c in demo["cases"])
+    assert len(demo["cases"]) == 8 and all(c["case_id"] for c in demo["cases"])
+    assert len(demo["caregivers"]) == 10
     if ("POST", "/partners") in stack.template.api_paths():
         assert len(demo["partners"]) == 3
         assert api.get("/partners/m-garbsen")[0] == 200
@@ -70,6 +73,27 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
     _, callbacks = api.get("/callbacks?limit=500")
     assert ids["voicemail outside hotline hours: waits for a callback"] in {c["case_id"] for c in callbacks["cases"]}
     assert api.get(f"/cases/{ids['referral, closed']}")[1]["status"] == "closed"
+
+    # Care: the demo emergencies went through offers, an accept, a direct assignment, sessions and a trip.
+    _, children = api.get(f"/cases/{ids['children, care need: emergency']}")
+    assert [o["status"] for o in children["offers"]] == ["declined", "accepted"]
+    assert [(s["source"], s["end"] is not None) for s in children["sessions"]] == [("check-in", True)]
+    assert [t["status"] for t in children["transports"]] == ["done"]
+    _, elder = api.get(f"/cases/{ids['eldercare, care need: emergency']}")
+    assert elder["assignments"][0]["caregiver_id"] == "cg-elke-brandes" and elder["assignments"][0]["offer_id"] is None
+    status, statement = api.get("/caregivers/cg-anke-brenner/statements/2026-11")
+    assert status == 200 and statement["totals"]["cared_minutes"] == 275 and statement["totals"]["amount_cents"] == 1225
+    status, hours = api.get("/caregivers/cg-marta-wozniak/hours")
+    assert hours["months"][0]["sessions"] == 2 and hours["months"][0]["cared_minutes"] == 420
+    _, trips = api.get("/reports/transports/2026-11")
+    assert trips["done"] >= 1 and trips["price_total_cents"] >= 800
+    _, found = api.get(f"/cases/{ids['children, Saturday evening in Langenhagen: waiting for a caregiver']}/candidates")
+    assert [c["caregiver_id"] for c in found["candidates"]][:2] == ["cg-jonas-feldhaus", "cg-tobias-rehm"]
+    rejected = {r["caregiver_id"]: r["failed"] for r in found["rejected"]}
+    assert "clearance" in rejected["cg-ingrid-lohse"] and "active" in rejected["cg-paul-kettler"]
+    month = month_of(datetime.fromisoformat(children["need_at"]))
+    _, demand = api.get(f"/reports/demand?from={month}&to={month}&by=municipality")
+    assert demand["total"]["needs"] >= 4 and demand["total"]["filled"] >= 3
 
     # Loading again changes nothing: phone events and staff commands carry the same idempotency keys.
     written = api.audit_count()

@@ -18,12 +18,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from notfall.api.request import command_meta, expected_version, header
 from notfall.app.caregivers import Caregivers, RegisterIn, StatusIn, TrainingIn, WeeklyIn
 from notfall.app.care import Care
-from notfall.app.matching import CAREGIVERS_PK, hours
+from notfall.app.matching import hours
 from notfall.domain import care as d
 from notfall.domain.care import CareRules
 from notfall.domain.caregiver import CaregiverState, OneOffWindow, Profile, clearance_problems
 from notfall.domain.errors import NotFound
 from notfall.domain.hours import BERLIN
+from notfall.projection.caregiver_rows import CAREGIVERS_PK, caregiver_pk
 from notfall.projection.readmodel import STATE_SK, ReadModel
 from notfall.reports.expenses import statement, statement_csv
 
@@ -41,10 +42,6 @@ _KEYS = ("pk", "sk", "queue", "queue_at", "version", "row_keys")
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in _KEYS}
-
-
-def caregiver_pk(caregiver_id: str) -> str:
-    return f"caregiver#{caregiver_id}"
 
 
 def register(app: APIGatewayRestResolver, caregivers: Caregivers, care: Care, readmodel: ReadModel,

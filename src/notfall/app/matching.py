@@ -17,9 +17,9 @@ from notfall.domain.caregiver import CaregiverState
 from notfall.domain.case import CaseState
 from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.matching import Ranking, needed_groups, rank
+from notfall.projection.caregiver_rows import CAREGIVERS_PK
+from notfall.projection.case_rows import case_pk
 from notfall.projection.readmodel import STATE_SK, ReadModel
-
-CAREGIVERS_PK = "caregivers"  # the register list (projection/caregiver_rows.py)
 
 
 def hours(minutes: int) -> str:
@@ -28,7 +28,7 @@ def hours(minutes: int) -> str:
 
 
 def load_case(readmodel: ReadModel, case_id: str) -> CaseState:
-    row = readmodel.get(f"case#{case_id}", STATE_SK)
+    row = readmodel.get(case_pk(case_id), STATE_SK)
     if row is None:
         raise NotFound(f"unknown case {case_id}", field="case_id")
     return CaseState.model_validate(row["case"])
@@ -71,15 +71,21 @@ def candidates(readmodel: ReadModel, case_id: str, rules: CareRules) -> dict[str
 
 
 def _offer_summary(case: CaseState) -> str:
+    """How the offers went: "2 offers declined, 1 timed out, none accepted"."""
     counts = Counter(o.status for o in case.offers)
-    if not counts:
-        return "no offer was made"
-    words = {"declined": "declined", "timed_out": "timed out", "withdrawn": "withdrawn", "open": "still open"}
+    words = {"accepted": "accepted", "declined": "declined", "timed_out": "timed out", "withdrawn": "withdrawn",
+             "open": "still open"}
     parts = [(counts[s], w) for s, w in words.items() if counts[s]]
-    # "2 offers declined, 1 timed out, none accepted": the noun once, after the first number
-    first, *rest = parts
-    lead = f"{first[0]} {'offer' if first[0] == 1 else 'offers'} {first[1]}"
-    return ", ".join([lead, *(f"{n} {w}" for n, w in rest), "none accepted"])
+    dropped = any(not a.active for a in case.assignments)
+    lead = ["the assigned caregiver dropped out"] if dropped else []
+    if not parts:
+        return "; ".join([*lead, "no offer was made"])
+    # the noun once, after the first number
+    (n, word), *rest = parts
+    said = [f"{n} {'offer' if n == 1 else 'offers'} {word}", *(f"{m} {w}" for m, w in rest)]
+    if not counts["accepted"]:
+        said.append("none accepted")
+    return "; ".join([*lead, ", ".join(said)])
 
 
 def reason_for(readmodel: ReadModel, rules: CareRules) -> Callable[[CaseState], str]:
