@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import pytest
 from domain_builders import at, berlin, call_in, envelopes, facts, need, opened, utc
@@ -104,7 +104,8 @@ def every_event() -> list[ev.Event]:
         ev.CaseClosed(reason="outcome: referral", closed_at=at(50)),
         ev.CallerCaseOpened(case_id="c1"),
         ev.CallRouted(call_id="k1", case_id="c1"),
-        ev.CallerCaseClosed(case_id="c1"),
+        ev.EligibilityAssessed(entitled=True, tier="partner", basis="works at partner Leine Logistik GmbH (demo)",
+                               day=date(2026, 3, 3)),
     ]
 
 

@@ -76,6 +76,8 @@ class SessionStarted(Event):
     assignment_id: str
     caregiver_id: str
     at: UtcDatetime
+    tier: str | None = Field(default=None, description="the price tier of the care, from the case's eligibility")
+    tier_basis: str | None = None
 
 
 class SessionEnded(Event):
@@ -96,6 +98,8 @@ class SessionRecorded(Event):
     caregiver_id: str
     start: UtcDatetime
     end: UtcDatetime
+    tier: str | None = Field(default=None, description="the price tier of the care, from the case's eligibility")
+    tier_basis: str | None = None
     travel_km: Decimal = Field(ge=0)
 
 

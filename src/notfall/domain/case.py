@@ -7,9 +7,9 @@ the case; a concrete care need makes it an emergency, which stays open for assig
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatch
 from typing import Literal
@@ -21,7 +21,9 @@ from notfall.domain import events as ev
 from notfall.domain.commands import e164, CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, UtcDatetime
-from notfall.domain.errors import DomainError, NotFound
+from notfall.domain.errors import DomainError, NotFound, Rejected
+from notfall.domain.eligibility import Assessment
+from notfall.domain.hours import BERLIN
 
 CASE_PREFIX = "case-"
 CALLER_PREFIX = "caller-"
@@ -100,6 +102,8 @@ class SessionView(BaseModel):
     end: UtcDatetime | None = None  # None while the caregiver is checked in
     travel_km: Decimal = Decimal(0)
     source: Literal["check-in", "staff"]
+    tier: str | None = None
+    tier_basis: str | None = None
     corrections: int = 0
     voided: bool = False
     void_reason: str | None = None
@@ -144,6 +148,7 @@ class CaseState(BaseModel):
     sessions: list[SessionView] = []
     transports: list[TransportView] = []
     unfilled: care.NeedUnfilled | None = None
+    eligibility: ev.EligibilityAssessed | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -262,6 +267,11 @@ def _(event: ev.OutcomeRecorded, state: CaseState, env: Envelope) -> CaseState:
 
 
 @_apply.register
+def _(event: ev.EligibilityAssessed, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, env.occurred_at, eligibility=event)
+
+
+@_apply.register
 def _(event: ev.CaseClosed, state: CaseState, env: Envelope) -> CaseState:
     return _touch(
         state,
@@ -315,7 +325,8 @@ def _(event: care.AssignmentCancelled, state: CaseState, env: Envelope) -> CaseS
 @_apply.register
 def _(event: care.SessionStarted, state: CaseState, env: Envelope) -> CaseState:
     session = SessionView(session_id=event.session_id, assignment_id=event.assignment_id,
-                          caregiver_id=event.caregiver_id, start=event.at, source="check-in")
+                          caregiver_id=event.caregiver_id, start=event.at, source="check-in",
+                          tier=event.tier, tier_basis=event.tier_basis)
     return _touch(state, env, event.at, sessions=[*state.sessions, session])
 
 
@@ -477,13 +488,30 @@ def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime
     return _one(case, ev.NeedClarified(need=ev.Need(**cmd.model_dump())), now)
 
 
-def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime) -> Decision:
+def care_day(need: ev.Need) -> date:
+    """The Berlin day care starts: eligibility is assessed for it."""
+    return need.window.start.astimezone(BERLIN).date()
+
+
+def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime,
+                   assess: Callable[[ev.Need, date], Assessment] | None = None) -> Decision:
+    """`assess` decides eligibility for a care need; without it none is recorded (tests of
+    intake alone), and such an emergency cannot be invoiced until one is."""
     case = _open_case(case, case_id)
     if cmd.outcome == ev.Outcome.CARE_NEED and case.need is None:
         raise DomainError("a concrete care need requires the need to be clarified first", field="outcome")
     if case.status == "emergency":
         raise DomainError("the case is already an emergency; its outcome is settled", field="outcome")
     events: list[ev.Event] = [ev.OutcomeRecorded(**cmd.model_dump())]
+    if cmd.outcome == ev.Outcome.CARE_NEED and assess is not None:
+        assert case.need is not None
+        day = care_day(case.need)
+        verdict = assess(case.need, day)
+        if verdict.tier is None:
+            raise Rejected(f"not entitled to care: {verdict.basis}; a consultation is always possible",
+                           field="outcome")
+        events.append(ev.EligibilityAssessed(entitled=verdict.entitled, tier=verdict.tier.value,
+                                             basis=verdict.basis, day=day))
     if cmd.outcome != ev.Outcome.CARE_NEED:
         events.append(ev.CaseClosed(reason=f"outcome: {cmd.outcome.value}", closed_at=now))
     append = Append(case_stream(case.case_id), case.version, tuple(events), now)

@@ -7,7 +7,7 @@ can attach to the caller's open case without a race.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -191,6 +191,16 @@ class OutcomeRecorded(Event):
     note: str | None = None
 
 
+class EligibilityAssessed(Event):
+    """Recorded with a concrete care need: entitled or not, the price tier, and why."""
+
+    event_type = "EligibilityAssessed"
+    entitled: bool
+    tier: str
+    basis: str
+    day: date = Field(description="the Berlin day of the care the assessment is for")
+
+
 class CaseClosed(Event):
     event_type = "CaseClosed"
     reason: str
@@ -208,9 +218,4 @@ class CallerCaseOpened(Event):
 class CallRouted(Event):
     event_type = "CallRouted"
     call_id: str
-    case_id: str
-
-
-class CallerCaseClosed(Event):
-    event_type = "CallerCaseClosed"
     case_id: str

@@ -1,0 +1,70 @@
+"""Who is entitled to care, and at which price tier, decided from the partner register.
+
+Entitled: residents of the city itself or of a partner municipality, and employees of a
+partner company or partner municipality, each on a day its contract covers. Tiers, the
+cheapest that applies: students living in the city; employees of a partner; everybody else
+entitled pays the standard rate. Everybody may get a consultation; care for somebody not
+entitled is refused, or charged the standard rate if configuration says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from notfall.domain.events import Need
+from notfall.domain.partners import PartnerState
+from notfall.domain.tariffs import Tier
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    city: str = "hannover"
+    non_entitled: Literal["refuse", "standard"] = "refuse"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    entitled: bool
+    tier: Tier | None  # None: refused
+    basis: str  # why, in words, for the invoice and for the person refused
+
+
+def _employer(partners: list[PartnerState], employer: str | None, day: date) -> PartnerState | None:
+    if not employer:
+        return None
+    wanted = employer.strip().lower()
+    for p in partners:
+        if wanted in (p.partner.partner_id, p.partner.name.lower()) and p.contract_on(day):
+            return p
+    return None
+
+
+def _home(partners: list[PartnerState], municipality: str, day: date) -> PartnerState | None:
+    return next((p for p in partners if p.partner.kind == "municipality"
+                 and p.partner.municipality == municipality and p.contract_on(day)), None)
+
+
+def assess(need: Need, day: date, partners: list[PartnerState], rules: EligibilityRules) -> Assessment:
+    """The tier for care on `day` (Berlin date of the care), with its basis in words."""
+    municipality = need.municipality.strip().lower()
+    in_city = municipality == rules.city
+    employer = _employer(partners, need.employer, day)
+    home = _home(partners, municipality, day)
+    if need.student and in_city:
+        return Assessment(True, Tier.STUDENT, f"student living in {rules.city}")
+    if employer is not None:
+        contract = employer.contract_on(day)
+        assert contract is not None
+        return Assessment(True, Tier.PARTNER, f"works at partner {employer.partner.name} "
+                                              f"(contract {contract.contract_id})")
+    if in_city:
+        return Assessment(True, Tier.STANDARD, f"lives in {rules.city}")
+    if home is not None:
+        return Assessment(True, Tier.STANDARD, f"lives in partner municipality {home.partner.name}")
+    why = (f"{need.municipality} is neither {rules.city} nor a partner municipality on {day.isoformat()}, "
+           f"and no employer with a partner contract was named")
+    if rules.non_entitled == "standard":
+        return Assessment(False, Tier.STANDARD, f"not entitled ({why}); standard rate by configuration")
+    return Assessment(False, None, why)
