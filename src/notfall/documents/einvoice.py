@@ -1,0 +1,234 @@
+"""The structured e-invoice: EN 16931 as UN/CEFACT CII XML (Factur-X / ZUGFeRD profile EN16931).
+
+Built with drafthorse from one `InvoiceIssued` event. Choices (see also the README of the
+documents in `docs/` when there is one):
+
+- Profile: `urn:cen.eu:en16931:2017` (Factur-X/ZUGFeRD EN16931) for every debtor. The XRechnung
+  guideline id is not used: the EN 16931 schematron shipped with factur-x only accepts the
+  EN16931 id (its rule FX-SCH-A-000556 is fatal for any other), and that is the rule set we can
+  check offline. A municipality's Leitweg-ID goes into BuyerReference (BT-10), which is what
+  XRechnung requires of the buyer side; seller and buyer e-mail addresses become the electronic
+  addresses (BT-34, BT-49) when known.
+- Type code 380 for an invoice, 381 for a credit note; a credit note names the invoice it
+  cancels (BT-25). EN 16931 credit notes carry positive amounts (the type code says "credit"):
+  a credit note whose event holds negative amounts (a "Stornorechnung" mirroring the cancelled
+  invoice) is written with its signs turned over, so the XML always shows the credit as
+  positive figures.
+- VAT: one category for the whole invoice (`InvoiceIssued.vat`): E (exempt) with the reason
+  text (BT-120) and, for the German exemptions we know, the VATEX code (BT-121); or S with its
+  rate. Tax = net times rate, rounded half up to a cent, on the invoice's net (BR-CO-17).
+- Service time: each line with a service date carries it as its line period (BT-134/135); the
+  invoice carries the service period (BT-73/74) and, as the actual delivery date (BT-72), the
+  last day a service was performed (the period's end for lines without a date).
+- Payment: SEPA credit transfer (58) to the issuer's IBAN/BIC, the invoice number as
+  remittance information (BT-83), the due date (BT-9).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drafthorse.models.accounting import ApplicableTradeTax
+from drafthorse.models.document import Document
+from drafthorse.models.note import IncludedNote
+from drafthorse.models.party import TaxRegistration
+from drafthorse.models.payment import PaymentMeans, PaymentTerms
+from drafthorse.models.tradelines import LineItem
+
+from notfall.documents.amounts import CENT, decimal_cents, german_date, totals
+from notfall.domain.invoice_events import Address, InvoiceIssued, Line
+
+GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+TYPE_CODES = {"invoice": "380", "credit_note": "381"}
+
+# German exemption notes -> VATEX codes (EN 16931 code list, CEF VATEX). Art. 132 (1) of the
+# VAT directive: (g) welfare and social security work, (h) protection of children and young
+# persons, (i) education of children and young people.
+VATEX_BY_NOTE = (
+    ("§ 4 Nr. 25", "VATEX-EU-132-1H"),  # Kinder- und Jugendhilfe
+    ("§ 4 Nr. 16", "VATEX-EU-132-1G"),  # Betreuungs- und Pflegeleistungen
+    ("§ 4 Nr. 18", "VATEX-EU-132-1G"),  # Wohlfahrtsverbände
+    ("§ 4 Nr. 21", "VATEX-EU-132-1I"),  # Schul- und Bildungsleistungen
+)
+
+
+def vatex_code(reason: str | None) -> str | None:
+    """The VATEX code for a known German exemption note, else None (the text alone suffices)."""
+    if not reason:
+        return None
+    squeezed = " ".join(reason.split())
+    for note, code in VATEX_BY_NOTE:
+        if note in squeezed:
+            return code
+    return None
+
+
+def _sign(invoice: InvoiceIssued) -> int:
+    """+1, or -1 for a credit note written with negative amounts (see the module docstring)."""
+    return -1 if invoice.kind == "credit_note" and invoice.total_cents < 0 else 1
+
+
+def _amount(cents: int) -> Decimal:
+    return decimal_cents(cents)
+
+
+def _quantity(value: Decimal) -> Decimal:
+    return Decimal(format(value, "f"))  # never exponent notation in the XML
+
+
+def _rate(invoice: InvoiceIssued) -> Decimal:
+    return invoice.vat.rate.quantize(CENT)
+
+
+def _address(target, address: Address) -> None:
+    target.postcode = address.postcode
+    target.line_one = address.street
+    target.city_name = address.city
+    target.country_id = address.country
+
+
+def invoice_cii(invoice: InvoiceIssued) -> bytes:
+    """The invoice as EN 16931 CII XML (UTF-8 bytes), deterministic for the same event."""
+    sums = totals(invoice)
+    sign = _sign(invoice)
+    vat = invoice.vat
+    issuer = invoice.issuer
+    debtor = invoice.debtor
+
+    doc = Document()
+    doc.context.guideline_parameter.id = GUIDELINE_EN16931
+
+    doc.header.id = invoice.number
+    doc.header.type_code = TYPE_CODES[invoice.kind]
+    doc.header.issue_date_time = invoice.issue_date
+    if invoice.note:
+        doc.header.notes.add(IncludedNote(content=invoice.note))
+    if invoice.kind == "credit_note" and invoice.cancels:
+        doc.header.notes.add(IncludedNote(content=f"Gutschrift (Stornorechnung) zur Rechnung Nr. {invoice.cancels}"))
+
+    # parties
+    agreement = doc.trade.agreement
+    if debtor.buyer_reference:
+        agreement.buyer_reference = debtor.buyer_reference  # BT-10: the Leitweg-ID of a public body
+
+    seller = agreement.seller
+    seller.name = issuer.address.name
+    _address(seller.address, issuer.address)
+    seller.contact.person_name = issuer.contact
+    seller.contact.telephone.number = issuer.phone
+    if issuer.address.email:
+        seller.contact.email.address = issuer.address.email
+        seller.electronic_address.uri_ID = ("EM", issuer.address.email)
+    seller.tax_registrations.add(TaxRegistration(id=("FC", issuer.tax_number)))
+    if issuer.vat_id:
+        seller.tax_registrations.add(TaxRegistration(id=("VA", issuer.vat_id)))
+
+    buyer = agreement.buyer
+    buyer.id = debtor.debtor_id
+    buyer.name = debtor.address.name
+    _address(buyer.address, debtor.address)
+    if debtor.address.email:
+        buyer.electronic_address.uri_ID = ("EM", debtor.address.email)
+    if debtor.vat_id:
+        buyer.tax_registrations.add(TaxRegistration(id=("VA", debtor.vat_id)))
+
+    # the time of the service
+    last_service = max((line.service_date for line in invoice.lines if line.service_date), default=None)
+    doc.trade.delivery.event.occurrence = last_service or invoice.period_end
+
+    # lines
+    for position, line in enumerate(invoice.lines, start=1):
+        doc.trade.items.add(_line_item(invoice, position, line, sign))
+
+    # settlement
+    settlement = doc.trade.settlement
+    settlement.currency_code = "EUR"
+    settlement.payment_reference = invoice.number
+
+    means = PaymentMeans()
+    means.type_code = "58"  # SEPA credit transfer
+    means.information.add("SEPA-Überweisung")
+    means.payee_account.iban = issuer.iban.replace(" ", "")
+    means.payee_account.account_name = issuer.address.name
+    means.payee_institution.bic = issuer.bic
+    settlement.payment_means.add(means)
+
+    tax = ApplicableTradeTax()
+    tax.calculated_amount = _amount(sign * sums.vat_cents)
+    tax.type_code = "VAT"
+    if vat.category == "E":
+        tax.exemption_reason = vat.exemption_reason
+    tax.basis_amount = _amount(sign * sums.net_cents)
+    tax.category_code = vat.category
+    if vat.category == "E" and (code := vatex_code(vat.exemption_reason)):
+        tax.exemption_reason_code = code
+    tax.rate_applicable_percent = _rate(invoice)
+    settlement.trade_tax.add(tax)
+
+    settlement.period.start = invoice.period_start
+    settlement.period.end = invoice.period_end
+
+    terms = PaymentTerms()
+    if invoice.kind == "credit_note":
+        terms.description = f"Gutschrift zur Rechnung Nr. {invoice.cancels}" if invoice.cancels else "Gutschrift"
+    else:
+        terms.description = f"Zahlbar ohne Abzug bis {german_date(invoice.due_date)}"
+    terms.due = invoice.due_date
+    settlement.terms.add(terms)
+
+    summary = settlement.monetary_summation
+    summary.line_total = _amount(sign * sums.net_cents)
+    summary.tax_basis_total = _amount(sign * sums.net_cents)
+    summary.tax_total = (_amount(sign * sums.vat_cents), "EUR")
+    summary.grand_total = _amount(sign * sums.gross_cents)
+    summary.due_amount = _amount(sign * sums.gross_cents)
+
+    if invoice.kind == "credit_note" and invoice.cancels:
+        settlement.invoice_referenced_document.issuer_assigned_id = invoice.cancels  # BT-25
+
+    return doc.serialize(schema="FACTUR-X_EN16931")
+
+
+def _line_item(invoice: InvoiceIssued, position: int, line: Line, sign: int) -> LineItem:
+    item = LineItem()
+    item.document.line_id = str(position)
+    for text in line_notes(line):
+        item.document.notes.add(IncludedNote(content=text))
+    item.product.seller_assigned_id = line.kind
+    item.product.name = line.description
+    # the price is never negative (BR-27): a negative amount lives in the quantity's sign
+    price_sign = -1 if line.unit_price_cents < 0 else 1
+    item.agreement.net.amount = _amount(abs(line.unit_price_cents))
+    item.delivery.billed_quantity = (_quantity(line.quantity * sign * price_sign), line.unit)
+    tax = ApplicableTradeTax()
+    tax.type_code = "VAT"
+    tax.category_code = invoice.vat.category
+    tax.rate_applicable_percent = _rate(invoice)
+    item.settlement.trade_tax = tax
+    if line.service_date:
+        item.settlement.period.start = line.service_date
+        item.settlement.period.end = line.service_date
+    item.settlement.monetary_summation.total_amount = _amount(sign * line.amount_cents)
+    return item
+
+
+TIER_LABELS = {"standard": "Standardtarif", "partner": "Partnertarif", "student": "Studierendentarif"}
+
+
+def tier_label(tier: str) -> str:
+    return TIER_LABELS.get(tier, tier)
+
+
+def line_notes(line: Line) -> list[str]:
+    """What a line says beyond its description: the tier and why it applied, the minutes."""
+    notes = []
+    if line.tier:
+        text = f"{tier_label(line.tier)}"
+        if line.basis:
+            text += f": {line.basis}"
+        notes.append(text)
+    if line.cared_minutes is not None and line.billed_minutes is not None:
+        notes.append(f"betreut {line.cared_minutes} Min., abgerechnet {line.billed_minutes} Min.")
+    if line.ref:
+        notes.append(f"Bezug: {line.ref}")
+    return notes
