@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 from api_harness import Api, sample, sample_body
 
 from notfall.domain import events as ev

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from notfall.api.request import command_meta, expected_version, header
 from notfall.app.caregivers import Caregivers, RegisterIn, StatusIn, TrainingIn, WeeklyIn
 from notfall.app.care import Care
-from notfall.app.matching import hours
+from notfall.domain.hours import as_hours as hours
 from notfall.domain import care as d
 from notfall.domain.care import CareRules
 from notfall.domain.caregiver import CaregiverState, OneOffWindow, Profile, clearance_problems

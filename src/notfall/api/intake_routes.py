@@ -9,7 +9,6 @@ Headers every command understands:
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -19,16 +18,13 @@ from notfall.app.intake import Intake
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.api.request import command_meta, expected_version
 from notfall.domain.errors import NotFound
+from notfall.domain.hours import as_hours as hours
 from notfall.projection.case_rows import STATE_SK, case_pk
 from notfall.projection.readmodel import ReadModel
 
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-z-]{1,40}$", description="case id")]
 Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Berlin calendar month YYYY-MM")]
 Limit = Annotated[int, Query(ge=1, le=500)]
-
-
-def hours(minutes: int) -> str:
-    return str((Decimal(minutes) / 60).quantize(Decimal("0.01")))
 
 
 def _sum_hours(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from notfall.domain.care import CareRules
 from notfall.domain.caregiver import CaregiverState
 from notfall.domain.case import CaseState
 from notfall.domain.errors import DomainError, NotFound
+from notfall.domain.hours import as_hours
 from notfall.domain.matching import Ranking, needed_groups, rank
 from notfall.projection.caregiver_rows import CAREGIVERS_PK
 from notfall.projection.case_rows import case_pk
 from notfall.projection.readmodel import STATE_SK, ReadModel
-
-
-def hours(minutes: int) -> str:
-    """Minutes as hours with two decimals, a string: no float reaches a client."""
-    return str((Decimal(minutes) / 60).quantize(Decimal("0.01")))
 
 
 def load_case(readmodel: ReadModel, case_id: str) -> CaseState:
@@ -61,7 +56,7 @@ def candidates(readmodel: ReadModel, case_id: str, rules: CareRules) -> dict[str
         "candidates": [
             {"caregiver_id": c.caregiver_id, "name": c.name, "score": c.score, "passed": c.passed,
              "preferences": [{"name": p.name, "points": p.points, "why": p.why} for p in c.preferences],
-             "recent_minutes": c.recent_minutes, "recent_hours": hours(c.recent_minutes)}
+             "recent_minutes": c.recent_minutes, "recent_hours": as_hours(c.recent_minutes)}
             for c in ranking.candidates
         ],
         "rejected": [{"caregiver_id": r.caregiver_id, "name": r.name, "failed": r.failed, "reasons": r.reasons}

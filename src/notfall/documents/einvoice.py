@@ -192,19 +192,19 @@ def invoice_cii(invoice: InvoiceIssued) -> bytes:
 def _line_item(invoice: InvoiceIssued, position: int, line: Line, sign: int) -> LineItem:
     item = LineItem()
     item.document.line_id = str(position)
-    for text in line_notes(line):
-        item.document.notes.add(IncludedNote(content=text))
+    if note := line_note(line):
+        item.document.notes.add(IncludedNote(content=note))  # BT-127: at most one per line
     item.product.seller_assigned_id = line.kind
     item.product.name = line.description
+    if why := rate_basis(line):
+        item.product.description = why
     # the price is never negative (BR-27): a negative amount lives in the quantity's sign
     price_sign = -1 if line.unit_price_cents < 0 else 1
     item.agreement.net.amount = _amount(abs(line.unit_price_cents))
     item.delivery.billed_quantity = (_quantity(line.quantity * sign * price_sign), line.unit)
-    tax = ApplicableTradeTax()
-    tax.type_code = "VAT"
-    tax.category_code = invoice.vat.category
-    tax.rate_applicable_percent = _rate(invoice)
-    item.settlement.trade_tax = tax
+    item.settlement.trade_tax.type_code = "VAT"
+    item.settlement.trade_tax.category_code = invoice.vat.category
+    item.settlement.trade_tax.rate_applicable_percent = _rate(invoice)
     if line.service_date:
         item.settlement.period.start = line.service_date
         item.settlement.period.end = line.service_date
@@ -219,16 +219,20 @@ def tier_label(tier: str) -> str:
     return TIER_LABELS.get(tier, tier)
 
 
-def line_notes(line: Line) -> list[str]:
-    """What a line says beyond its description: the tier and why it applied, the minutes."""
-    notes = []
-    if line.tier:
-        text = f"{tier_label(line.tier)}"
-        if line.basis:
-            text += f": {line.basis}"
-        notes.append(text)
-    if line.cared_minutes is not None and line.billed_minutes is not None:
-        notes.append(f"betreut {line.cared_minutes} Min., abgerechnet {line.billed_minutes} Min.")
-    if line.ref:
-        notes.append(f"Bezug: {line.ref}")
-    return notes
+def rate_basis(line: Line) -> str | None:
+    """The tier and why it applied: "Partnertarif: Mutter beschäftigt bei ..."."""
+    if line.tier and line.basis:
+        return f"{tier_label(line.tier)}: {line.basis}"
+    return tier_label(line.tier) if line.tier else line.basis
+
+
+def minutes_note(line: Line) -> str | None:
+    if line.cared_minutes is None or line.billed_minutes is None:
+        return None
+    return f"betreut {line.cared_minutes} Min., abgerechnet {line.billed_minutes} Min."
+
+
+def line_note(line: Line) -> str | None:
+    """Cared and billed minutes, and what the line bills (session, trip, contract)."""
+    parts = [p for p in (minutes_note(line), f"Bezug: {line.ref}" if line.ref else None) if p]
+    return "; ".join(parts) or None

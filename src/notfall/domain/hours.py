@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -33,3 +34,8 @@ def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
         result[key] = result.get(key, 0) + int(seconds // 60)
         cursor = boundary
     return result
+
+
+def as_hours(minutes: int) -> str:
+    """Minutes as hours with two decimals, a string: no float reaches a client."""
+    return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from notfall.domain.hours import as_hours
 
 CSV_COLUMNS = ["case_id", "sessions", "cared_hours", "travel_km", "travel_eur", "allowance_eur", "amount_eur"]
 
 
-def hours(minutes: int) -> str:
-    """Minutes as decimal hours with two places: 270 -> "4.50"."""
-    return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+hours = as_hours  # 270 minutes -> "4.50"
 
 
 def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
