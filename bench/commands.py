@@ -1,4 +1,4 @@
-"""DynamoDB requests per intake command (exact), and time per command on in-process moto.
+"""DynamoDB requests per command of intake and care (exact), and time per command on moto.
 
 Run: make bench   (or .venv/bin/python -m bench.commands)
 The request counts are what a Lambda makes against real DynamoDB too; the times are moto's
@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
+from decimal import Decimal
 
 from bench.harness import stack, table
+from notfall.app.care import Care
+from notfall.app.caregivers import Caregivers, RegisterIn
 from notfall.app.intake import Intake
+from notfall.domain.care import CaregiverRef, CheckInIn, CheckOutIn, ReassignIn
+from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
 
 RUNS = 50
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+
+
+PROFILE = Profile(name="Bench Caregiver", qualification="both", certificate_level=2,
+                  age_groups=["infant", "preschool", "school", "adult"], home_municipality="hannover",
+                  municipalities_served=["hannover"], police_clearance_on=date(2025, 1, 1), first_aid_on=date(2026, 1, 1))
+ALL_WEEK = [WeeklyWindow(weekday=d, start=clock_time(0), end=clock_time(0)) for d in range(7)]
 
 
 def meta(command_id: str, actor: str = "bench") -> Metadata:
@@ -67,6 +79,29 @@ def main() -> None:
                                                    meta(f"x-{i}")))
             measure("close retried (same command id)", lambda: intake.close(
                 case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}")))
+
+        care = Care(wiring.store, clock=lambda: T0)
+        register = Caregivers(wiring.store)
+        for i in range(RUNS // 5):
+            for who in (f"anna-{i}", f"bert-{i}"):
+                measure("register a caregiver", lambda: register.register(RegisterIn(
+                    caregiver_id=who, profile=PROFILE, weekly=ALL_WEEK), meta(f"r-{who}")))
+            number = f"+49 511 {7100000 + i}"
+            case_id = intake.call_event(CallEventIn(type="started", call_id=f"care-{i}", line="hotline",
+                                                    caller_number=number, at=T0), meta(f"cs-{i}"))["case_id"]
+            intake.need(case_id, need(), meta(f"cn-{i}"))
+            intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta(f"co-{i}"))
+            offer = measure("offer", lambda: care.offer(case_id, CaregiverRef(caregiver_id=f"anna-{i}"),
+                                                        meta(f"of-{i}")))
+            measure("accept", lambda: care.accept(case_id, f"anna-{i}", offer["offer_id"], meta(f"ac-{i}")))
+            measure("reassign", lambda: care.reassign(case_id, ReassignIn(
+                caregiver_id=f"bert-{i}", by="caregiver", reason="ill"), meta(f"ra-{i}")))
+            care.clock = lambda: T0 + timedelta(hours=8)
+            measure("check-in", lambda: care.check_in(case_id, f"bert-{i}", CheckInIn(
+                at=T0 + timedelta(hours=2)), meta(f"ci-{i}")))
+            measure("check-out", lambda: care.check_out(case_id, f"bert-{i}", CheckOutIn(
+                at=T0 + timedelta(hours=6), travel_km=Decimal("4.5")), meta(f"co2-{i}")))
+            care.clock = lambda: T0
 
         rows = []
         for name, runs in samples.items():

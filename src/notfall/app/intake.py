@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from notfall.app.execute import execute
 from notfall.domain import case as c
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Decision
+from notfall.domain.eligibility import Assessment
+from notfall.domain.events import Need
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
 from notfall.store.base import EventStore, utcnow
@@ -27,9 +30,13 @@ def new_case_id() -> str:
 
 
 class Intake:
-    def __init__(self, store: EventStore, new_id: Callable[[], str] = new_case_id) -> None:
+    def __init__(self, store: EventStore, new_id: Callable[[], str] = new_case_id,
+                 assess: Callable[[Need, date], Assessment] | None = None) -> None:
+        """`assess` (see `notfall.app.eligibility.assessor`) decides eligibility and the price
+        tier when a care need is recorded; without it none is recorded."""
         self.store = store
         self.new_id = new_id
+        self.assess = assess
 
     def _run(self, meta: Metadata, decide: Callable[[], Decision]) -> dict[str, Any]:
         return execute(self.store, meta, decide)
@@ -71,7 +78,8 @@ class Intake:
         return self._staff(case_id, meta, lambda case: c.decide_need(case, case_id, cmd, utcnow()), expected)
 
     def outcome(self, case_id: str, cmd: OutcomeIn, meta: Metadata, expected: int | None = None):
-        return self._staff(case_id, meta, lambda case: c.decide_outcome(case, case_id, cmd, utcnow()), expected)
+        return self._staff(case_id, meta,
+                           lambda case: c.decide_outcome(case, case_id, cmd, utcnow(), assess=self.assess), expected)
 
     def callback(self, case_id: str, cmd: CallbackIn, meta: Metadata, expected: int | None = None):
         return self._staff(case_id, meta, lambda case: c.decide_callback(case, case_id, cmd), expected)

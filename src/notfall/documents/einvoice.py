@@ -20,8 +20,13 @@ documents in `docs/` when there is one):
 - Service time: each line with a service date carries it as its line period (BT-134/135); the
   invoice carries the service period (BT-73/74) and, as the actual delivery date (BT-72), the
   last day a service was performed (the period's end for lines without a date).
-- Payment: SEPA credit transfer (58) to the issuer's IBAN/BIC, the invoice number as
-  remittance information (BT-83), the due date (BT-9).
+- Seller identification: the Steuernummer is the seller's tax registration (FC) and also its
+  identifier (BT-29), since the issuer model has no register number (BT-30) and a VAT-exempt
+  issuer may have no USt-IdNr. (VA, BT-31); BR-CO-26 requires one of BT-29/30/31.
+- Payment: an invoice is paid by SEPA credit transfer (58) to the issuer's IBAN/BIC, with the
+  invoice number as remittance information (BT-83) and the due date (BT-9). A credit note's
+  payee would be the debtor, whose account the event does not hold: it says "instrument not
+  defined" (1) with the text "set off against invoice X or refunded", never the issuer's IBAN.
 """
 
 from __future__ import annotations
@@ -112,6 +117,10 @@ def invoice_cii(invoice: InvoiceIssued) -> bytes:
         agreement.buyer_reference = debtor.buyer_reference  # BT-10: the Leitweg-ID of a public body
 
     seller = agreement.seller
+    # BT-29: the issuer model has no register number (BT-30); without a USt-IdNr. (BT-31) the
+    # Steuernummer is the identifier both sides know (it is printed on every invoice), which
+    # BR-CO-26 needs for a seller that is identified at all
+    seller.id = issuer.tax_number
     seller.name = issuer.address.name
     _address(seller.address, issuer.address)
     seller.contact.person_name = issuer.contact
@@ -146,11 +155,18 @@ def invoice_cii(invoice: InvoiceIssued) -> bytes:
     settlement.payment_reference = invoice.number
 
     means = PaymentMeans()
-    means.type_code = "58"  # SEPA credit transfer
-    means.information.add("SEPA-Überweisung")
-    means.payee_account.iban = issuer.iban.replace(" ", "")
-    means.payee_account.account_name = issuer.address.name
-    means.payee_institution.bic = issuer.bic
+    if invoice.kind == "invoice":
+        means.type_code = "58"  # SEPA credit transfer to the issuer's account
+        means.information.add("SEPA-Überweisung")
+        means.payee_account.iban = issuer.iban.replace(" ", "")
+        means.payee_account.account_name = issuer.address.name
+        means.payee_institution.bic = issuer.bic
+    else:
+        # a credit note's payee is the debtor, whose account we do not know: the credit is
+        # set off against the cancelled invoice or refunded, so the instrument stays open (1)
+        means.type_code = "1"
+        means.information.add(f"Verrechnung mit Rechnung Nr. {invoice.cancels} bzw. Erstattung"
+                              if invoice.cancels else "Verrechnung bzw. Erstattung")
     settlement.payment_means.add(means)
 
     tax = ApplicableTradeTax()

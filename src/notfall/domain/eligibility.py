@@ -43,13 +43,13 @@ def _employer(partners: list[PartnerState], employer: str | None, day: date) -> 
 
 def _home(partners: list[PartnerState], municipality: str, day: date) -> PartnerState | None:
     return next((p for p in partners if p.partner.kind == "municipality"
-                 and p.partner.municipality == municipality and p.contract_on(day)), None)
+                 and p.partner.municipality.strip().lower() == municipality and p.contract_on(day)), None)
 
 
 def assess(need: Need, day: date, partners: list[PartnerState], rules: EligibilityRules) -> Assessment:
     """The tier for care on `day` (Berlin date of the care), with its basis in words."""
     municipality = need.municipality.strip().lower()
-    in_city = municipality == rules.city
+    in_city = municipality == rules.city.strip().lower()
     employer = _employer(partners, need.employer, day)
     home = _home(partners, municipality, day)
     if need.student and in_city:

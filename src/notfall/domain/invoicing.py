@@ -97,8 +97,12 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
     for case in sorted(cases, key=lambda c: c.case_id):
         for s in sorted(case.live_sessions, key=lambda s: s.start):
             day = _berlin_day(s.start)
-            if s.end is None or not start <= day <= end:
+            if not start <= day <= end:
                 continue
+            if s.end is None:
+                # Billing the month now would bill the key without this session, forever.
+                return Refusal(key, family_id, f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
+                                               "is still checked in")
             tier = s.tier or (case.eligibility.tier if case.eligibility else None)
             basis = s.tier_basis or (case.eligibility.basis if case.eligibility else None)
             if tier is None:

@@ -1,0 +1,61 @@
+"""Tariff use cases: set a price going forward, publish the service's published prices once,
+and read the prices valid now and before (from the `tariffs` stream, strongly consistent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from notfall.app.execute import execute
+from notfall.domain import tariffs as t
+from notfall.domain.envelope import Metadata
+from notfall.domain.errors import DomainError, VersionConflict
+from notfall.store.base import EventStore, utcnow
+
+PUBLISH_ATTEMPTS = 5
+
+
+def published_command_id(price: t.TariffIn) -> str:
+    """Fixed per published price: publishing again appends nothing."""
+    return f"tariff:published:{price.tier.value}:{price.valid_from.isoformat()}"
+
+
+class TariffRegister:
+    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    def current(self) -> t.Tariffs:
+        return t.fold_tariffs(self.store.load(t.TARIFF_STREAM))
+
+    def set_tariff(self, cmd: t.TariffIn, meta: Metadata) -> dict[str, Any]:
+        return execute(self.store, meta, lambda: t.decide_tariff(self.current(), cmd, self.clock()))
+
+    def publish_defaults(self, meta: Metadata | None = None) -> dict[str, Any]:
+        """Append the published prices (`tariffs.PUBLISHED`) unless they are there: each under a
+        fixed command id, so running it again, or at the same moment twice, appends nothing.
+        A tier that already has a price on that day, or a later one, keeps its prices."""
+        published, present = [], []
+        for price in t.PUBLISHED:
+            item_meta = Metadata(command_id=published_command_id(price),
+                                 actor=meta.actor if meta else "system",
+                                 correlation_id=meta.correlation_id if meta else "tariffs:published",
+                                 causation_id=meta.command_id if meta else None)
+            (published if self._publish(price, item_meta) else present).append(price.tier.value)
+        return {"published": published, "present": present, "version": self.current().version}
+
+    def _publish(self, price: t.TariffIn, meta: Metadata) -> bool:
+        for _ in range(PUBLISH_ATTEMPTS):
+            state = self.current()
+            if self.store.command_result(meta.command_id) is not None or any(
+                    p.tier == price.tier and p.valid_from <= price.valid_from for p in state.prices):
+                return False
+            try:
+                result = self.store.append(t.decide_tariff(state, price, self.clock()), meta)
+            except VersionConflict:
+                continue  # another tier's price was appended meanwhile: look again
+            except DomainError:
+                return False  # a later price of the tier exists: the published one is not forced in
+            return not result.duplicate
+        raise VersionConflict(t.TARIFF_STREAM)
