@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from notfall.domain.care import CareRules
 from notfall.domain.caregiver import ClearanceRules
+from notfall.domain.eligibility import EligibilityRules
+from notfall.domain.invoice_events import Address, Issuer, Vat
+from notfall.domain.tariffs import Rounding
 
 
 class Settings(BaseModel):
@@ -58,3 +63,71 @@ class CareSettings(BaseModel):
             clearance=ClearanceRules(police_clearance_years=self.police_clearance_years,
                                      first_aid_years=self.first_aid_years),
         )
+
+
+class BillingSettings(BaseModel):
+    """Invoicing and eligibility (docs/domain-rules.md): the issuer on every invoice, VAT,
+    the rounding of care time, who is entitled, and the bucket of the invoice documents.
+
+    template.yaml sets them in Globals; the defaults are a fictional demo issuer. Only the
+    invoice function needs DOCUMENTS_BUCKET (`bucket()` fails without it).
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    issuer_name: str = Field("Notfallbetreuung Region Hannover (Demo)", alias="ISSUER_NAME", min_length=1)
+    issuer_street: str = Field("Musterstraße 1", alias="ISSUER_STREET", min_length=1)
+    issuer_postcode: str = Field("30159", alias="ISSUER_POSTCODE", pattern=r"^[0-9]{5}$")
+    issuer_city: str = Field("Hannover", alias="ISSUER_CITY", min_length=1)
+    issuer_country: str = Field("DE", alias="ISSUER_COUNTRY", pattern=r"^[A-Z]{2}$")
+    issuer_email: str | None = Field("rechnung@notfallbetreuung.example", alias="ISSUER_EMAIL")
+    issuer_tax_number: str = Field("25/200/12345", alias="ISSUER_TAX_NUMBER", min_length=1)
+    issuer_vat_id: str | None = Field(None, alias="ISSUER_VAT_ID")
+    issuer_iban: str = Field("DE02120300000000202051", alias="ISSUER_IBAN", pattern=r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{10,30}$")
+    issuer_bic: str = Field("BYLADEM1001", alias="ISSUER_BIC", pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    issuer_bank: str = Field("Deutsche Kreditbank (Demo)", alias="ISSUER_BANK", min_length=1)
+    issuer_contact: str = Field("Buchhaltung Notfallbetreuung", alias="ISSUER_CONTACT", min_length=1)
+    issuer_phone: str = Field("+49 511 0000000", alias="ISSUER_PHONE", min_length=1)
+    vat_category: Literal["E", "S"] = Field("E", alias="VAT_CATEGORY")
+    vat_rate: Decimal = Field(Decimal("0"), alias="VAT_RATE", ge=0, le=100)
+    vat_exemption_reason: str | None = Field("Steuerfrei nach § 4 Nr. 25 UStG", alias="VAT_EXEMPTION_REASON")
+    rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
+    city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
+    non_entitled: Literal["refuse", "standard"] = Field("refuse", alias="NON_ENTITLED")
+    documents_bucket: str | None = Field(None, alias="DOCUMENTS_BUCKET")
+
+    @model_validator(mode="after")
+    def _vat_consistent(self) -> BillingSettings:
+        if self.vat_category == "E" and (self.vat_rate != 0 or not self.vat_exemption_reason):
+            raise ValueError("VAT_CATEGORY E (exempt) needs VAT_RATE 0 and a VAT_EXEMPTION_REASON")
+        if self.vat_category == "S" and self.vat_rate <= 0:
+            raise ValueError("VAT_CATEGORY S needs a VAT_RATE above 0")
+        return self
+
+    @classmethod
+    def from_env(cls) -> BillingSettings:
+        names = {f.alias for f in cls.model_fields.values()}
+        # An empty variable means "not set": the template may leave optional ones blank.
+        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
+
+    def issuer(self) -> Issuer:
+        address = Address(name=self.issuer_name, street=self.issuer_street, postcode=self.issuer_postcode,
+                          city=self.issuer_city, country=self.issuer_country, email=self.issuer_email)
+        return Issuer(address=address, tax_number=self.issuer_tax_number, vat_id=self.issuer_vat_id,
+                      iban=self.issuer_iban, bic=self.issuer_bic, bank=self.issuer_bank,
+                      contact=self.issuer_contact, phone=self.issuer_phone)
+
+    def vat(self) -> Vat:
+        reason = self.vat_exemption_reason if self.vat_category == "E" else None
+        return Vat(category=self.vat_category, rate=self.vat_rate, exemption_reason=reason)
+
+    def rounding(self) -> Rounding:
+        return Rounding(unit_minutes=self.rounding_minutes)
+
+    def eligibility(self) -> EligibilityRules:
+        return EligibilityRules(city=self.city_municipality.strip().lower(), non_entitled=self.non_entitled)
+
+    def bucket(self) -> str:
+        if not self.documents_bucket:
+            raise ValueError("DOCUMENTS_BUCKET is not set: the invoice function needs the documents bucket")
+        return self.documents_bucket

@@ -1,4 +1,4 @@
-# Proves who is entitled at which tier and why, and that a care need records the assessment (Berlin day) that later sessions carry.
+# Proves who is entitled at which tier and why; a care need records the assessment (Berlin day) its sessions carry.
 from __future__ import annotations
 
 import itertools
@@ -10,7 +10,6 @@ from domain_builders import berlin, call_in, envelopes, need, need_in, utc
 
 from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers, RegisterIn
-from notfall.app.execute import execute
 from notfall.app.intake import Intake
 from notfall.domain import care as d
 from notfall.domain import events as ev
@@ -173,7 +172,7 @@ def test_the_care_day_is_the_berlin_day_of_the_window_start() -> None:
 
 
 class Desk:
-    """Intake and care use cases on the memory store; the outcome with an assessment."""
+    """Intake (assessing care needs) and care use cases on the memory store."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, rules: EligibilityRules = RULES) -> None:
         self.store = MemoryEventStore()
@@ -181,7 +180,7 @@ class Desk:
         monkeypatch.setattr("notfall.app.intake.utcnow", lambda: self.now)
         monkeypatch.setattr("notfall.app.caregivers.utcnow", lambda: self.now)
         ids = itertools.count(1)
-        self.intake = Intake(self.store, new_id=lambda: "c1")
+        self.intake = Intake(self.store, new_id=lambda: "c1", assess=self.assess)
         self.care = Care(self.store, ids=lambda: f"id{next(ids)}", clock=lambda: self.now)
         self.rules = rules
         self.assessed: list[tuple[ev.Need, date]] = []
@@ -201,8 +200,7 @@ class Desk:
         return case_id
 
     def outcome(self, case_id: str, outcome: str = "care_need") -> dict:
-        return execute(self.store, self.meta(), lambda: decide_outcome(
-            self.intake.load_case(case_id), case_id, OutcomeIn(outcome=outcome), self.now, assess=self.assess))
+        return self.intake.outcome(case_id, OutcomeIn(outcome=outcome), self.meta())
 
     def types(self, case_id: str) -> list[str]:
         return [e.event_type for e in self.store.load(f"case-{case_id}")]
@@ -281,8 +279,7 @@ def test_sessions_recorded_after_the_assessment_carry_its_tier_and_basis(monkeyp
 def test_without_an_assessment_callable_no_eligibility_is_recorded(monkeypatch) -> None:
     desk = Desk(monkeypatch)
     case_id = desk.case_with_need(municipality="Sehnde")
-    execute(desk.store, desk.meta(), lambda: decide_outcome(desk.intake.load_case(case_id), case_id,
-                                                            OutcomeIn(outcome="care_need"), NOW))
+    Intake(desk.store).outcome(case_id, OutcomeIn(outcome="care_need"), desk.meta())
     assert desk.types(case_id)[-1] == "OutcomeRecorded"
     assert desk.intake.load_case(case_id).eligibility is None
 

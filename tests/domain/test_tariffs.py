@@ -1,4 +1,4 @@
-# Proves prices by validity day (boundaries, ends, gaps), forward-only price changes, started-unit rounding and half-up cents.
+# Proves prices by validity day (boundaries, ends, gaps), forward-only changes, started-unit rounding, half-up cents.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

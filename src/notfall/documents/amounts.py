@@ -1,4 +1,5 @@
-"""Money, quantities and dates as the documents show them, and the invoice's totals.
+"""Money, quantities, dates and line explanations as the documents show them, and the
+invoice's totals.
 
 Amounts travel as integer cents. They become `Decimal` for the e-invoice and German text
 ("1.234,56 €") for the PDF by integer arithmetic: no float is ever involved.
@@ -10,7 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from notfall.domain.invoice_events import InvoiceIssued, Vat
+from notfall.domain.invoice_events import InvoiceIssued, Line
+from notfall.domain.invoicing import vat_cents  # the issuing rule itself: totals are checked against it
+
+__all__ = ["CENT", "Totals", "decimal_cents", "euro", "german_date", "german_number", "minutes_note", "quantity",
+           "rate_basis", "tier_label", "totals", "vat_cents"]
 
 CENT = Decimal("0.01")
 
@@ -45,14 +50,6 @@ def german_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def vat_cents(net_cents: int, vat: Vat) -> int:
-    """VAT on the net amount, rounded half up (away from zero) to a cent."""
-    if vat.category != "S":
-        return 0
-    amount = (Decimal(net_cents) * vat.rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(amount)
-
-
 @dataclass(frozen=True)
 class Totals:
     net_cents: int  # the lines' sum
@@ -82,3 +79,25 @@ def totals(invoice: InvoiceIssued) -> Totals:
         raise ValueError(f"invoice {invoice.number}: total_cents {invoice.total_cents} is not the lines' "
                          f"sum {net} plus VAT {tax}")
     return Totals(net, tax, net + tax)
+
+
+# --- what a line says beyond its description ---------------------------------------------
+
+TIER_LABELS = {"standard": "Standardtarif", "partner": "Partnertarif", "student": "Studierendentarif"}
+
+
+def tier_label(tier: str) -> str:
+    return TIER_LABELS.get(tier, tier)
+
+
+def rate_basis(line: Line) -> str | None:
+    """The tier and why it applied: "Partnertarif: Mutter beschäftigt bei ..."."""
+    if line.tier and line.basis:
+        return f"{tier_label(line.tier)}: {line.basis}"
+    return tier_label(line.tier) if line.tier else line.basis
+
+
+def minutes_note(line: Line) -> str | None:
+    if line.cared_minutes is None or line.billed_minutes is None:
+        return None
+    return f"betreut {line.cared_minutes} Min., abgerechnet {line.billed_minutes} Min."

@@ -1,7 +1,6 @@
 """The structured e-invoice: EN 16931 as UN/CEFACT CII XML (Factur-X / ZUGFeRD profile EN16931).
 
-Built with drafthorse from one `InvoiceIssued` event. Choices (see also the README of the
-documents in `docs/` when there is one):
+Built with drafthorse from one `InvoiceIssued` event. Choices (summed up in README.md here):
 
 - Profile: `urn:cen.eu:en16931:2017` (Factur-X/ZUGFeRD EN16931) for every debtor. The XRechnung
   guideline id is not used: the EN 16931 schematron shipped with factur-x only accepts the
@@ -26,7 +25,7 @@ documents in `docs/` when there is one):
 - Payment: an invoice is paid by SEPA credit transfer (58) to the issuer's IBAN/BIC, with the
   invoice number as remittance information (BT-83) and the due date (BT-9). A credit note's
   payee would be the debtor, whose account the event does not hold: it says "instrument not
-  defined" (1) with the text "set off against invoice X or refunded", never the issuer's IBAN.
+  defined" (1) with the text "set off against invoice X", never the issuer's IBAN.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ from drafthorse.models.party import TaxRegistration
 from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
-from notfall.documents.amounts import CENT, decimal_cents, german_date, totals
+from notfall.documents.amounts import CENT, decimal_cents, german_date, minutes_note, rate_basis, totals
 from notfall.domain.invoice_events import Address, InvoiceIssued, Line
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
@@ -163,10 +162,11 @@ def invoice_cii(invoice: InvoiceIssued) -> bytes:
         means.payee_institution.bic = issuer.bic
     else:
         # a credit note's payee is the debtor, whose account we do not know: the credit is
-        # set off against the cancelled invoice or refunded, so the instrument stays open (1)
+        # set off against the cancelled invoice (the domain cancels only unpaid invoices), so
+        # the instrument stays open (1)
         means.type_code = "1"
-        means.information.add(f"Verrechnung mit Rechnung Nr. {invoice.cancels} bzw. Erstattung"
-                              if invoice.cancels else "Verrechnung bzw. Erstattung")
+        means.information.add(f"Verrechnung mit Rechnung Nr. {invoice.cancels}" if invoice.cancels
+                              else "Verrechnung")
     settlement.payment_means.add(means)
 
     tax = ApplicableTradeTax()
@@ -226,26 +226,6 @@ def _line_item(invoice: InvoiceIssued, position: int, line: Line, sign: int) -> 
         item.settlement.period.end = line.service_date
     item.settlement.monetary_summation.total_amount = _amount(sign * line.amount_cents)
     return item
-
-
-TIER_LABELS = {"standard": "Standardtarif", "partner": "Partnertarif", "student": "Studierendentarif"}
-
-
-def tier_label(tier: str) -> str:
-    return TIER_LABELS.get(tier, tier)
-
-
-def rate_basis(line: Line) -> str | None:
-    """The tier and why it applied: "Partnertarif: Mutter beschäftigt bei ..."."""
-    if line.tier and line.basis:
-        return f"{tier_label(line.tier)}: {line.basis}"
-    return tier_label(line.tier) if line.tier else line.basis
-
-
-def minutes_note(line: Line) -> str | None:
-    if line.cared_minutes is None or line.billed_minutes is None:
-        return None
-    return f"betreut {line.cared_minutes} Min., abgerechnet {line.billed_minutes} Min."
 
 
 def line_note(line: Line) -> str | None:

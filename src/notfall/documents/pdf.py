@@ -12,7 +12,8 @@ It carries the mandatory fields of section 14 (4) UStG:
 8. the VAT rate and amount, or the note on the exemption ("Steuerfrei nach § 4 Nr. 25 UStG");
 
 plus the due date, the bank details (IBAN/BIC), and on a credit note ("Gutschrift
-(Stornorechnung)") the number of the invoice it cancels.
+(Stornorechnung)") the number of the invoice it cancels. A credit note shows no due date: it
+is set off against the invoice it cancels (the domain cancels only unpaid invoices).
 
 Deterministic: the PDF's creation date is the issue date (midnight in Berlin), so the same
 event always renders the same bytes. The text uses the PDF core font Helvetica in the
@@ -29,8 +30,8 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from notfall.documents.amounts import Totals, euro, german_date, german_number, quantity, totals
-from notfall.documents.einvoice import minutes_note, rate_basis
+from notfall.documents.amounts import (Totals, euro, german_date, german_number, minutes_note, quantity, rate_basis,
+                                      totals)
 from notfall.domain.invoice_events import Address, InvoiceIssued, Line
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -230,9 +231,10 @@ def _info_block(pdf: _InvoicePdf, invoice: InvoiceIssued) -> None:
         rows.append(("Storno zu Rechnung", invoice.cancels))
     rows += [
         ("Leistungszeitraum", f"{german_date(invoice.period_start)} – {german_date(invoice.period_end)}"),
-        ("Ausgleich bis" if credit else "Fällig am", german_date(invoice.due_date)),
-        ("Kundennummer", debtor.debtor_id),
     ]
+    if not credit:  # a credit note is set off against the invoice it cancels: nothing falls due
+        rows.append(("Fällig am", german_date(invoice.due_date)))
+    rows.append(("Kundennummer", debtor.debtor_id))
     if debtor.buyer_reference:
         label = "Leitweg-ID" if debtor.kind == "municipality" else "Ihre Referenz"
         rows.append((label, debtor.buyer_reference))
@@ -353,9 +355,11 @@ def _closing(pdf: _InvoicePdf, invoice: InvoiceIssued, sums: Totals) -> None:
         paragraphs.append((invoice.note, ""))
     amount = euro(abs(sums.gross_cents))
     if invoice.kind == "credit_note":
-        cancelled = f"der Rechnung Nr. {invoice.cancels}" if invoice.cancels else "Ihrer offenen Rechnung"
-        paragraphs.append((f"Den Betrag von {amount} verrechnen wir mit {cancelled}. Haben Sie diese bereits "
-                           f"bezahlt, erstatten wir ihn bis zum {german_date(invoice.due_date)} auf Ihr Konto.", ""))
+        if invoice.cancels:
+            paragraphs.append((f"Die Rechnung Nr. {invoice.cancels} ist damit storniert: Der Betrag von {amount} "
+                               "wird mit ihr verrechnet, Sie brauchen sie nicht zu bezahlen.", ""))
+        else:
+            paragraphs.append((f"Den Betrag von {amount} verrechnen wir mit Ihrer nächsten Rechnung.", ""))
     else:
         paragraphs.append((f"Bitte überweisen Sie den Gesamtbetrag von {amount} ohne Abzug bis zum "
                            f"{german_date(invoice.due_date)} unter Angabe der Rechnungsnummer {invoice.number}:\n"

@@ -77,10 +77,9 @@ def rule_report(xml: bytes) -> RuleReport:
 
     svrl = etree.fromstring(svrl_report(xml).encode("utf-8"))
     failures, warnings = [], []
-    for node in svrl.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-        if node.tag == f"{{{SVRL}}}successful-report":
-            continue  # reports describe, they do not fail (e.g. "attribute not used")
-        text = " ".join("".join(node.findtext(f"{{{SVRL}}}text") or "").split())
+    # svrl:successful-report elements describe (e.g. "attribute not used"); they never fail
+    for node in svrl.iter(f"{{{SVRL}}}failed-assert"):
+        text = " ".join((node.findtext(f"{{{SVRL}}}text") or "").split())
         message = f"[{node.get('id') or '?'}] {text} @ {node.get('location') or '?'}"
         (failures if node.get("flag") in FAILURE_FLAGS else warnings).append(message)
     fired = sum(1 for _ in svrl.iter(f"{{{SVRL}}}fired-rule"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
@@ -39,8 +39,11 @@ def series_stream(series: str) -> str:
     return f"series-{series}"
 
 
+INVOICE_PREFIX = "invoice-"
+
+
 def invoice_stream(number: str) -> str:
-    return f"invoice-{number}"
+    return INVOICE_PREFIX + number
 
 
 def billing_stream(key: str) -> str:
@@ -123,8 +126,12 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
                 case_id=case.case_id, ref=s.session_id, cared_minutes=cared, billed_minutes=billed))
         for t in sorted(case.transports, key=lambda t: t.at):
             day = _berlin_day(t.at)
-            if t.status != "done" or not start <= day <= end:
+            if t.status == "cancelled" or not start <= day <= end:
                 continue
+            if t.status != "done":
+                # Like an open session: billing the month now would leave the trip unbilled for good.
+                return Refusal(key, family_id, f"transport {t.transport_id} of case {case.case_id} on "
+                                               f"{day.isoformat()} is neither done nor cancelled")
             lines.append(ie.Line(
                 line_id=f"{case.case_id}:{t.transport_id}", kind="transport",
                 description=f"Fahrdienst am {day.strftime('%d.%m.%Y')}: {t.from_place} – {t.to_place}",
@@ -277,21 +284,29 @@ def series_for(prefix: str, issue_date: date) -> str:
     return f"{prefix}-{issue_date.year}"
 
 
+def vat_cents(net_cents: int, vat: ie.Vat) -> int:
+    """VAT on the net amount, rounded half up (away from zero) to a cent; none when exempt."""
+    if vat.category != "S":
+        return 0
+    return int((Decimal(net_cents) * vat.rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def decide_issue(draft: Draft, debtor: ie.Debtor, series: Series, billing: Billing, issuer: ie.Issuer,
                  vat: ie.Vat, issue_date: date, now: datetime) -> Decision:
     if billing.number is not None:
         raise DomainError(f"{draft.billing_key} is billed already by {billing.number}", field="billing_key")
     number = number_of(series)
+    total = draft.total_cents + vat_cents(draft.total_cents, vat)
     invoice = ie.InvoiceIssued(
         number=number, series=series.series, kind="invoice", debtor=debtor, issuer=issuer, issue_date=issue_date,
         period_start=draft.period_start, period_end=draft.period_end,
-        due_date=issue_date + timedelta(days=PAYMENT_DAYS), lines=draft.lines, total_cents=draft.total_cents,
+        due_date=issue_date + timedelta(days=PAYMENT_DAYS), lines=draft.lines, total_cents=total,
         vat=vat, billing_key=draft.billing_key, note=draft.note)
     return Decision(
         (Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
          Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
          Append(invoice_stream(number), 0, (invoice,), now)),
-        {"number": number, "billing_key": draft.billing_key, "total_cents": draft.total_cents},
+        {"number": number, "billing_key": draft.billing_key, "total_cents": total},
     )
 
 

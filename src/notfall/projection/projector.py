@@ -16,9 +16,12 @@ from typing import Any
 from notfall.domain.caregiver import CAREGIVER_PREFIX, fold_caregiver
 from notfall.domain.case import CASE_PREFIX, fold_case
 from notfall.domain.envelope import Envelope
+from notfall.domain.families import FAMILY_PREFIX, fold_family
+from notfall.domain.invoicing import INVOICE_PREFIX, fold_invoice
 from notfall.domain.partners import PARTNER_PREFIX, fold_partner
 from notfall.projection.caregiver_rows import caregiver_pk, caregiver_rows
 from notfall.projection.case_rows import case_pk, case_rows
+from notfall.projection.invoice_rows import family_billing_pk, family_rows, invoice_pk, invoice_rows
 from notfall.projection.partner_rows import partner_pk, partner_rows
 from notfall.projection.readmodel import ReadModel
 from notfall.store.base import EventStore, iter_log
@@ -36,11 +39,14 @@ class Projection:
     rows: Callable[[Any], list[dict[str, Any]]]
 
 
-# Caller ledgers (caller-...) have none: they are routing data, shown to nobody.
+# Caller ledgers (caller-...) have none: they are routing data, shown to nobody. Neither have
+# the invoice series (series-...), billing keys (billing-...) and the tariffs stream.
 PROJECTIONS = (
     Projection(CASE_PREFIX, case_pk, fold_case, case_rows),
     Projection(PARTNER_PREFIX, partner_pk, fold_partner, partner_rows),
     Projection(CAREGIVER_PREFIX, caregiver_pk, fold_caregiver, caregiver_rows),
+    Projection(INVOICE_PREFIX, invoice_pk, fold_invoice, invoice_rows),
+    Projection(FAMILY_PREFIX, family_billing_pk, fold_family, family_rows),
 )
 
 
