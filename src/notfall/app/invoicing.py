@@ -22,7 +22,9 @@ twice either: the loser of a race reloads and finds the key billed, or takes the
 from __future__ import annotations
 
 import logging
+import random
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.domain.case import case_stream, fold_case
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import DomainError, NotFound, Rejected, VersionConflict
+from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
 from notfall.domain.fees import month_bounds
 from notfall.domain.hours import BERLIN
@@ -239,14 +241,10 @@ class Invoicing:
             report["refused"].append({"billing_key": key, "debtor_id": item.debtor_id, "reason": missing})
             return
         name = inv.series_for(draft.series, issue_date)
-        for _ in range(ISSUE_ATTEMPTS):
+        for attempt in range(ISSUE_ATTEMPTS):
             current = series.get(name) or self._series(name)
-            try:
-                decision = inv.decide_issue(draft, debtor, current, billing, self.issuer, self.vat, issue_date,
-                                            self.clock())
-            except DomainError:  # "billed already": cannot be, the key was just seen unbilled
-                self._already_billed(key, self._billing(key).number or "", report)
-                return
+            decision = inv.decide_issue(draft, debtor, current, billing, self.issuer, self.vat, issue_date,
+                                        self.clock())  # the key was just seen unbilled
             item_meta = Metadata(command_id=f"invoice:{key}:{billing.version}", actor=meta.actor,
                                  correlation_id=meta.correlation_id, causation_id=meta.command_id)
             try:
@@ -258,6 +256,7 @@ class Invoicing:
                 if billing.number is not None:
                     self._already_billed(key, billing.number, report)
                     return
+                time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # let the other run move on
                 continue
             if appended.duplicate:
                 # The same item of the same run (a retried invocation) was appended before.
