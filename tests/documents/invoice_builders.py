@@ -12,8 +12,8 @@ from decimal import Decimal
 from notfall.domain.invoice_events import Address, Debtor, InvoiceIssued, Issuer, Line, Vat
 
 ISSUER = Issuer(
-    address=Address(name="Fluxx Notfallbetreuung gGmbH", street="Osterstraße 12", postcode="30159",
-                    city="Hannover", email="rechnungen@fluxx-notfall.example"),
+    address=Address(name="Notfallbetreuung Region Hannover gGmbH (Demo)", street="Osterstraße 12", postcode="30159",
+                    city="Hannover", email="rechnungen@notfall-demo.example"),
     tax_number="25/206/12345",
     iban="DE89 3704 0044 0532 0130 00",
     bic="COBADEFFXXX",

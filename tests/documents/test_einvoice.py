@@ -165,7 +165,7 @@ def test_municipality_invoice_carries_the_leitweg_id(documents):
     assert one(xml, f"{AGREEMENT}/ram:BuyerReference") == "03241001-12345-67"
     assert one(xml, f"{AGREEMENT}/ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID/@schemeID") == "EM"
     assert one(xml, f"{AGREEMENT}/ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID") \
-        == "rechnungen@fluxx-notfall.example"
+        == "rechnungen@notfall-demo.example"
     assert one(xml, "//ram:BilledQuantity") == "3320"
     assert one(xml, f"{SUMMATION}/ram:GrandTotalAmount") == "3320.00"
 

@@ -59,7 +59,7 @@ def opened(case_id: str = "c1", minutes: int = 0, number: str | None = LAATZEN, 
 
 
 def facts(call_id: str, minutes: int, agent: str | None = None, number: str | None = LAATZEN) -> ev.CallFacts:
-    return ev.CallFacts(call_id=call_id, line="fluxxfon-1", caller_number=number, agent=agent, at=at(minutes))
+    return ev.CallFacts(call_id=call_id, line="hotline-1", caller_number=number, agent=agent, at=at(minutes))
 
 
 def need_value(**changes: Any) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def call_in(type_: str, call_id: str = "pbx-1", minutes: int = 0, number: str | 
             agent: str | None = None, **extra: Any) -> CallEventIn:
     if type_ == "answered" and agent is None:
         agent = "hotline-schulz"
-    return CallEventIn(type=type_, call_id=call_id, line="fluxxfon-1", caller_number=number, agent=agent,
+    return CallEventIn(type=type_, call_id=call_id, line="hotline-1", caller_number=number, agent=agent,
                        at=at(minutes), **extra)
 
 

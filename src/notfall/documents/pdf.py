@@ -16,27 +16,31 @@ plus the due date, the bank details (IBAN/BIC), and on a credit note ("Gutschrif
 is set off against the invoice it cancels (the domain cancels only unpaid invoices).
 
 Deterministic: the PDF's creation date is the issue date (midnight in Berlin), so the same
-event always renders the same bytes. The text uses the PDF core font Helvetica in the
-Windows-1252 encoding (umlauts, ß, €, „ “, –, § all print); the few characters outside it
-(e.g. ł, ş, →) are transliterated (l, s, ->), see `printable`.
+event always renders the same bytes. The text is set in DejaVu Sans Condensed, embedded (subset):
+names print in full as the law asks, Łukasz and Şükrü included; the rare character the font
+lacks is transliterated, see `printable`.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, time
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fontTools.ttLib import TTFont
 
 from notfall.documents.amounts import (Totals, euro, german_date, german_number, minutes_note, quantity, rate_basis,
                                       totals)
 from notfall.domain.invoice_events import Address, InvoiceIssued, Line
 
 BERLIN = ZoneInfo("Europe/Berlin")
-ENCODING = "windows-1252"
-FONT = "Helvetica"
+FONTS = Path(__file__).parent / "fonts"  # DejaVu Sans Condensed: free licence, see fonts/LICENSE
+FONT = "DejaVu"
+FONT_FILES = {"": FONTS / "DejaVuSansCondensed.ttf", "B": FONTS / "DejaVuSansCondensed-Bold.ttf"}
 
 LEFT, RIGHT, TOP = 20.0, 20.0, 15.0
 WIDTH = 210.0 - LEFT - RIGHT  # 170 mm of text width
@@ -57,25 +61,25 @@ TRANSLITERATION = {
 }
 
 
+@cache
+def _glyphs() -> frozenset[int]:
+    """Code points both faces can draw."""
+    faces = [set(TTFont(path, lazy=True).getBestCmap()) for path in FONT_FILES.values()]
+    return frozenset(set.intersection(*faces))
+
+
 def printable(text: str) -> str:
-    """`text` in characters the core font can show (Windows-1252); others transliterated."""
+    """`text` in characters the font can draw; the rare others transliterated."""
+    glyphs = _glyphs()
     out = []
     for char in unicodedata.normalize("NFC", text):
-        try:
-            char.encode(ENCODING)
+        if ord(char) in glyphs or char in "\n\t":
             out.append(char)
-            continue
-        except UnicodeEncodeError:
-            pass
-        if char in TRANSLITERATION:
+        elif char in TRANSLITERATION:
             out.append(TRANSLITERATION[char])
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        try:
-            base.encode(ENCODING)
-            out.append(base or "?")
-        except UnicodeEncodeError:
-            out.append("?")
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            out.append(base if base and all(ord(c) in glyphs for c in base) else "?")
     return "".join(out)
 
 
@@ -110,7 +114,8 @@ class _InvoicePdf(FPDF):
     def __init__(self, invoice: InvoiceIssued) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.invoice = invoice
-        self.core_fonts_encoding = ENCODING
+        for style, path in FONT_FILES.items():
+            self.add_font(FONT, style, str(path))
         self.set_margins(LEFT, TOP, RIGHT)
         self.set_auto_page_break(True, margin=FOOTER_SPACE)
         self.alias_nb_pages()
