@@ -16,11 +16,13 @@ from decimal import Decimal
 from bench.harness import stack, table
 from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers, RegisterIn
+from notfall.app.eligibility import assessor
 from notfall.app.intake import Intake
 from notfall.domain.care import CaregiverRef, CheckInIn, CheckOutIn, ReassignIn
 from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
+from notfall.settings import BillingSettings
 
 RUNS = 50
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
@@ -45,7 +47,8 @@ def need() -> NeedIn:
 
 def main() -> None:
     with stack() as (wiring, counter, _):
-        intake = Intake(wiring.store)
+        # As the intake function wires it: a care need is assessed from the partner list.
+        intake = Intake(wiring.store, assess=assessor(wiring.readmodel, BillingSettings().eligibility()))
         samples: dict[str, list[tuple[int, dict[str, int], float]]] = {}
 
         def measure(name: str, run) -> dict:

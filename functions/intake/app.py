@@ -1,19 +1,28 @@
-"""API Lambda of call intake: phone-system call events, the hotline's case work, partners."""
+"""API Lambda of call intake: phone-system call events, the hotline's case work (eligibility
+assessed from the partner register when a care need is recorded), and the registers billing
+builds on: partners with their contracts, tariffs, families' billing addresses."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from notfall.api import intake_routes, openapi, partner_routes
+from notfall.api import family_routes, intake_routes, openapi, partner_routes, tariff_routes
 from notfall.api.resolver import make_resolver
+from notfall.app.eligibility import assessor
+from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
+from notfall.app.tariffs import TariffRegister
+from notfall.settings import BillingSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
 wiring = Wiring()
+eligibility = BillingSettings.from_env().eligibility()
 app = make_resolver()
-intake_routes.register(app, Intake(wiring.store), wiring.readmodel)
+intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel)
 partner_routes.register(app, Partners(wiring.store), wiring.readmodel)
+tariff_routes.register(app, TariffRegister(wiring.store))
+family_routes.register(app, Families(wiring.store))
 openapi.register(app)
 
 

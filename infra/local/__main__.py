@@ -90,8 +90,8 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
         f"  API          {url}  (also under {url}/{stage})   no IAM auth locally; X-Actor names the person",
         f"  OpenAPI      {url}/openapi.json",
         f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
-        "  schedules    python -m infra.local fire Nightly|SweepUnassigned"
-        + ("" if url == DEFAULT_URL else f" --url {url}"),
+        "  schedules    python -m infra.local fire Nightly|SweepUnassigned|FamilyInvoices|PartnerMonthlyInvoices"
+        "|PartnerYearlyInvoices" + ("" if url == DEFAULT_URL else f" --url {url}"),
         f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan --table-name notfall-local-ReadModelTable",
     ]
     if demo is not None:
@@ -113,11 +113,29 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
                       "(?format=csv: the file)",
                       f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
                       f"  curl -s {url}/reports/transports/2026-11   transport services"]
+        if demo.get("families"):
+            lines += invoicing_lines(url, month)
     lines += ["", "Open a case (a call starts):", f"  {post}",
               "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
               f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
               f"  curl -s {url}/cases/$case", ""]
     return "\n".join(lines)
+
+
+def invoicing_lines(url: str, month: str) -> list[str]:
+    """How to run the invoicing of the demo's October and download the documents."""
+    post = f"curl -s -X POST {url}/invoice-runs -H 'Content-Type: application/json' -d"
+    return [
+        "", "Invoicing (the demo has care in October 2026, partners with contracts, and a price change on 16 Oct):",
+        f"""  {post} '{{"kind": "family", "period": "2026-10"}}'          families' October""",
+        f"""  {post} '{{"kind": "partner-monthly", "period": "2026-10"}}' companies' monthly fees""",
+        f"""  {post} '{{"kind": "partner-yearly", "period": "2025"}}'     yearly fees and municipalities""",
+        "  (or fire the schedule: python -m infra.local fire FamilyInvoices - it bills the previous month)",
+        f"  curl -s '{url}/invoices?month={month}'   the invoices issued this month",
+        f"  curl -s {url}/invoices/F-{month[:4]}-00001/documents   links to the PDF (partners: also the e-invoice XML)",
+        f"""  curl -s -o invoice.pdf "$(curl -s {url}/invoices/F-{month[:4]}-00001/documents | """
+        """python3 -c 'import json,sys; print(json.load(sys.stdin)["pdf"])')"   download it""",
+    ]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Loads the demo data (demo_data.json) through the real API over HTTP, then waits for the projection."""
+"""Loads the demo data (demo_data.json) through the real API over HTTP - tariffs, partners with their
+contracts, caregivers, cases, families' billing addresses - waiting for the projection where the next
+step reads it."""
 
 from __future__ import annotations
 
@@ -24,29 +26,70 @@ class DemoError(RuntimeError):
 
 def load_demo(base_url: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     data = data or json.loads(DEMO_DATA.read_text())
+    _tariffs(base_url, data.get("tariffs", {}))
     partners = _partners(base_url, data.get("partners", []))
+    _drain(base_url)  # eligibility at intake reads the partners' contracts from the read model
     caregivers = _caregivers(base_url, data.get("caregivers", []))
     cases = [_case(base_url, case) for case in data.get("cases", [])]
+    _drain(base_url)
+    families = _billing_addresses(base_url, data.get("cases", []), cases)
+    _drain(base_url)
+    return {"partners": partners, "caregivers": caregivers, "cases": cases, "families": families}
+
+
+def _drain(base_url: str) -> None:
     status, _ = call("POST", f"{base_url}/_local/drain")
     if status != 200:
         raise DemoError(f"draining the stream failed: {status}")
-    return {"partners": partners, "caregivers": caregivers, "cases": cases}
+
+
+def _post(base_url: str, method: str, path: str, body: Any, key: str) -> Any:
+    """One command under a fixed key: loading twice appends nothing twice (a retry gets the first answer)."""
+    status, answer = call(method, base_url + path, body, {"Idempotency-Key": key, "X-Actor": "demo-loader"})
+    if status not in (200, 201):
+        raise DemoError(f"{method} {path} answered {status}: {answer}")
+    return answer
+
+
+def _tariffs(base_url: str, tariffs: dict[str, Any]) -> None:
+    """The published prices (appended once by design), then each price change under its own key."""
+    if tariffs.get("publish"):
+        _post(base_url, "POST", "/tariffs/published", {}, "demo-tariffs-published")
+    for change in tariffs.get("changes", []):
+        _post(base_url, "POST", "/tariffs", change, f"demo-tariff-{change['tier']}-{change['valid_from']}")
 
 
 def _partners(base_url: str, partners: list[dict[str, Any]]) -> list[str]:
+    """Each partner: registered, its contracts, its children counts, its billing details."""
     loaded = []
-    for partner in partners:
-        # A fixed key: loading twice registers nobody twice (the retry gets the first answer).
-        status, body = call("POST", f"{base_url}/partners", partner,
-                            {"Idempotency-Key": f"demo-partner-{partner['partner_id']}", "X-Actor": "demo-loader"})
-        if status == 404:
-            log.warning("POST /partners does not exist in this API (yet): demo partners skipped")
-            return loaded
-        if status not in (200, 201):
-            log.warning("partner %s refused (%s): %s", partner["partner_id"], status, body)
-            continue
-        loaded.append(partner["partner_id"])
+    for entry in partners:
+        pid = entry["register"]["partner_id"]
+        key = f"demo-partner-{pid}"
+        _post(base_url, "POST", "/partners", entry["register"], key)
+        for contract in entry.get("contracts", []):
+            _post(base_url, "POST", f"/partners/{pid}/contracts", contract, f"{key}-contract-{contract['contract_id']}")
+        for count in entry.get("child_counts", []):
+            _post(base_url, "POST", f"/partners/{pid}/child-counts", count, f"{key}-children-{count['year']}")
+        if "billing" in entry:
+            _post(base_url, "PUT", f"/partners/{pid}/billing", entry["billing"], f"{key}-billing")
+        loaded.append(pid)
     return loaded
+
+
+def _billing_addresses(base_url: str, specs: list[dict[str, Any]], cases: list[dict[str, Any]]) -> dict[str, str]:
+    """A case's `billing_address` becomes its family's (the family id is on the projected case)."""
+    families = {}
+    for spec, case in zip(specs, cases):
+        if "billing_address" not in spec or case["case_id"] is None:
+            continue
+        status, projected = call("GET", f"{base_url}/cases/{case['case_id']}")
+        if status != 200:
+            raise DemoError(f"{spec['label']}: the case is not projected ({status}): {projected}")
+        family_id = projected["family_id"]
+        _post(base_url, "PUT", f"/families/{family_id}/billing-address", spec["billing_address"],
+              f"demo-family-billing-{spec['steps'][0]['body']['call_id']}")
+        families[spec["billing_address"]["name"]] = family_id
+    return families
 
 
 def _caregivers(base_url: str, caregivers: list[dict[str, Any]]) -> list[str]:
@@ -88,7 +131,7 @@ def _case(base_url: str, case: dict[str, Any]) -> dict[str, Any]:
             if case_id is None:
                 raise DemoError(f"{case['label']}: step {i} needs a case; begin with a call event")
             if not _happened(step["body"]):
-                # The demo's care lies in November 2026; on a clock before that it cannot be recorded yet.
+                # The demo's care lies in October and November 2026; on a clock before that it cannot be recorded yet.
                 log.warning("%s: step %d (%s) lies in the future: skipped", case["label"], i, step["do"])
                 continue
             headers |= {"Idempotency-Key": f"demo-{first_call}-{i}", "X-Actor": step.get("actor", "demo-loader")}

@@ -1,4 +1,4 @@
-"""Creates the template's tables and queues in moto and resolves !Ref / !GetAtt / !Sub against them."""
+"""Creates the template's tables, queues and buckets in moto and resolves !Ref / !GetAtt / !Sub against them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from infra.local.aws import ACCOUNT_ID, REGION
-from infra.local.template import QUEUE, TABLE, Template
+from infra.local.template import BUCKET, QUEUE, TABLE, Template
 
 STACK_NAME = "notfall-local"
 
@@ -20,6 +20,9 @@ _TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "L
 # Table Properties with no local effect.
 TABLE_KEYS_WITHOUT_LOCAL_EFFECT = frozenset({"SSESpecification", "PointInTimeRecoverySpecification",
                                              "TimeToLiveSpecification", "Tags"})
+# Bucket Properties created locally; the rest has no local effect (or none moto models).
+BUCKET_KEYS = frozenset({"ObjectLockEnabled", "ObjectLockConfiguration", "VersioningConfiguration",
+                         "PublicAccessBlockConfiguration", "BucketEncryption"})
 _QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
                      "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication")
 
@@ -47,7 +50,7 @@ class Resources:
             return self.parameters[name]
         if name in self.refs:
             return self.refs[name]
-        raise KeyError(f"!Ref {name}: the local stack creates no such resource (only tables and queues)")
+        raise KeyError(f"!Ref {name}: the local stack creates no such resource (only tables, queues and buckets)")
 
     def get_att(self, name: str, attribute: str) -> str:
         try:
@@ -87,11 +90,14 @@ class Resources:
 
 
 def create_all(template: Template, parameters: dict[str, Any] | None = None) -> Resources:
-    """Create every table and queue of the template in moto, through boto3's default clients in REGION:
-    a moto server (AWS_ENDPOINT_URL pointing there) or moto's in-process mock_aws()."""
+    """Create every table, queue and bucket of the template in moto, through boto3's default clients
+    in REGION: a moto server (AWS_ENDPOINT_URL pointing there) or moto's in-process mock_aws()."""
     res = Resources({**template.parameter_defaults(), **(parameters or {})})
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
+    for logical_id, bucket in template.of_type(BUCKET).items():
+        res.refs[logical_id], res.attributes[logical_id] = create_bucket(s3, logical_id, bucket.get("Properties", {}))
     for logical_id, table in template.of_type(TABLE).items():
         res.refs[logical_id], res.attributes[logical_id] = _create_table(dynamodb, logical_id, table["Properties"])
     for logical_id, queue in template.of_type(QUEUE).items():
@@ -135,3 +141,39 @@ def _create_queue(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # A queue's Ref is its URL in CloudFormation.
     return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+
+def bucket_name(logical_id: str) -> str:
+    """S3 bucket names are lower case: notfall-local-documentsbucket."""
+    return physical_name(logical_id).lower()
+
+
+def create_bucket(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A bucket as declared: Object Lock (with its default retention), versioning, the public
+    access block and default encryption. Its Ref is the name; GetAtt gives Arn and domain names."""
+    unknown = set(props) - BUCKET_KEYS
+    if unknown:
+        raise ValueError(f"{logical_id}: bucket properties the local stack does not create: {sorted(unknown)}")
+    name = bucket_name(logical_id)
+    kwargs: dict[str, Any] = {"Bucket": name, "CreateBucketConfiguration": {"LocationConstraint": REGION}}
+    if props.get("ObjectLockEnabled"):
+        kwargs["ObjectLockEnabledForBucket"] = True  # turns versioning on too
+    client.create_bucket(**kwargs)
+    if "ObjectLockConfiguration" in props:
+        client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=copy.deepcopy(
+            props["ObjectLockConfiguration"]))
+    if "VersioningConfiguration" in props:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration=copy.deepcopy(
+            props["VersioningConfiguration"]))
+    if "PublicAccessBlockConfiguration" in props:
+        client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=copy.deepcopy(
+            props["PublicAccessBlockConfiguration"]))
+    if "BucketEncryption" in props:
+        # CloudFormation lists the rules with ServerSideEncryptionByDefault; the API wants
+        # {"Rules": [{"ApplyServerSideEncryptionByDefault": ...}]}.
+        rules = [{("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
+                  for k, v in copy.deepcopy(rule).items()}
+                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+        client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                  "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com"}

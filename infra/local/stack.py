@@ -15,7 +15,7 @@ from infra.local.resources import Resources, create_all
 from infra.local.schedules import Schedule, schedules_from
 from infra.local.server import HttpServer, json_response
 from infra.local.stream_pump import StreamPump, StreamSource
-from infra.local.template import Template
+from infra.local.template import BUCKET, QUEUE, TABLE, Template
 
 log = logging.getLogger("infra.local")
 
@@ -129,9 +129,12 @@ class LocalStack:
 
     def describe(self) -> dict[str, Any]:
         assert self.resources is not None
-        tables = {k: {"name": self.resources.refs[k], **v} for k, v in self.resources.attributes.items()
-                  if "QueueUrl" not in v}
-        queues = {k: v for k, v in self.resources.attributes.items() if "QueueUrl" in v}
+        def named(type_: str) -> dict[str, Any]:
+            return {k: {"name": self.resources.refs[k], **self.resources.attributes[k]}
+                    for k in self.template.of_type(type_)}
+
+        tables, buckets = named(TABLE), named(BUCKET)
+        queues = {k: self.resources.attributes[k] for k in self.template.of_type(QUEUE)}
         return {
             "api": {"url": self.url, "stage_prefix": f"/{self.stage}", "openapi": f"{self.url}/openapi.json",
                     "auth": "none locally (the template's AWS_IAM authorizer is not checked)"},
@@ -139,6 +142,7 @@ class LocalStack:
                         "event": r.event_name} for r in self.routes],
             "tables": tables,
             "queues": queues,
+            "buckets": buckets,
             "streams": [p.describe() for p in self.pumps],
             "schedules": [s.describe() for s in self.schedules.values()],
             "tools": ["GET /_local", "POST /_local/schedules/<EventName>", "POST /_local/drain",

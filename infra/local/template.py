@@ -1,4 +1,4 @@
-"""Reads template.yaml into what the local stack needs: tables, queues, functions and their events."""
+"""Reads template.yaml into what the local stack needs: tables, queues, buckets, functions and their events."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "AWS::Serverless::Function"
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
+BUCKET = "AWS::S3::Bucket"
 
 
 class CfnLoader(yaml.SafeLoader):

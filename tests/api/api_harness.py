@@ -13,6 +13,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -173,3 +174,32 @@ class Api:
         reply = self.call("call_started", **changes)
         assert reply.status == 201, reply.body
         return reply.body["case_id"]
+
+    def register_sample_employer(self) -> None:
+        """The partner company the sample need names as employer (Leine Logistik GmbH), with
+        its framework contract since 2015 (2 events), projected: its employees are entitled at
+        the partner rate, so the samples' care needs pass eligibility at intake."""
+        for name in ("partner_register", "partner_contract"):
+            reply = self.call(name)
+            assert reply.status == 201, reply.body
+        self.project()
+
+
+# --- invoicing ---------------------------------------------------------------------------
+
+
+class Documents:
+    """The write-once document store in memory: a key is written once; links are fake URLs."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date) -> str:
+        self.objects.setdefault(key, (body, content_type))
+        return "v1"
+
+    def url(self, key: str, expires: int = 300) -> str:
+        return f"https://documents.example/{key}?X-Amz-Expires={expires}"
+
+
+RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=timezone.utc)  # the invoice runs of the API tests: 2 April 2026

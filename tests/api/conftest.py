@@ -1,22 +1,26 @@
-# Fixtures of the API tests: the intake, assign and audit functions' apps, wired as their handlers do, in memory.
+# Fixtures of the API tests: the intake, assign, audit and invoice functions' apps, wired as their handlers do, in memory.
 """`api` is the intake function's app exactly as functions/intake/app.py builds it, with the
-in-memory event store and read model instead of DynamoDB; `assign_api` and `audit_api` are
-the assign and audit functions' apps over the same store. The sample loader and helpers live
-in api_harness.py."""
+in-memory event store and read model instead of DynamoDB; `assign_api`, `audit_api` and
+`invoice_api` are the assign, audit and invoice functions' apps over the same store. The
+sample loader and helpers live in api_harness.py."""
 
 from __future__ import annotations
 
 import pytest
-from api_harness import Api
+from api_harness import RUN_AT, Api, Documents
 
-from notfall.api import (audit_routes, care_routes, caregiver_routes, intake_routes, openapi, partner_routes,
-                         report_routes)
+from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes, intake_routes,
+                         openapi, partner_routes, report_routes, tariff_routes)
 from notfall.api.resolver import make_resolver
 from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers
+from notfall.app.eligibility import assessor
+from notfall.app.families import Families
 from notfall.app.intake import Intake
+from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
-from notfall.settings import CareSettings
+from notfall.app.tariffs import TariffRegister
+from notfall.settings import BillingSettings, CareSettings
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.memory import MemoryEventStore
 
@@ -33,10 +37,14 @@ def readmodel() -> MemoryReadModel:
 
 @pytest.fixture
 def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
-    """The intake function's app, wired as functions/intake/app.py wires it."""
+    """The intake function's app, wired as functions/intake/app.py wires it: eligibility is
+    assessed from the partner list of the read model (default rules: the city is hannover)."""
     app = make_resolver()
-    intake_routes.register(app, Intake(store), readmodel)
+    intake = Intake(store, assess=assessor(readmodel, BillingSettings().eligibility()))
+    intake_routes.register(app, intake, readmodel)
     partner_routes.register(app, Partners(store), readmodel)
+    tariff_routes.register(app, TariffRegister(store))
+    family_routes.register(app, Families(store))
     openapi.register(app)
     return Api(app, store, readmodel)
 
@@ -58,4 +66,27 @@ def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     """The audit function's app, wired as functions/audit/app.py wires it."""
     app = make_resolver()
     audit_routes.register(app, store)
+    return Api(app, store, readmodel)
+
+
+@pytest.fixture
+def sample_employer(api: Api) -> None:
+    """The samples' employer is a partner company with a contract: their care needs are entitled."""
+    api.register_sample_employer()
+
+
+@pytest.fixture
+def documents() -> Documents:
+    return Documents()
+
+
+@pytest.fixture
+def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: Documents) -> Api:
+    """The invoice function's app, wired as functions/invoice/app.py wires it (default billing
+    settings), with the documents in memory and the clock on RUN_AT."""
+    settings = BillingSettings()
+    invoicing = Invoicing(store, readmodel, documents, settings.issuer(), settings.vat(), settings.rounding(),
+                          clock=lambda: RUN_AT)
+    app = make_resolver()
+    billing_routes.register(app, invoicing)
     return Api(app, store, readmodel)

@@ -7,15 +7,17 @@ from notfall.domain.envelope import Envelope
 
 
 def some_history(api: Api) -> int:
-    """Two cases: a morning call that became an emergency, and a night voicemail called back."""
+    """Two cases: a morning call that became an emergency (the caller works at a partner
+    company), and a night voicemail called back."""
     case_id = api.open_case()  # 4 events
     api.call("call_answered")  # 1
     api.call("need", case_id=case_id)  # 1
-    api.call("outcome_care_need", case_id=case_id)  # 1
+    api.register_sample_employer()  # 2: the partner company and its contract
+    api.call("outcome_care_need", case_id=case_id)  # 2: the outcome and the eligibility
     night = api.call("call_voicemail").body["case_id"]  # 4
     api.call("callback", case_id=night)  # 1
-    assert api.log_length() == 12
-    return 12
+    assert api.log_length() == 15
+    return 15
 
 
 def page(audit_api: Api, after: int, limit: int) -> dict:
@@ -28,17 +30,17 @@ def test_pages_follow_each_other_in_position_order(api: Api, audit_api: Api) -> 
     total = some_history(api)
     seen, after, pages = [], 0, 0
     while True:
-        body = page(audit_api, after, 5)
+        body = page(audit_api, after, 6)
         pages += 1
         positions = [e["position"] for e in body["events"]]
         assert positions == list(range(after + 1, after + 1 + len(positions)))
         seen += body["events"]
         assert body["next_after"] == (positions[-1] if positions else after)
-        assert body["complete"] is (len(positions) < 5)
+        assert body["complete"] is (len(positions) < 6)
         if body["complete"]:
             break
         after = body["next_after"]
-    assert pages == 3  # 5 + 5 + 2
+    assert pages == 3  # 6 + 6 + 3
     assert [e["position"] for e in seen] == list(range(1, total + 1))
     assert seen == [e.to_record() for e in api.log()]
 

@@ -207,6 +207,7 @@ def test_command_on_a_closed_case_is_409(api: Api, case_id: str, name: str) -> N
     assert api.log_length() == before
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_second_outcome_on_an_emergency_is_409(api: Api, case_id: str) -> None:
     assert api.call("need", case_id=case_id).status == 200
     assert api.call("outcome_care_need", case_id=case_id).status == 200

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 from api_harness import Api, sample, sample_body
 
 from notfall.domain import events as ev
@@ -111,14 +112,19 @@ def test_voicemail_opens_a_case_waiting_for_a_callback(api: Api) -> None:
     assert after.callback_pending_since is None and [c.reached for c in after.callbacks] == [False, True]
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_consultation_need_and_care_need_make_an_emergency(api: Api) -> None:
     case_id = api.open_case()
     assert api.call("consultation", case_id=case_id).body == {"case_id": case_id, "version": 3}
     assert api.call("need", case_id=case_id).body == {"case_id": case_id, "version": 4}
     outcome = api.call("outcome_care_need", case_id=case_id)
-    assert outcome.body == {"case_id": case_id, "version": 5, "status": "emergency"}
+    # the outcome and the eligibility assessed for the day care starts: two events
+    assert outcome.body == {"case_id": case_id, "version": 6, "status": "emergency"}
+    assert types(api.log()[-2:]) == ["OutcomeRecorded", "EligibilityAssessed"]
     case = state(api, case_id)
     assert case.status == "emergency" and case.outcome == ev.Outcome.CARE_NEED
+    assert (case.eligibility.tier, case.eligibility.basis) == (
+        "partner", "works at partner Leine Logistik GmbH (contract rv-2015)")
     assert [(p.kind, p.age) for p in case.need.persons] == [("child", 3), ("child", 6)]
     assert case.need.window.start == datetime(2026, 3, 3, 5, 30, tzinfo=timezone.utc)
 
@@ -190,12 +196,13 @@ def test_phone_system_resending_an_event_without_key_appends_nothing_twice(api: 
     assert api.log_length() == before + 1
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_if_match_with_the_current_version_is_accepted(api: Api) -> None:
     case_id = api.open_case()  # version 2
     need = api.call("need", case_id=case_id, headers={"If-Match": '"2"'})
     assert need.body == {"case_id": case_id, "version": 3}
     outcome = api.call("outcome_care_need", case_id=case_id, headers={"If-Match": "3"})
-    assert outcome.body["version"] == 4
+    assert outcome.body["version"] == 5  # the outcome and the eligibility assessed
     stale = api.call("close", case_id=case_id, headers={"If-Match": "3"})
     assert stale.status == 409 and state(api, case_id).status == "emergency"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 from api_harness import Api, sample, sample_body, template_routes
 
 from notfall.domain.commands import e164
@@ -34,6 +35,7 @@ def emergency(api: Api, case_id: str, start: str, end: str, municipality: str = 
     assert api.call("outcome_care_need", case_id=case_id).status == 200
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_get_case_shows_the_projected_case(api: Api) -> None:
     case_id = api.open_case()
     assert api.call("get_case", case_id=case_id).status == 404  # not projected yet
@@ -44,7 +46,7 @@ def test_get_case_shows_the_projected_case(api: Api) -> None:
     reply = api.call("get_case", case_id=case_id)
     assert reply.status == 200
     case = reply.body
-    assert (case["case_id"], case["status"], case["version"]) == (case_id, "emergency", 5)
+    assert (case["case_id"], case["status"], case["version"]) == (case_id, "emergency", 6)  # with eligibility
     assert case["caller_number"] == e164(LAATZEN) and case["family_id"].startswith("fam-")
     assert case["opened_at"] == "2026-03-02T06:12:04Z"
     assert case["calls"][0]["agent"] == "hotline-schulz"
@@ -54,6 +56,7 @@ def test_get_case_shows_the_projected_case(api: Api) -> None:
     assert case["hours"]["requested_minutes_by_month"] == {"2026-03": 270}
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_open_queue_is_oldest_first_and_leaves_out_closed_cases(api: Api) -> None:
     middle = start_call(api, "pbx-b", GARBSEN, "2026-03-02T08:00:00+01:00")
     oldest = start_call(api, "pbx-a", LAATZEN, "2026-03-02T07:00:00+01:00")
@@ -92,6 +95,7 @@ def test_callback_queue_lists_waiting_voicemails_oldest_first(api: Api) -> None:
     assert len(api.call("open_cases").body["cases"]) == 3
 
 
+@pytest.mark.usefixtures("sample_employer")
 def test_hours_are_summed_per_berlin_month_and_per_family(api: Api) -> None:
     # Laatzen: 3 March 06:30-11:00 (270 min); the case is closed after the care
     first = start_call(api, "pbx-1", LAATZEN, "2026-03-02T07:12:04+01:00")
@@ -140,7 +144,8 @@ def test_openapi_document_lists_every_route_of_the_template(api: Api) -> None:
     assert {r[0] for r in routes} >= {"/calls/events", "/audit/events", "/partners"}
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert documented == routes  # one document for the whole API, whichever function serves a route
-    bodiless = {"/caregivers/{caregiver_id}/cases/{case_id}/offers/{offer_id}/accept"}  # the path says it all
+    bodiless = {"/caregivers/{caregiver_id}/cases/{case_id}/offers/{offer_id}/accept",  # the path says it all
+                "/tariffs/published"}
     for path, method in routes:
         if method in ("post", "put") and path not in bodiless:
             assert "requestBody" in doc["paths"][path][method], path

@@ -77,7 +77,8 @@ _module_ids = itertools.count()
 
 
 class AwsEnv:
-    """One mocked account: the three tables of the template, a client, and helpers."""
+    """One mocked account: the three tables and the documents bucket of the template, a
+    client, and helpers."""
 
     def __init__(self, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
         self.template = template
@@ -94,6 +95,9 @@ class AwsEnv:
         self.resources = create_all(stack)
         for logical_id, env_var in TABLES.items():
             monkeypatch.setenv(env_var, self.resources.refs[logical_id])
+        # The invoice functions' bucket (DOCUMENTS_BUCKET is set on them only, in the template).
+        self.documents_bucket = self.resources.refs["DocumentsBucket"]
+        monkeypatch.setenv("DOCUMENTS_BUCKET", self.documents_bucket)
         self.events_table = self.resources.refs["EventStoreTable"]
         self.commands_table = self.resources.refs["CommandsTable"]
         self.read_model_table = self.resources.refs["ReadModelTable"]

@@ -2,7 +2,8 @@
 fails the import (a cold start) with pydantic's ValidationError naming the variable, instead
 of failing on the first request. With all variables set, the wiring uses those tables. The care
 function reads the care rules the same way: a value that is no sensible whole number fails the
-import too."""
+import too. The invoice function needs its documents bucket and sane billing settings; the
+intake function assesses eligibility with the configured city."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-FUNCTIONS = ["intake", "projector", "audit", "assign"]
+FUNCTIONS = ["intake", "projector", "audit", "assign", "invoice"]
 VARIABLES = ["EVENTS_TABLE", "COMMANDS_TABLE", "READ_MODEL_TABLE"]
 
 
@@ -58,3 +59,35 @@ def test_a_care_rule_that_is_no_sensible_whole_number_fails_at_import(aws, varia
     with pytest.raises(ValidationError) as err:
         aws.load_function("assign", **{variable: value})
     assert [e["loc"] for e in err.value.errors()] == [(variable,)]
+
+
+def test_the_invoice_function_needs_its_documents_bucket(aws, monkeypatch):
+    monkeypatch.delenv("DOCUMENTS_BUCKET")
+    with pytest.raises(ValueError, match="DOCUMENTS_BUCKET is not set"):
+        aws.load_function("invoice")
+
+
+def test_the_invoice_function_reads_the_billing_settings(aws):
+    module = aws.load_function("invoice", VAT_CATEGORY="S", VAT_RATE="19", VAT_EXEMPTION_REASON="",
+                               BILLING_ROUNDING_MINUTES="30", ISSUER_NAME="Notfallbetreuung Test")
+    assert (module.invoicing.vat.category, module.invoicing.vat.rate) == ("S", 19)
+    assert module.invoicing.rounding.unit_minutes == 30
+    assert module.invoicing.issuer.address.name == "Notfallbetreuung Test"
+    assert module.invoicing.document_store.bucket == aws.documents_bucket
+    assert callable(module.run_handler)
+
+
+@pytest.mark.parametrize(("variables", "field"), [({"VAT_CATEGORY": "E", "VAT_RATE": "19"}, None),
+                                                  ({"VAT_CATEGORY": "X"}, "VAT_CATEGORY"),
+                                                  ({"BILLING_ROUNDING_MINUTES": "0"}, "BILLING_ROUNDING_MINUTES"),
+                                                  ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN")])
+def test_inconsistent_billing_settings_fail_at_import(aws, variables, field):
+    with pytest.raises(ValidationError) as err:
+        aws.load_function("invoice", **variables)
+    if field:
+        assert [e["loc"] for e in err.value.errors()] == [(field,)]
+
+
+def test_the_intake_function_assesses_eligibility_for_the_configured_city(aws):
+    module = aws.load_function("intake", CITY_MUNICIPALITY="Hannover", NON_ENTITLED="standard")
+    assert module.eligibility.city == "hannover" and module.eligibility.non_entitled == "standard"

@@ -1,8 +1,9 @@
-"""Every DynamoDB request each Lambda makes is allowed by that function's policy in
-template.yaml: action, table or index ARN, and the LeadingKeys condition. moto enforces no
-IAM, so the requests are recorded here (through the handlers, driven by API events, stream
-batches and the schedules: the nightly replay and the sweep) and checked against the template's statements - a missing
-permission fails here instead of as AccessDenied after a deployment.
+"""Every DynamoDB and S3 request each Lambda makes is allowed by that function's policy in
+template.yaml: action, table or index ARN, the LeadingKeys condition, the bucket or object
+ARN. moto enforces no IAM, so the requests are recorded here (through the handlers, driven by
+API events, stream batches and the schedules: the nightly replay, the sweep and the invoice
+runs) and checked against the template's statements - a missing permission fails here
+instead of as AccessDenied after a deployment.
 """
 
 from __future__ import annotations
@@ -10,25 +11,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import boto3
 import pytest
 
+from infra.local.aws import REGION
 from infra.local.template import TABLE, Template
 
 _ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
 def _resource(ref: Any) -> tuple[str, str | None]:
-    """(table logical id, index name or None) of `!GetAtt T.Arn` or `!Sub "${T.Arn}/index/I"`."""
+    """(logical id, None) of `!GetAtt T.Arn`; (table, index name) of `!Sub "${T.Arn}/index/I"`;
+    (bucket, key pattern) of `!Sub "${B.Arn}/prefix/*"`."""
     if "Fn::GetAtt" in ref:
         table, attribute = ref["Fn::GetAtt"]
         assert attribute == "Arn"
         return table, None
     text = ref["Fn::Sub"]
-    assert text.startswith("${") and ".Arn}/index/" in text, text
-    table, _, index = text[2:].partition(".Arn}/index/")
-    return table, index
+    assert text.startswith("${") and ".Arn}/" in text, text
+    name, _, rest = text[2:].partition(".Arn}/")
+    return name, rest.removeprefix("index/")
 
 
 def statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
@@ -87,13 +93,54 @@ def _table_names(aws) -> dict[str, str]:
             "ReadModelTable": aws.read_model_table}
 
 
+def _allows(statement: dict[str, Any], need: tuple) -> bool:
+    action, resource, sub, leading = need
+    if action.startswith("s3:"):  # (s3 action, bucket, object key or None for the bucket, None)
+        return action in statement["actions"] and any(
+            name == resource and (pattern is None if sub is None else pattern is not None and fnmatchcase(sub, pattern))
+            for name, pattern in statement["resources"])
+    return (f"dynamodb:{action}" in statement["actions"] and (resource, sub) in statement["resources"]
+            and _condition_holds(statement["condition"], leading))
+
+
 def denied(template, function_id: str, needs) -> list[tuple]:
     allows = [s for s in statements(template, function_id) if s["effect"] == "Allow"]
-    return sorted(
-        need for need in needs
-        if not any(f"dynamodb:{need[0]}" in s["actions"] and (need[1], need[2]) in s["resources"]
-                   and _condition_holds(s["condition"], need[3]) for s in allows)
-    )
+    return sorted(need for need in needs if not any(_allows(s, need) for s in allows))
+
+
+class S3Recorder:
+    """S3 requests of one client as the IAM actions they need: (action, bucket logical id, key, None).
+
+    HeadObject needs s3:GetObject, and s3:ListBucket on the bucket for a missing key to answer
+    404 rather than 403 (put_once relies on the 404); a put with a retention date needs
+    s3:PutObjectRetention; ListObjectVersions needs s3:ListBucketVersions. A presigned GET is
+    made with the function's credentials, so the function needs s3:GetObject for the link.
+    """
+
+    def __init__(self, aws) -> None:
+        self.names = {aws.documents_bucket: "DocumentsBucket"}
+        self.needs: set[tuple[str, str, str | None, None]] = set()
+
+    def record(self, model, params, **_: Any) -> None:
+        bucket, key = self.names[params["Bucket"]], params.get("Key")
+        actions = {"PutObject": ["s3:PutObject"], "HeadObject": ["s3:GetObject"], "GetObject": ["s3:GetObject"],
+                   "ListObjectVersions": []}[model.name]
+        for action in actions:
+            self.needs.add((action, bucket, key, None))
+        if model.name == "PutObject" and ("ObjectLockRetainUntilDate" in params or "ObjectLockMode" in params):
+            self.needs.add(("s3:PutObjectRetention", bucket, key, None))
+        if model.name == "HeadObject":
+            self.needs.add(("s3:ListBucket", bucket, None, None))
+        if model.name == "ListObjectVersions":
+            self.needs.add(("s3:ListBucketVersions", bucket, None, None))
+
+    @contextmanager
+    def on(self, client) -> Iterator[S3Recorder]:
+        client.meta.events.register("before-parameter-build.s3", self.record, unique_id="notfall-iam-s3")
+        try:
+            yield self
+        finally:
+            client.meta.events.unregister("before-parameter-build.s3", unique_id="notfall-iam-s3")
 
 
 @pytest.fixture
@@ -213,6 +260,81 @@ def drive(aws, template, api_event, lambda_context):
             assert projector.handler(batch, lambda_context) == {"batchItemFailures": []}
     needs["ProjectorFunction"] |= rec.needs
 
+    def project() -> None:
+        with Recorder(aws, template).on(projector.wiring.client) as rec:
+            for batch in aws.batches():
+                assert projector.handler(batch, lambda_context) == {"batchItemFailures": []}
+        needs["ProjectorFunction"] |= rec.needs
+
+    # Billing's registers through the intake function: tariffs, contracts, child counts,
+    # billing details, a family's address (the family cared for in October, above).
+    family = call(f"/cases/{case_id_e}", method="GET")["family_id"]
+
+    def address(name: str) -> dict:
+        return {"name": name, "street": "Lister Meile 12", "postcode": "30161", "city": "Hannover"}
+
+    with Recorder(aws, template).on(intake.wiring.client) as rec:
+        call("/tariffs/published", {})
+        call("/tariffs", {"tier": "partner", "cents_per_hour": 350, "valid_from": "2027-01-01"})
+        call("/tariffs", method="GET")
+        call("/partners/acme/contracts", {"contract_id": "rv-1", "fee_model": "monthly", "start": "2026-01-01",
+                                          "monthly_fee_cents": 10000})
+        call("/partners/acme/billing", {"address": address("ACME")}, method="PUT")
+        call("/partners", {"partner_id": "garbsen", "kind": "municipality", "name": "Stadt Garbsen",
+                           "municipality": "garbsen", "joined_on": "2016-10-01", "inhabitants": 61000,
+                           "children_under_10": 5400})
+        call("/partners/garbsen/contracts", {"contract_id": "rv-g", "fee_model": "per_child", "start": "2016-10-01"})
+        call("/partners/garbsen/child-counts", {"year": 2025, "children_under_10": 5400})
+        call("/partners/garbsen/billing", {"address": address("Stadt Garbsen"), "buyer_reference": "03-1-2"},
+             method="PUT")
+        call("/partners/garbsen/contracts/rv-g/end", {"end": "2030-12-31"})
+        call(f"/families/{family}/billing-address", address("Familie Kaya"), method="PUT")
+    needs["IntakeFunction"] |= rec.needs
+    project()
+
+    # The invoice function: runs by staff, the lists, documents, a payment, a credit note.
+    invoice = aws.load_function("invoice")
+
+    def bill(path, body=None, method="POST", query=None, status=(200, 201)):
+        response = invoice.handler(api_event(method, path, query, body), lambda_context)
+        assert response["statusCode"] in status, response["body"]
+        return json.loads(response["body"])
+
+    with Recorder(aws, template).on(invoice.wiring.client) as rec, S3Recorder(aws).on(invoice.s3) as s3_rec:
+        family_run = bill("/invoice-runs", {"kind": "family", "period": "2026-10"})
+        monthly = bill("/invoice-runs", {"kind": "partner-monthly", "period": "2026-10"})
+        yearly = bill("/invoice-runs", {"kind": "partner-yearly", "period": "2025"})
+        for report in (family_run, monthly, yearly):
+            assert len(report["issued"]) == 1 and report["document_errors"] == [], report
+        f_number, p_number = family_run["issued"][0]["number"], monthly["issued"][0]["number"]
+        project()
+        bill("/invoices", method="GET", query={"month": family_run["issue_date"][:7]})
+        bill(f"/invoices/{f_number}", method="GET")
+        links = bill(f"/invoices/{p_number}/documents", method="GET")
+        bill(f"/invoices/{f_number}/payments", {"amount_cents": 100, "paid_on": family_run["issue_date"]})
+        bill(f"/invoices/{p_number}/cancel", {"reason": "wrong fee"})
+        project()
+        bill(f"/debtors/{family}/open-items", method="GET")
+    needs["InvoiceFunction"] = rec.needs | s3_rec.needs
+    # the presigned links are made with the function's credentials: it needs GetObject on them
+    keys = {f"invoices/{p_number.split('-')[1]}/{p_number}.{ext}" for ext in ("pdf", "xml")}
+    assert all(unquote(urlsplit(links[ext]).path).endswith(f"{p_number}.{ext}") for ext in ("pdf", "xml"))
+    assert {("s3:GetObject", "DocumentsBucket", key, None) for key in keys} <= needs["InvoiceFunction"]
+
+    # The scheduled runs: the cancelled partner invoice's month is billed again; a document
+    # hidden by a delete marker is found under it (its locked original stays).
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.delete_object(Bucket=aws.documents_bucket, Key=f"invoices/{f_number.split('-')[1]}/{f_number}.pdf")
+    runner = aws.load_function("invoice")
+    with Recorder(aws, template).on(runner.wiring.client) as rec, S3Recorder(aws).on(runner.s3) as s3_rec:
+        rerun = runner.run_handler({"kind": "partner-monthly", "period": "2026-10"}, lambda_context)
+        assert [i["debtor_id"] for i in rerun["issued"]] == ["acme"], rerun
+        again = runner.run_handler({"kind": "family", "period": "2026-10"}, lambda_context)
+        assert again["issued"] == [] and again["document_errors"] == [] and len(again["already_billed"]) == 1, again
+        runner.run_handler({"kind": "partner-yearly", "period": "previous"}, lambda_context)
+    needs["InvoiceRunFunction"] = rec.needs | s3_rec.needs
+    project()
+
     audit = aws.load_function("audit")
     with Recorder(aws, template).on(audit.wiring.client) as rec:
         response = audit.handler(api_event("GET", "/audit/events", {"limit": "3"}), lambda_context)
@@ -240,6 +362,13 @@ def test_every_request_of_every_function_is_allowed_by_its_policy(template, driv
     assert ("GetItem", "CommandsTable", None, "cancel-1") in drive["AssignFunction"]
     assert ("Query", "ReadModelTable", "Queue", None) in drive["SweepFunction"]
     assert actions["SweepFunction"] >= {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
+    writes = {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
+    documents = {"s3:PutObject", "s3:PutObjectRetention", "s3:GetObject", "s3:ListBucket"}
+    assert actions["InvoiceFunction"] >= writes | documents
+    assert actions["InvoiceRunFunction"] >= writes | documents | {"s3:ListBucketVersions"}
+    # the projector follows invoices and families' addresses too
+    assert {n[3].split("#")[0] for n in drive["ProjectorFunction"] if n[0] == "GetItem"} >= {
+        "invoice", "family-billing", "partner", "case"}
 
 
 def test_the_check_catches_a_missing_permission(template, drive):
@@ -253,3 +382,13 @@ def test_the_check_catches_a_missing_permission(template, drive):
     assert denied(template, "AssignFunction", {("Query", "ReadModelTable", "Queue", None)})
     assert denied(template, "SweepFunction", {("GetItem", "ReadModelTable", None, "case#x")})
     assert denied(template, "SweepFunction", {("UpdateItem", "EventStoreTable", None, "case-x")})
+    # Documents are never deleted nor written elsewhere; only the invoice functions see them.
+    pdf = "invoices/2026/F-2026-00001.pdf"
+    assert not denied(template, "InvoiceFunction", {("s3:PutObject", "DocumentsBucket", pdf, None)})
+    for function_id in ("InvoiceFunction", "InvoiceRunFunction"):
+        assert denied(template, function_id, {("s3:DeleteObject", "DocumentsBucket", pdf, None)})
+        assert denied(template, function_id, {("s3:BypassGovernanceRetention", "DocumentsBucket", pdf, None)})
+        assert denied(template, function_id, {("s3:PutObject", "DocumentsBucket", "elsewhere/x.pdf", None)})
+    for function_id in ("IntakeFunction", "AssignFunction", "ProjectorFunction", "AuditFunction"):
+        assert denied(template, function_id, {("s3:GetObject", "DocumentsBucket", pdf, None)})
+    assert denied(template, "InvoiceRunFunction", {("GetItem", "ReadModelTable", None, "invoice#F-2026-00001")})

@@ -2,15 +2,17 @@
 no AWS account) turns it into what the code relies on - a Lambda function per serverless
 function with the table names in its environment, the stream event source mapping with
 ReportBatchItemFailures, bisection, the filter and the on-failure queue, one API Gateway
-route per Api event wired to its function, the nightly schedule in Europe/Berlin and the
-sweep every five minutes, and the care rules in every function's environment.
-Every function's handler exists under its CodeUri.
+route per Api event wired to its function, the nightly schedule in Europe/Berlin, the sweep
+every five minutes and the three invoice runs, the write-once documents bucket, and the care
+and billing rules in every function's environment. Every function's handler exists under
+its CodeUri.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +24,8 @@ from samtranslator.translator.transform import transform
 
 from infra.local.template import FUNCTION, Template
 from notfall.domain.care import CareRules
-from notfall.settings import CareSettings
+from notfall.projection.projector import PROJECTIONS
+from notfall.settings import BillingSettings, CareSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,11 +134,11 @@ def test_one_api_route_per_api_event(template, translated):
 
 def _schedules(template, translated) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
     """Event name -> (function, the event's properties, the translated schedule's properties)."""
-    built = {b["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]: b["Properties"]
-             for b in of_type(translated, "AWS::Scheduler::Schedule").values()}
+    built = of_type(translated, "AWS::Scheduler::Schedule")
     events = events_of(template, "ScheduleV2")
     assert len(built) == len(events)
-    return {name: (fid, props, built[fid]) for fid, name, props in events}
+    # SAM names each schedule after its function and event.
+    return {name: (fid, props, built[f"{fid}{name}"]["Properties"]) for fid, name, props in events}
 
 
 def test_nightly_schedule_in_berlin_time(template, translated):
@@ -177,3 +180,92 @@ def test_every_handler_exists_under_its_code_uri(template):
     layer = template["Resources"]["SharedLayer"]["Properties"]
     assert (ROOT / layer["ContentUri"] / "notfall" / "__init__.py").is_file()
     assert (ROOT / layer["ContentUri"] / "requirements.txt").is_file()
+
+
+def test_the_projector_sees_exactly_the_streams_that_have_read_models(template):
+    """case-, partner-, caregiver-, invoice-, family-: not the caller ledgers, series, billing
+    keys or tariffs (no rows), whose records would only cost invocations."""
+    [(_, _, source)] = events_of(template, "DynamoDB")
+    [flt] = source["FilterCriteria"]["Filters"]
+    pattern = json.loads(flt["Pattern"])
+    assert pattern["eventName"] == ["INSERT"]
+    prefixes = [p["prefix"] for p in pattern["dynamodb"]["Keys"]["stream_id"]["S"]]
+    assert prefixes == ["case-", "partner-", "caregiver-", "invoice-", "family-"]
+    assert sorted(prefixes) == sorted(p.prefix for p in PROJECTIONS)
+
+
+INVOICE_RUNS = {
+    "FamilyInvoices": ("cron(0 6 1 * ? *)", {"kind": "family", "period": "previous"}),
+    "PartnerMonthlyInvoices": ("cron(15 6 1 * ? *)", {"kind": "partner-monthly", "period": "previous"}),
+    "PartnerYearlyInvoices": ("cron(0 7 15 1 ? *)", {"kind": "partner-yearly", "period": "previous"}),
+}
+
+
+def test_the_invoice_runs_are_scheduled_in_berlin_time_with_their_input(template, translated):
+    schedules = _schedules(template, translated)
+    for event, (expression, payload) in INVOICE_RUNS.items():
+        fid, declared, built = schedules[event]
+        assert fid == "InvoiceRunFunction"
+        assert (built["ScheduleExpression"], built["ScheduleExpressionTimezone"]) == (expression, "Europe/Berlin")
+        assert json.loads(built["Target"]["Input"]) == payload == json.loads(declared["Input"])
+        assert built["Target"]["Arn"] == {"Fn::GetAtt": [fid, "Arn"]}
+    run = serverless_functions(template)["InvoiceRunFunction"]
+    assert (run["CodeUri"], run["Handler"], run["Timeout"], run["MemorySize"]) == (
+        "functions/invoice/", "app.run_handler", 900, 1024)
+    assert not any(e["Type"] == "Api" for e in run["Events"].values())
+    invoice_api = serverless_functions(template)["InvoiceFunction"]
+    assert (invoice_api["CodeUri"], invoice_api["Handler"]) == ("functions/invoice/", "app.handler")
+
+
+def test_the_documents_bucket_is_write_once_for_eight_years_and_private(template, translated):
+    declared = template["Resources"]["DocumentsBucket"]
+    built = translated["DocumentsBucket"]
+    for resource in (declared, built):
+        assert resource["Type"] == "AWS::S3::Bucket"
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        props = resource["Properties"]
+        assert props["ObjectLockEnabled"] is True
+        assert props["ObjectLockConfiguration"] == {
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 8}}}
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    # Only the invoice functions know the bucket.
+    lambdas = of_type(translated, "AWS::Lambda::Function")
+    with_bucket = {fid for fid, fn in lambdas.items() if "DOCUMENTS_BUCKET" in fn["Properties"]["Environment"]["Variables"]}
+    assert with_bucket == {"InvoiceFunction", "InvoiceRunFunction"}
+    for fid in with_bucket:
+        assert lambdas[fid]["Properties"]["Environment"]["Variables"]["DOCUMENTS_BUCKET"] == {"Ref": "DocumentsBucket"}
+
+
+def test_only_the_invoice_functions_may_touch_the_documents(template):
+    s3 = {fid: [st for policy in props.get("Policies", []) for st in policy["Statement"]
+                if any(a.startswith("s3:") for a in st["Action"])]
+          for fid, props in serverless_functions(template).items()}
+    assert {fid for fid, statements in s3.items() if statements} == {"InvoiceFunction", "InvoiceRunFunction"}
+    for fid in ("InvoiceFunction", "InvoiceRunFunction"):
+        granted = {(a, json.dumps(st["Resource"], sort_keys=True)) for st in s3[fid] for a in st["Action"]}
+        objects = json.dumps({"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"})
+        bucket = json.dumps({"Fn::GetAtt": ["DocumentsBucket", "Arn"]})
+        assert granted == {("s3:PutObject", objects), ("s3:PutObjectRetention", objects), ("s3:GetObject", objects),
+                           ("s3:ListBucket", bucket), ("s3:ListBucketVersions", bucket)}, fid
+        # never a way to shorten a retention or delete a document
+        assert not any(a in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:*")
+                       for a, _ in granted)
+
+
+def test_the_billing_settings_are_set_for_every_function_and_equal_the_code_defaults(template, translated):
+    """The issuer, VAT, rounding and eligibility in Globals are BillingSettings' defaults
+    (an empty value means unset); DOCUMENTS_BUCKET is no global."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    names = {f.alias for f in BillingSettings.model_fields.values()} - {"DOCUMENTS_BUCKET"}
+    assert names <= variables.keys()
+    assert "DOCUMENTS_BUCKET" not in variables
+    assert all(isinstance(variables[n], str) for n in names)  # CloudFormation wants strings
+    from_template = BillingSettings.model_validate({n: variables[n] for n in names if variables[n] != ""})
+    assert from_template == BillingSettings()
+    for fid in serverless_functions(template):
+        env = of_type(translated, "AWS::Lambda::Function")[fid]["Properties"]["Environment"]["Variables"]
+        assert names <= env.keys(), fid

@@ -40,6 +40,11 @@ def emergency(api, caller: str, call_id: str, window: tuple[str, str]) -> str:
     return case_id
 
 
+@pytest.fixture(autouse=True)
+def _seelze_is_a_partner(seelze) -> None:
+    """The walk's families live in Seelze: a partner municipality, so care is granted."""
+
+
 @pytest.fixture
 def caregiver(api) -> str:
     """A caregiver in Seelze, available every day 06:00-20:00 Berlin time."""

@@ -1,10 +1,12 @@
-"""The parts of the local stack that stand in for AWS services: OpenAPI from the template, schedules, demo data."""
+"""The parts of the local stack that stand in for AWS services: OpenAPI from the template, schedules, the
+documents bucket, demo data."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
+import boto3
 import pytest
 
 from infra.local.__main__ import main
@@ -52,17 +54,34 @@ def test_local_lists_routes_tables_streams_and_schedules(api):
         in body["routes"]
     assert body["tables"]["EventStoreTable"]["name"] == "notfall-local-EventStoreTable"
     assert body["streams"][0]["on_failure"].endswith(":notfall-local-ProjectorFailures")
-    assert sorted(s["event"] for s in body["schedules"]) == ["Nightly", "SweepUnassigned"]
+    assert body["buckets"]["DocumentsBucket"]["name"] == "notfall-local-documentsbucket"
+    assert sorted(s["event"] for s in body["schedules"]) == [
+        "FamilyInvoices", "Nightly", "PartnerMonthlyInvoices", "PartnerYearlyInvoices", "SweepUnassigned"]
+    invoices = next(s for s in body["schedules"] if s["event"] == "FamilyInvoices")
+    assert (invoices["function"], invoices["timezone"]) == ("InvoiceRunFunction", "Europe/Berlin")
 
 
-def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
-    before = api.audit_count()
-    demo = load_demo(stack.url)
-    assert len(demo["cases"]) == 8 and all(c["case_id"] for c in demo["cases"])
+def test_the_documents_bucket_is_created_write_once_as_declared(stack):
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint, region_name="eu-central-1")
+    bucket = stack.resources.refs["DocumentsBucket"]
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (lock["ObjectLockEnabled"], retention["Mode"], retention["Years"]) == ("Enabled", "COMPLIANCE", 8)
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    # the invoice functions know the bucket; the others do not need it
+    assert stack.functions["InvoiceFunction"].environment["DOCUMENTS_BUCKET"] == bucket
+    assert "DOCUMENTS_BUCKET" not in stack.functions["IntakeFunction"].environment
+
+
+def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack, demo):
+    assert len(demo["cases"]) == 11 and all(c["case_id"] for c in demo["cases"])
     assert len(demo["caregivers"]) == 10
-    if ("POST", "/partners") in stack.template.api_paths():
-        assert len(demo["partners"]) == 3
-        assert api.get("/partners/m-garbsen")[0] == 200
+    assert len(demo["partners"]) == 8
+    status, garbsen = api.get("/partners/m-garbsen")
+    assert status == 200 and garbsen["contracts"][0]["start"] == "2016-10-01" and garbsen["child_counts"] == {
+        "2025": 5400}
+    assert len(demo["families"]) == 6  # billing addresses of every family with care
 
     ids = {c["label"]: c["case_id"] for c in demo["cases"]}
     _, queue = api.get("/cases?limit=500")
@@ -84,7 +103,8 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
     status, statement = api.get("/caregivers/cg-anke-brenner/statements/2026-11")
     assert status == 200 and statement["totals"]["cared_minutes"] == 275 and statement["totals"]["amount_cents"] == 1225
     status, hours = api.get("/caregivers/cg-marta-wozniak/hours")
-    assert hours["months"][0]["sessions"] == 2 and hours["months"][0]["cared_minutes"] == 420
+    november = next(m for m in hours["months"] if m["month"] == "2026-11")
+    assert november["sessions"] == 2 and november["cared_minutes"] == 420
     _, trips = api.get("/reports/transports/2026-11")
     assert trips["done"] >= 1 and trips["price_total_cents"] >= 800
     _, found = api.get(f"/cases/{ids['children, Saturday evening in Langenhagen: waiting for a caregiver']}/candidates")
@@ -97,6 +117,7 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack):
 
     # Loading again changes nothing: phone events and staff commands carry the same idempotency keys.
     written = api.audit_count()
-    assert written > before
-    assert load_demo(stack.url) == demo
+    assert demo["events_after"] > demo["events_before"]
+    again = load_demo(stack.url)
+    assert again == {k: v for k, v in demo.items() if k not in ("events_before", "events_after")}
     assert api.audit_count() == written

@@ -10,7 +10,8 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from notfall.api import audit_routes, care_routes, caregiver_routes, intake_routes, partner_routes, report_routes
+from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes, intake_routes,
+                         partner_routes, report_routes, tariff_routes)
 from notfall.api.resolver import make_resolver
 
 TITLE = "notfall API"
@@ -26,10 +27,13 @@ def document() -> str:
     care_routes.register(app, care=None, readmodel=None, rules=None)
     caregiver_routes.register(app, caregivers=None, care=None, readmodel=None, rules=None)
     report_routes.register(app, readmodel=None)
+    tariff_routes.register(app, tariffs=None)
+    family_routes.register(app, families=None)
+    billing_routes.register(app, invoicing=None)
     return app.get_openapi_json_schema(
         title=TITLE, version=VERSION,
-        description="Call intake, case work, caregivers and care, reports, partners and the auditors' history "
-                    "of notfall.",
+        description="Call intake, case work, caregivers and care, reports, partners, tariffs, invoicing and the "
+                    "auditors' history of notfall.",
     )
 
 
