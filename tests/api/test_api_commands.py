@@ -124,7 +124,7 @@ def test_consultation_need_and_care_need_make_an_emergency(api: Api) -> None:
     case = state(api, case_id)
     assert case.status == "emergency" and case.outcome == ev.Outcome.CARE_NEED
     assert (case.eligibility.tier, case.eligibility.basis) == (
-        "partner", "works at partner Leine Logistik GmbH (contract rv-2015)")
+        "partner", "beschäftigt bei Partner Leine Logistik GmbH (Rahmenvertrag rv-2015)")
     assert [(p.kind, p.age) for p in case.need.persons] == [("child", 3), ("child", 6)]
     assert case.need.window.start == datetime(2026, 3, 3, 5, 30, tzinfo=timezone.utc)
 

@@ -121,7 +121,7 @@ def test_care_for_a_household_not_entitled_is_refused_and_the_consultation_stays
     other = api.open_case(body={**sample_body("call_started"), "call_id": "pbx-h", "caller_number": "+49 511 1234567"})
     ok(api.call("need", case_id=other, body={**celle, "municipality": "Hannover"}))
     assert ok(api.call("outcome_care_need", case_id=other))["status"] == "emergency"
-    assert fold_case(api.store.load(f"case-{other}")).eligibility.basis == "lives in hannover"
+    assert fold_case(api.store.load(f"case-{other}")).eligibility.basis == "wohnhaft in Hannover"
 
 
 # --- invoicing --------------------------------------------------------------------------------

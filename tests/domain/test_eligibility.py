@@ -71,13 +71,13 @@ def verdict(day: date = DAY, rules: EligibilityRules = RULES, **need_changes) ->
 
 def test_a_student_living_in_the_city_pays_the_student_rate() -> None:
     assert verdict(municipality="Hannover", student=True) == Assessment(True, Tier.STUDENT,
-                                                                        "student living in hannover")
+                                                                        "Studium, wohnhaft in Hannover")
 
 
 def test_a_student_living_outside_the_city_is_no_student_tier() -> None:
     # Laatzen is a partner municipality: entitled, but at the standard rate
     assert verdict(municipality="Laatzen", student=True) == Assessment(
-        True, Tier.STANDARD, "lives in partner municipality Stadt Laatzen")
+        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Laatzen")
     # Sehnde is not (yet) a partner: refused
     assert verdict(municipality="Sehnde", student=True).tier is None
 
@@ -85,45 +85,45 @@ def test_a_student_living_outside_the_city_is_no_student_tier() -> None:
 @pytest.mark.parametrize("employer", ["acme", "ACME Logistik GmbH", "acme logistik gmbh", "  Acme Logistik GMBH "])
 def test_an_employee_of_a_partner_company_with_a_valid_contract_pays_the_partner_rate(employer: str) -> None:
     assert verdict(municipality="Sehnde", employer=employer) == Assessment(
-        True, Tier.PARTNER, "works at partner ACME Logistik GmbH (contract acme-2026)")
+        True, Tier.PARTNER, "beschäftigt bei Partner ACME Logistik GmbH (Rahmenvertrag acme-2026)")
 
 
 def test_an_employee_whose_employers_contract_ended_the_day_before_is_no_partner() -> None:
     assert verdict(day=date(2026, 3, 31), municipality="Sehnde", employer="Alt GmbH") == Assessment(
-        True, Tier.PARTNER, "works at partner Alt GmbH (contract alt-2025)")  # its last day
+        True, Tier.PARTNER, "beschäftigt bei Partner Alt GmbH (Rahmenvertrag alt-2025)")  # its last day
     ended = verdict(day=date(2026, 4, 1), municipality="Sehnde", employer="Alt GmbH")
     assert (ended.entitled, ended.tier) == (False, None)
     # living in the city, they are still entitled at the standard rate
     assert verdict(day=date(2026, 4, 1), municipality="Hannover", employer="Alt GmbH") == Assessment(
-        True, Tier.STANDARD, "lives in hannover")
+        True, Tier.STANDARD, "wohnhaft in Hannover")
 
 
 def test_an_employee_of_an_unknown_company_gets_nothing_from_the_employer() -> None:
     assert verdict(municipality="Hannover", employer="Nobody AG") == Assessment(True, Tier.STANDARD,
-                                                                                "lives in hannover")
+                                                                                "wohnhaft in Hannover")
 
 
 def test_an_employee_of_a_partner_municipality_pays_the_partner_rate() -> None:
     assert verdict(municipality="Sehnde", employer="Stadt Laatzen") == Assessment(
-        True, Tier.PARTNER, "works at partner Stadt Laatzen (contract laatzen-2016)")
+        True, Tier.PARTNER, "beschäftigt bei Partner Stadt Laatzen (Rahmenvertrag laatzen-2016)")
     assert verdict(municipality="Sehnde", employer="laatzen").tier == Tier.PARTNER
 
 
 def test_a_resident_of_the_city_pays_the_standard_rate() -> None:
-    assert verdict(municipality="Hannover") == Assessment(True, Tier.STANDARD, "lives in hannover")
-    assert verdict(municipality=" hannover ") == Assessment(True, Tier.STANDARD, "lives in hannover")
+    assert verdict(municipality="Hannover") == Assessment(True, Tier.STANDARD, "wohnhaft in Hannover")
+    assert verdict(municipality=" hannover ") == Assessment(True, Tier.STANDARD, "wohnhaft in Hannover")
 
 
 @pytest.mark.parametrize("municipality", ["Laatzen", "laatzen", "LAATZEN "])
 def test_a_resident_of_a_partner_municipality_with_a_valid_contract_pays_the_standard_rate(municipality) -> None:
     assert verdict(municipality=municipality) == Assessment(True, Tier.STANDARD,
-                                                            "lives in partner municipality Stadt Laatzen")
+                                                            "wohnhaft in Partnerkommune Stadt Laatzen")
 
 
 def test_a_resident_of_a_municipality_whose_contract_has_not_started_is_not_entitled() -> None:
     assert verdict(municipality="Sehnde").tier is None
     assert verdict(day=date(2027, 1, 1), municipality="Sehnde") == Assessment(
-        True, Tier.STANDARD, "lives in partner municipality Stadt Sehnde")
+        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Sehnde")
 
 
 def test_somebody_neither_resident_nor_employed_at_a_partner_is_refused_with_the_reason() -> None:
@@ -138,7 +138,7 @@ def test_by_configuration_somebody_not_entitled_pays_the_standard_rate() -> None
         False, Tier.STANDARD, "not entitled (Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
                               "and no employer with a partner contract was named); standard rate by configuration")
     # the configuration changes nothing for somebody entitled
-    assert verdict(rules=rules, municipality="Hannover") == Assessment(True, Tier.STANDARD, "lives in hannover")
+    assert verdict(rules=rules, municipality="Hannover") == Assessment(True, Tier.STANDARD, "wohnhaft in Hannover")
 
 
 def test_the_cheapest_tier_applies() -> None:
@@ -152,7 +152,7 @@ def test_the_cheapest_tier_applies() -> None:
 def test_the_city_is_configuration() -> None:
     rules = EligibilityRules(city="laatzen")
     assert verdict(rules=rules, municipality="Laatzen", student=True) == Assessment(True, Tier.STUDENT,
-                                                                                    "student living in laatzen")
+                                                                                    "Studium, wohnhaft in Laatzen")
     assert verdict(rules=rules, municipality="Hannover").tier is None
     # written as people write it, the configured city still matches
     assert verdict(rules=EligibilityRules(city="Hannover"), municipality="hannover").tier == Tier.STANDARD
@@ -243,7 +243,7 @@ def test_an_entitled_care_need_records_the_outcome_and_the_assessment_for_the_be
     new = desk.store.load(f"case-{case_id}")[version:]
     assert [e.data for e in new] == [
         ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
-        ev.EligibilityAssessed(entitled=True, tier="standard", basis="lives in hannover", day=date(2026, 4, 1)),
+        ev.EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=date(2026, 4, 1)),
     ]
     case = desk.intake.load_case(case_id)
     assert case.status == "emergency"
@@ -268,12 +268,12 @@ def test_sessions_recorded_after_the_assessment_carry_its_tier_and_basis(monkeyp
     events = [e.data for e in desk.store.load(f"case-{case_id}")]
     recorded = [e for e in events if e.event_type in ("SessionRecorded", "SessionStarted")]
     assert [(e.event_type, e.tier, e.tier_basis) for e in recorded] == [
-        ("SessionRecorded", "student", "student living in hannover"),
-        ("SessionStarted", "student", "student living in hannover"),
+        ("SessionRecorded", "student", "Studium, wohnhaft in Hannover"),
+        ("SessionStarted", "student", "Studium, wohnhaft in Hannover"),
     ]
     case = fold_case(desk.store.load(f"case-{case_id}"))
     assert [(s.tier, s.tier_basis, s.end is not None) for s in case.sessions] == [
-        ("student", "student living in hannover", True), ("student", "student living in hannover", True)]
+        ("student", "Studium, wohnhaft in Hannover", True), ("student", "Studium, wohnhaft in Hannover", True)]
 
 
 def test_without_an_assessment_callable_no_eligibility_is_recorded(monkeypatch) -> None:

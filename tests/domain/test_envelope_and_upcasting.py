@@ -104,7 +104,7 @@ def every_event() -> list[ev.Event]:
         ev.CaseClosed(reason="outcome: referral", closed_at=at(50)),
         ev.CallerCaseOpened(case_id="c1"),
         ev.CallRouted(call_id="k1", case_id="c1"),
-        ev.EligibilityAssessed(entitled=True, tier="partner", basis="works at partner Leine Logistik GmbH (demo)",
+        ev.EligibilityAssessed(entitled=True, tier="partner", basis="beschäftigt bei Partner Leine Logistik GmbH (demo)",
                                day=date(2026, 3, 3)),
     ]
 

@@ -35,8 +35,8 @@ NOW = utc(2026, 12, 1, 6, 0)
 FAMILY = "fam-test"
 NOV = "2026-11"
 KEY = "family:fam-test:2026-11"
-STANDARD_BASIS = "lives in hannover"
-PARTNER_BASIS = "works at partner ACME Logistik GmbH (contract acme-2026)"
+STANDARD_BASIS = "wohnhaft in Hannover"
+PARTNER_BASIS = "beschäftigt bei Partner ACME Logistik GmbH (Rahmenvertrag acme-2026)"
 
 
 def tariffs(*extra: TariffSet):

@@ -114,7 +114,7 @@ class World:
 
     def emergency(self, case_id: str, family_id: str, sessions: list[tuple[datetime, datetime | None]] = (),
                   transports: list[datetime] = (), tier: str | None = "standard",
-                  basis: str = "lives in hannover") -> None:
+                  basis: str = "wohnhaft in Hannover") -> None:
         """A case as intake and care work leave it: the need, the tier, a caregiver, the care."""
         first = sessions[0][0] if sessions else (transports[0] if transports else berlin(2026, 11, 10, 8, 0))
         events: list[ev.Event] = [
@@ -193,7 +193,7 @@ def world() -> World:
                 transports=[berlin(2026, 11, 3, 15, 0)])
     w.emergency("c-brenner-2", "fam-brenner", sessions=[(berlin(2026, 11, 20, 17, 0), berlin(2026, 11, 20, 18, 1))])
     w.emergency("c-yilmaz", "fam-yilmaz", sessions=[(berlin(2026, 11, 30, 22, 0), berlin(2026, 12, 1, 1, 0))],
-                tier="partner", basis="works at partner Acme (contract rv-1)")
+                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)")
     w.emergency("c-kowalski", "fam-kowalski", sessions=[(berlin(2026, 12, 1, 9, 0), berlin(2026, 12, 1, 11, 0))])
     w.emergency("c-petersen", "fam-petersen", transports=[berlin(2026, 11, 12, 16, 0)])
     for family in ("fam-brenner", "fam-yilmaz", "fam-kowalski"):
@@ -634,13 +634,13 @@ def test_the_assessor_reads_partners_and_contracts_from_the_read_model() -> None
 
     partner = _care_need(w, intake, "k1", municipality="garbsen", employer="Acme")
     assert (partner.tier, partner.entitled, partner.day) == ("partner", True, date(2026, 11, 23))
-    assert partner.basis == "works at partner Acme (contract rv-1)"
+    assert partner.basis == "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"
     student = _care_need(w, intake, "k2", municipality="Hannover", student=True, employer="acme")
-    assert (student.tier, student.basis) == ("student", "student living in hannover")
+    assert (student.tier, student.basis) == ("student", "Studium, wohnhaft in Hannover")
     city = _care_need(w, intake, "k3", municipality="hannover", employer="expired")
-    assert (city.tier, city.basis) == ("standard", "lives in hannover")
+    assert (city.tier, city.basis) == ("standard", "wohnhaft in Hannover")
     home = _care_need(w, intake, "k4", municipality="laatzen")
-    assert (home.tier, home.basis) == ("standard", "lives in partner municipality Laatzen")
+    assert (home.tier, home.basis) == ("standard", "wohnhaft in Partnerkommune Laatzen")
     with pytest.raises(Rejected, match="not entitled to care"):
         _care_need(w, intake, "k5", municipality="celle", employer="expired")
     assert fold_case(w.store.load(case_stream("k5"))).status == "open"  # nothing recorded

@@ -34,7 +34,7 @@ CII = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInfo
 #   20 Oct, 08:00-12:50: 290 min -> 20 quarter hours = 300 min = 5.00 h x 3.50 EUR = 17.50 EUR
 #   20 Oct, a transport trip                                                       =  8.00 EUR
 KAYA_CENTS = 1425 + 1750 + 800  # 39.75 EUR
-# Familie Nowak (lives in Hannover, the city itself: standard rate)
+# Familie Nowak (wohnhaft in Hannover, the city itself: standard rate)
 #   22 Oct, 14:00-17:40: 220 min -> 15 quarter hours = 225 min = 3.75 h x 5.00 EUR = 18.75 EUR
 NOWAK_CENTS = 1875
 # Partner companies, monthly flat fee of 100.00 EUR, October 2026 (31 days):

@@ -53,16 +53,16 @@ def assess(need: Need, day: date, partners: list[PartnerState], rules: Eligibili
     employer = _employer(partners, need.employer, day)
     home = _home(partners, municipality, day)
     if need.student and in_city:
-        return Assessment(True, Tier.STUDENT, f"student living in {rules.city}")
+        return Assessment(True, Tier.STUDENT, f"Studium, wohnhaft in {rules.city.title()}")
     if employer is not None:
         contract = employer.contract_on(day)
         assert contract is not None
-        return Assessment(True, Tier.PARTNER, f"works at partner {employer.partner.name} "
-                                              f"(contract {contract.contract_id})")
+        return Assessment(True, Tier.PARTNER, f"beschäftigt bei Partner {employer.partner.name} "
+                                              f"(Rahmenvertrag {contract.contract_id})")
     if in_city:
-        return Assessment(True, Tier.STANDARD, f"lives in {rules.city}")
+        return Assessment(True, Tier.STANDARD, f"wohnhaft in {rules.city.title()}")
     if home is not None:
-        return Assessment(True, Tier.STANDARD, f"lives in partner municipality {home.partner.name}")
+        return Assessment(True, Tier.STANDARD, f"wohnhaft in Partnerkommune {home.partner.name}")
     why = (f"{need.municipality} is neither {rules.city} nor a partner municipality on {day.isoformat()}, "
            f"and no employer with a partner contract was named")
     if rules.non_entitled == "standard":
