@@ -1,12 +1,12 @@
 # Proves on moto with real threads: concurrent or re-run invoice runs bill each key once, F numbers 1..n, no gaps.
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from race import run_together
 
 from notfall.app.execute import execute
 from notfall.domain import invoice_events as ie
@@ -112,35 +112,9 @@ def test_two_concurrent_runs_bill_every_key_once_with_numbers_1_to_6(aws, same_v
     # run a goes through the families in order, run b backwards: they meet in the middle
     runs = [Run(store, "a"), Run(store, "b")]
     orders = [FAMILIES, FAMILIES[::-1]]
-    start = threading.Barrier(2, timeout=30)
-    first_write = threading.Barrier(2, timeout=30)
-    local = threading.local()
-    errors: list[BaseException] = []
-
-    def hold_first_write(**_: Any) -> None:
-        # each run's first write waits for the other's: both decided on series version 0
-        if not getattr(local, "held", False):
-            local.held = True
-            first_write.wait()
-
-    def work(i: int) -> None:
-        start.wait()
-        try:
-            runs[i].over(orders[i])
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
-
-    if same_version:
-        aws.client.meta.events.register("before-call.dynamodb.TransactWriteItems", hold_first_write)
-    try:
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        assert not any(t.is_alive() for t in threads)
-    finally:
-        aws.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", hold_first_write)
+    # with same_version, each run's first write waits for the other's: both decide on series version 0
+    outcomes = run_together(aws, 2, lambda i: runs[i].over(orders[i]), all_read_first=same_version)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
     assert errors == []
 
     a, b = runs
