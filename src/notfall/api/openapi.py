@@ -10,8 +10,6 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes, intake_routes,
-                         partner_routes, report_routes, tariff_routes)
 from notfall.api.resolver import make_resolver
 
 TITLE = "notfall API"
@@ -20,6 +18,11 @@ VERSION = "1.0.0"
 
 @cache
 def document() -> str:
+    # Imported here, not at module load: only a request for the document needs every route
+    # module, and the intake function's cold start should not pay for invoicing's.
+    from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes,
+                             intake_routes, partner_routes, report_routes, tariff_routes)
+
     app = make_resolver()
     intake_routes.register(app, intake=None, readmodel=None)
     partner_routes.register(app, partners=None, readmodel=None)
