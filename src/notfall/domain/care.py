@@ -171,6 +171,18 @@ def _result(case: CaseState, events: list[Event], **more) -> dict:
     return {"case_id": case.case_id, "version": case.version + len(events), **more}
 
 
+def _book(case: CaseState, caregiver: CaregiverState, assignment_id: str, now: datetime, rules: CareRules,
+          offer_id: str | None) -> Decision:
+    """Assign the caregiver (accepting their offer, if any): the case and the calendar at once."""
+    _can_take(case, caregiver, rules)
+    events, booking = _assignment(case, caregiver, assignment_id, now, rules, offer_id=offer_id)
+    if offer_id is not None:
+        events.insert(0, ce.OfferAccepted(offer_id=offer_id))
+    return Decision((Append(case_stream(case.case_id), case.version, tuple(events), now),
+                     Append(caregiver_stream(caregiver.caregiver_id), caregiver.version, (booking,), now)),
+                    _result(case, events, assignment_id=assignment_id, caregiver_id=caregiver.caregiver_id))
+
+
 # --- offers and assignments -------------------------------------------------------------
 
 
@@ -201,12 +213,7 @@ def decide_accept(case: CaseState | None, case_id: str, caregiver: CaregiverStat
         raise DomainError("the offer timed out", field="offer_id")
     if case.active_assignment is not None:
         raise DomainError("another caregiver took the care meanwhile", field="offer_id")
-    _can_take(case, caregiver, rules)
-    events, booking = _assignment(case, caregiver, assignment_id, now, rules, offer_id=offer_id)
-    events.insert(0, ce.OfferAccepted(offer_id=offer_id))
-    return Decision((Append(case_stream(case.case_id), case.version, tuple(events), now),
-                     Append(caregiver_stream(caregiver_id), caregiver.version, (booking,), now)),
-                    _result(case, events, assignment_id=assignment_id, caregiver_id=caregiver_id))
+    return _book(case, caregiver, assignment_id, now, rules, offer_id)
 
 
 def decide_decline(case: CaseState | None, case_id: str, caregiver_id: str, offer_id: str, cmd: DeclineIn,
@@ -228,15 +235,8 @@ def decide_assign(case: CaseState | None, case_id: str, caregiver: CaregiverStat
     caregiver = _caregiver(caregiver, caregiver_id)
     if case.active_assignment is not None:
         raise DomainError("the case has a caregiver; reassign instead", field="caregiver_id")
-    _can_take(case, caregiver, rules)
     own_offer = next((o for o in case.offers if o.caregiver_id == caregiver_id and o.status == "open"), None)
-    events, booking = _assignment(case, caregiver, assignment_id, now, rules,
-                                  offer_id=own_offer.offer_id if own_offer else None)
-    if own_offer:
-        events.insert(0, ce.OfferAccepted(offer_id=own_offer.offer_id))
-    return Decision((Append(case_stream(case.case_id), case.version, tuple(events), now),
-                     Append(caregiver_stream(caregiver_id), caregiver.version, (booking,), now)),
-                    _result(case, events, assignment_id=assignment_id, caregiver_id=caregiver_id))
+    return _book(case, caregiver, assignment_id, now, rules, own_offer.offer_id if own_offer else None)
 
 
 def _notice(case: CaseState, now: datetime) -> int:
