@@ -11,10 +11,10 @@ number of DynamoDB requests each kind of command costs.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from race import run_together
 
 import notfall.store.dynamodb as dynamodb_store
 from notfall.domain import case as c
@@ -229,26 +229,6 @@ def test_staff_retry_that_would_now_break_a_rule_gets_the_first_answer(aws):
 # --- concurrent writers (real threads) ------------------------------------------------------------
 
 
-def _run_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    outcomes: list = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return outcomes
-
-
 def test_threads_on_the_same_stream_version_one_wins(aws):
     state = open_case(aws)
     store = aws.store()
@@ -257,7 +237,7 @@ def test_threads_on_the_same_stream_version_one_wins(aws):
     def write(i: int):
         return store.append(c.decide_consultation(state, "case0001", consultation(f"agent{i}")), meta(f"w{i}"))
 
-    outcomes = _run_threads(8, write)
+    outcomes = run_together(aws, 8, write, all_read_first=False)
 
     wins = [o for o in outcomes if not isinstance(o, Exception)]
     conflicts = [o for o in outcomes if isinstance(o, VersionConflict)]
@@ -278,18 +258,8 @@ def test_threads_on_different_streams_get_gapless_positions(aws, count_requests)
 
     # Every writer reads the counter before anybody commits: the first round has one winner
     # and n - 1 writers whose only failed condition is the moved counter.
-    first_round = threading.Barrier(n, timeout=30)
-    local = threading.local()
-
-    def hold_first_transaction(**_):
-        if not getattr(local, "held", False):
-            local.held = True
-            first_round.wait()
-
-    aws.client.meta.events.register("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
     with count_requests(aws.client) as calls:
-        outcomes = _run_threads(n, write)
-    aws.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
+        outcomes = run_together(aws, n, write, all_read_first=True)
 
     assert all(o.duplicate is False for o in outcomes), outcomes
     items = aws.event_items()
