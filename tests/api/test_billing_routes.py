@@ -9,6 +9,7 @@ from api_harness import RUN_AT, Api, Documents, sample_body
 
 from notfall.api.invoice_schedule import ScheduledRun, previous_period
 from notfall.domain.case import fold_case
+from notfall.domain.hours import month_of
 
 FAMILY = "fam-0d1c6af94856"  # the family of the call_* samples' caller (family_hours, family_billing_address)
 
@@ -101,21 +102,37 @@ def test_a_family_gets_a_billing_address(api: Api) -> None:
 # --- eligibility at intake -------------------------------------------------------------------
 
 
-def test_care_for_a_household_not_entitled_is_refused_and_the_consultation_stays(api: Api) -> None:
+def test_care_for_a_household_not_entitled_is_refused_recorded_and_the_consultation_stays(api: Api,
+                                                                                          assign_api: Api) -> None:
     """Celle is neither the city nor a partner municipality, and no partner employer is named."""
     case_id = api.open_case()
     ok(api.call("consultation", case_id=case_id))
     celle = {**sample_body("need"), "municipality": "celle", "employer": None}
     ok(api.call("need", case_id=case_id, body=celle))
     before = api.log_length()
+    key = {"Idempotency-Key": "care-need-celle"}
 
-    reason = problem(api.call("outcome_care_need", case_id=case_id), 422, "outcome")
+    refused = api.call("outcome_care_need", case_id=case_id, headers=key)
+    reason = problem(refused, 422, "outcome")
     assert reason.startswith("not entitled to care: celle is neither hannover nor a partner municipality")
     assert "a consultation is always possible" in reason
-    assert api.log_length() == before  # nothing recorded
+    assert [e.event_type for e in api.log()[before:]] == ["CareRefused"]  # the refusal is recorded
+    # the same command again (same key): the same 422, nothing appended
+    again = api.call("outcome_care_need", case_id=case_id, headers=key)
+    assert (again.status, again.body) == (refused.status, refused.body)
+    assert api.log_length() == before + 1
     case = fold_case(api.store.load(f"case-{case_id}"))
-    assert case.status == "open" and case.eligibility is None
-    assert case.consultations and case.consultations[0].agent == sample_body("consultation")["agent"]
+    assert case.status == "open" and case.eligibility is None and case.outcome is None
+    assert [(r.refused, r.basis) for r in case.refusals] == [("care_need", reason.removeprefix(
+        "not entitled to care: ").removesuffix("; a consultation is always possible"))]
+    # the case view shows the refusal; the demand report counts it as demand not met
+    api.project()
+    shown = ok(api.call("get_case", case_id=case_id))["refusals"]
+    assert [(r["refused"], r["day"]) for r in shown] == [("care_need", "2026-03-03")]
+    month = month_of(case.refusals[0].refused_at)
+    demand = ok(assign_api.call("report_demand", query={"from": month, "to": month}))
+    assert (demand["total"]["needs"], demand["total"]["refused"]) == (0, 1)
+    assert [(g["key"], g["refused"]) for g in demand["groups"]] == [("celle", 1)]
     # advice is still possible, and a household in the city itself is entitled
     assert ok(api.call("outcome_advice", case_id=case_id))["status"] == "closed"
     other = api.open_case(body={**sample_body("call_started"), "call_id": "pbx-h", "caller_number": "+49 511 1234567"})

@@ -257,7 +257,7 @@ def test_a_fresh_emergency_is_demand_of_its_berlin_month_and_waits_in_the_unassi
     assert payload(row(rows, "demand#2026-08", "case#c1")) == {
         "case_id": "c1", "need_at": "2026-07-31T22:30:00Z", "municipality": "laatzen", "weekday": 5, "hour": 0,
         "age_groups": ["adult", "infant"], "reasons": ["hospital_stay", "other"], "minutes_to_assignment": None,
-        "filled": False, "unfilled": False, "unfilled_reason": None, "within_target": None}
+        "filled": False, "unfilled": False, "unfilled_reason": None, "within_target": None, "refused": False}
     assert row(rows, "demand#2026-07", "case#c1") is None
     queue = row(rows, "case#c1", "queue#unassigned")
     assert (queue["queue"], queue["queue_at"]) == ("unassigned", "2026-07-31T22:30:00.000000Z#c1")

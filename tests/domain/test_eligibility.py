@@ -206,30 +206,101 @@ class Desk:
         return [e.event_type for e in self.store.load(f"case-{case_id}")]
 
 
-def test_a_care_need_of_somebody_not_entitled_is_rejected_and_nothing_is_decided(monkeypatch) -> None:
+def test_a_care_need_of_somebody_not_entitled_is_refused_and_the_refusal_recorded(monkeypatch) -> None:
     desk = Desk(monkeypatch)
     # Alt GmbH's contract ended on 31 March: on the UTC day of the start the employee would
     # still be a partner; on the Berlin day of the care (1 April) the contract is over.
     case_id = desk.case_with_need(municipality="Sehnde", employer="Alt GmbH")
     before = desk.types(case_id)
+    why = ("Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+           "and no employer with a partner contract was named")
 
     with pytest.raises(Rejected) as err:
         desk.outcome(case_id)
 
     assert err.value.status == 422
     assert err.value.field == "outcome"
-    assert err.value.problem == (
-        "not entitled to care: Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
-        "and no employer with a partner contract was named; a consultation is always possible")
+    assert err.value.problem == f"not entitled to care: {why}; a consultation is always possible"
     assert [day for _, day in desk.assessed] == [date(2026, 4, 1)]
-    assert desk.types(case_id) == before == ["CaseOpened", "CallStarted", "NeedClarified"]
+    assert before == ["CaseOpened", "CallStarted", "NeedClarified"]
+    refused = ev.CareRefused(refused="care_need", day=date(2026, 4, 1), basis=why, refused_at=NOW)
+    assert [e.data for e in desk.store.load(f"case-{case_id}")][3:] == [refused]
     case = desk.intake.load_case(case_id)
-    assert (case.status, case.outcome, case.eligibility) == ("open", None, None)
+    assert (case.status, case.outcome, case.eligibility, case.refusals) == ("open", None, None, [refused])
     # a consultation is still possible, and advice closes the case without any assessment
     desk.intake.consultation(case_id, ConsultationIn(agent="hotline-schulz", started_at=NOW - timedelta(minutes=20),
                                                      ended_at=NOW - timedelta(minutes=5)), desk.meta())
     assert desk.outcome(case_id, "advice")["status"] == "closed"
     assert len(desk.assessed) == 1
+
+
+def test_a_refused_care_need_retried_with_the_same_command_id_refuses_again_and_appends_nothing(monkeypatch) -> None:
+    desk = Desk(monkeypatch)
+    case_id = desk.case_with_need(municipality="Sehnde")
+    meta = desk.meta()
+    with pytest.raises(Rejected) as first:
+        desk.intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta)
+    logged = desk.types(case_id)
+
+    with pytest.raises(Rejected) as again:
+        desk.intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta)
+
+    assert (again.value.status, again.value.field, again.value.problem) == (
+        first.value.status, first.value.field, first.value.problem)
+    assert desk.types(case_id) == logged and logged.count("CareRefused") == 1
+    # If-Match with the version seen before the refusal: the stored answer, not a 409
+    with pytest.raises(Rejected):
+        desk.intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta, expected=3)
+    assert desk.types(case_id) == logged
+
+
+# --- a need clarified again after it became an emergency ----------------------------------------
+
+
+def test_a_need_clarified_before_the_outcome_is_not_assessed(monkeypatch) -> None:
+    desk = Desk(monkeypatch)
+    case_id = desk.case_with_need(municipality="Sehnde")  # not entitled, but no outcome yet
+    desk.intake.need(case_id, need_in(window=LATE_WINDOW, municipality="Celle"), desk.meta())
+    assert desk.assessed == []
+    assert desk.types(case_id)[-2:] == ["NeedClarified", "NeedClarified"]
+
+
+def test_a_need_clarified_again_on_an_emergency_is_assessed_again_and_the_latest_counts(monkeypatch) -> None:
+    desk = Desk(monkeypatch)
+    case_id = desk.case_with_need(municipality="Hannover", student=True)
+    desk.outcome(case_id)
+    assert desk.intake.load_case(case_id).eligibility.tier == "student"
+    version = desk.intake.load_case(case_id).version
+
+    # no longer a student, living in Laatzen (a partner municipality), care a day later
+    later = {"start": "2026-04-02T05:00:00+00:00", "expected_end": "2026-04-02T09:00:00+00:00"}
+    result = desk.intake.need(case_id, need_in(window=later, municipality="Laatzen"), desk.meta())
+
+    assert result == {"case_id": case_id, "version": version + 2}
+    assert [day for _, day in desk.assessed] == [date(2026, 4, 1), date(2026, 4, 2)]
+    case = desk.intake.load_case(case_id)
+    assert case.need.municipality == "Laatzen" and not case.need.student
+    assert case.eligibility == ev.EligibilityAssessed(entitled=True, tier="standard", day=date(2026, 4, 2),
+                                                      basis="wohnhaft in Partnerkommune Stadt Laatzen")
+
+
+def test_a_need_clarified_again_that_is_not_entitled_is_refused_and_the_emergency_keeps_its_need(monkeypatch) -> None:
+    desk = Desk(monkeypatch)
+    case_id = desk.case_with_need(municipality="Hannover", student=True)
+    desk.outcome(case_id)
+    before = desk.intake.load_case(case_id)
+
+    with pytest.raises(Rejected) as err:
+        desk.intake.need(case_id, need_in(window=LATE_WINDOW, municipality="Sehnde"), desk.meta())
+
+    why = ("Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+           "and no employer with a partner contract was named")
+    assert (err.value.status, err.value.field) == (422, "municipality")
+    assert err.value.problem == f"not entitled to care: {why}; a consultation is always possible"
+    assert desk.types(case_id)[-1] == "CareRefused"
+    after = desk.intake.load_case(case_id)
+    assert (after.status, after.need, after.eligibility) == ("emergency", before.need, before.eligibility)
+    assert after.refusals == [ev.CareRefused(refused="need", day=date(2026, 4, 1), basis=why, refused_at=NOW)]
 
 
 def test_an_entitled_care_need_records_the_outcome_and_the_assessment_for_the_berlin_day(monkeypatch) -> None:

@@ -106,6 +106,9 @@ def every_event() -> list[ev.Event]:
         ev.CallRouted(call_id="k1", case_id="c1"),
         ev.EligibilityAssessed(entitled=True, tier="partner", basis="beschäftigt bei Partner Leine Logistik GmbH (demo)",
                                day=date(2026, 3, 3)),
+        ev.CareRefused(refused="care_need", day=date(2026, 3, 3), basis="Celle is neither hannover nor a partner "
+                       "municipality on 2026-03-03, and no employer with a partner contract was named",
+                       refused_at=at(45)),
     ]
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from domain_builders import berlin
+from domain_builders import berlin, need
 from row_builders import assigned, case, caregiver, emergency, recorded, window
 
 from notfall.domain import care_events as ce
+from notfall.domain import events as ev
 from notfall.projection.case_rows import case_rows
 from notfall.reports.demand import demand_report, months_between, summarise
 from notfall.reports.expenses import euros, statement, statement_csv
@@ -54,7 +55,7 @@ def test_the_total_counts_needs_fill_and_time_to_assignment(november) -> None:
     report = demand_report(november, "municipality")
     # filled after 30, 45, 60, 120 minutes: median (45 + 60) / 2 = 52.5 -> 53, mean 255 / 4 = 63.75 -> 64,
     # p90 the value at rank ceil(0.9 x 4) = 4
-    assert report["total"] == {"needs": 6, "filled": 4, "unfilled": 2, "open": 1, "within_target": 3,
+    assert report["total"] == {"needs": 6, "refused": 0, "filled": 4, "unfilled": 2, "open": 1, "within_target": 3,
                                "minutes_to_assignment": {"median": 53, "mean": 64, "p90": 120, "max": 120}}
     assert report["by"] == "municipality"
 
@@ -63,11 +64,11 @@ def test_groups_by_municipality_sorted(november) -> None:
     groups = demand_report(november, "municipality")["groups"]
     none = {"median": None, "mean": None, "p90": None, "max": None}
     assert groups == [
-        {"key": "garbsen", "needs": 2, "filled": 0, "unfilled": 1, "open": 1, "within_target": 0,
+        {"key": "garbsen", "needs": 2, "refused": 0, "filled": 0, "unfilled": 1, "open": 1, "within_target": 0,
          "minutes_to_assignment": none},
-        {"key": "hemmingen", "needs": 2, "filled": 2, "unfilled": 1, "open": 0, "within_target": 1,
+        {"key": "hemmingen", "needs": 2, "refused": 0, "filled": 2, "unfilled": 1, "open": 0, "within_target": 1,
          "minutes_to_assignment": {"median": 90, "mean": 90, "p90": 120, "max": 120}},
-        {"key": "laatzen", "needs": 2, "filled": 2, "unfilled": 0, "open": 0, "within_target": 2,
+        {"key": "laatzen", "needs": 2, "refused": 0, "filled": 2, "unfilled": 0, "open": 0, "within_target": 2,
          "minutes_to_assignment": {"median": 38, "mean": 38, "p90": 45, "max": 45}},  # 37.5 rounds up
     ]
 
@@ -106,8 +107,27 @@ def test_median_and_p90_of_larger_counts() -> None:
     eleven = summarise(rows(list(range(10, 111, 10))))
     assert eleven["minutes_to_assignment"] == {"median": 60, "mean": 60, "p90": 100, "max": 110}  # rank 10 of 11
     assert summarise(rows([7]))["minutes_to_assignment"] == {"median": 7, "mean": 7, "p90": 7, "max": 7}
-    assert summarise([]) == {"needs": 0, "filled": 0, "unfilled": 0, "open": 0, "within_target": 0,
+    assert summarise([]) == {"needs": 0, "refused": 0, "filled": 0, "unfilled": 0, "open": 0, "within_target": 0,
                              "minutes_to_assignment": {"median": None, "mean": None, "p90": None, "max": None}}
+
+
+def test_care_refused_counts_as_demand_not_met_in_the_month_of_its_first_refusal(november) -> None:
+    def refused(case_id: str, at: datetime, *more: datetime) -> ev.CareRefused:
+        steps = [(ev.CaseOpened(case_id=case_id, family_id="fam-test", channel="call", caller_number=None,
+                                opened_at=at - timedelta(minutes=10)), at - timedelta(minutes=10)),
+                 ev.NeedClarified(need=need(municipality="celle"))]
+        steps += [(ev.CareRefused(refused="care_need", day=date(2026, 12, 1), basis="celle: kein Anspruch",
+                                  refused_at=t), t) for t in (at, *more)]
+        return case_rows(case(*steps, case_id=case_id))
+
+    # refused on 30 November at 23:30 Berlin (22:30 UTC), and again in December: counted once, in November
+    first = [r for r in refused("r1", berlin(2026, 11, 30, 23, 30), berlin(2026, 12, 1, 8, 0))
+             if r["pk"].startswith("demand#")]
+    assert [(r["pk"], r["refused"], r["municipality"]) for r in first] == [("demand#2026-11", True, "celle")]
+    report = demand_report([*november, *first], "municipality")
+    assert (report["total"]["needs"], report["total"]["refused"], report["total"]["open"]) == (6, 1, 1)
+    assert [(g["key"], g["needs"], g["refused"]) for g in report["groups"]] == [
+        ("celle", 0, 1), ("garbsen", 2, 0), ("hemmingen", 2, 0), ("laatzen", 2, 0)]
 
 
 def test_an_unknown_dimension_is_refused(november) -> None:

@@ -33,7 +33,8 @@ class Intake:
     def __init__(self, store: EventStore, new_id: Callable[[], str] = new_case_id,
                  assess: Callable[[Need, date], Assessment] | None = None) -> None:
         """`assess` (see `notfall.app.eligibility.assessor`) decides eligibility and the price
-        tier when a care need is recorded; without it none is recorded."""
+        tier when a care need is recorded, and again when an emergency's need is clarified;
+        without it none is recorded."""
         self.store = store
         self.new_id = new_id
         self.assess = assess
@@ -75,7 +76,8 @@ class Intake:
         return self._staff(case_id, meta, lambda case: c.decide_consultation(case, case_id, cmd), expected)
 
     def need(self, case_id: str, cmd: NeedIn, meta: Metadata, expected: int | None = None):
-        return self._staff(case_id, meta, lambda case: c.decide_need(case, case_id, cmd, utcnow()), expected)
+        return self._staff(case_id, meta, lambda case: c.decide_need(case, case_id, cmd, utcnow(), assess=self.assess),
+                           expected)
 
     def outcome(self, case_id: str, cmd: OutcomeIn, meta: Metadata, expected: int | None = None):
         return self._staff(case_id, meta,

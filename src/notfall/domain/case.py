@@ -1,7 +1,8 @@
 """The case: its state as a pure fold over its events, and the decisions of intake commands.
 
 A call opens a case or attaches to the caller's open one. Advice and referral outcomes close
-the case; a concrete care need makes it an emergency, which stays open for assignment.
+the case; a concrete care need makes it an emergency, which stays open for assignment. Care
+for a household not entitled is refused, and the refusal recorded (`CareRefused`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from pydantic import BaseModel
 from notfall.domain import care_events as care
 from notfall.domain import events as ev
 from notfall.domain.commands import e164, CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
-from notfall.domain.decision import Append, Decision
+from notfall.domain.decision import Append, Decision, refusal
 from notfall.domain.envelope import Envelope, UtcDatetime
-from notfall.domain.errors import DomainError, NotFound, Rejected
+from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.eligibility import Assessment
 from notfall.domain.hours import BERLIN
 
@@ -148,7 +149,8 @@ class CaseState(BaseModel):
     sessions: list[SessionView] = []
     transports: list[TransportView] = []
     unfilled: care.NeedUnfilled | None = None
-    eligibility: ev.EligibilityAssessed | None = None
+    eligibility: ev.EligibilityAssessed | None = None  # the latest assessment counts
+    refusals: list[ev.CareRefused] = []
 
     @property
     def is_closed(self) -> bool:
@@ -269,6 +271,11 @@ def _(event: ev.OutcomeRecorded, state: CaseState, env: Envelope) -> CaseState:
 @_apply.register
 def _(event: ev.EligibilityAssessed, state: CaseState, env: Envelope) -> CaseState:
     return _touch(state, env, env.occurred_at, eligibility=event)
+
+
+@_apply.register
+def _(event: ev.CareRefused, state: CaseState, env: Envelope) -> CaseState:
+    return _touch(state, env, event.refused_at, refusals=[*state.refusals, event])
 
 
 @_apply.register
@@ -479,13 +486,7 @@ def decide_consultation(case: CaseState | None, case_id: str, cmd: ConsultationI
     return _one(case, event, cmd.ended_at)
 
 
-def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime) -> Decision:
-    case = _open_case(case, case_id)
-    if case.active_assignment is not None:
-        # The caregiver was booked for this need's window; a new need needs a new booking.
-        raise DomainError("a caregiver is booked for the current need; cancel the assignment first",
-                          field="case_id")
-    return _one(case, ev.NeedClarified(need=ev.Need(**cmd.model_dump())), now)
+Assess = Callable[[ev.Need, date], Assessment]
 
 
 def care_day(need: ev.Need) -> date:
@@ -493,10 +494,43 @@ def care_day(need: ev.Need) -> date:
     return need.window.start.astimezone(BERLIN).date()
 
 
+def _assessed(case: CaseState, need: ev.Need, assess: Assess, refused: str, field: str,
+              now: datetime) -> ev.EligibilityAssessed | Decision:
+    """The need's assessment for its care day, or the decision that records its refusal."""
+    day = care_day(need)
+    verdict = assess(need, day)
+    if verdict.tier is None:
+        event = ev.CareRefused(refused=refused, day=day, basis=verdict.basis, refused_at=now)
+        return refusal((Append(case_stream(case.case_id), case.version, (event,), now),),
+                       f"not entitled to care: {verdict.basis}; a consultation is always possible", field)
+    return ev.EligibilityAssessed(entitled=verdict.entitled, tier=verdict.tier.value, basis=verdict.basis, day=day)
+
+
+def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime,
+                assess: Assess | None = None) -> Decision:
+    """A clarification of an emergency's need is assessed again (the latest assessment
+    counts); one not entitled is refused and recorded, and the emergency keeps its need."""
+    case = _open_case(case, case_id)
+    if case.active_assignment is not None:
+        # The caregiver was booked for this need's window; a new need needs a new booking.
+        raise DomainError("a caregiver is booked for the current need; cancel the assignment first",
+                          field="case_id")
+    need = ev.Need(**cmd.model_dump())
+    events: list[ev.Event] = [ev.NeedClarified(need=need)]
+    if case.status == "emergency" and assess is not None:
+        assessed = _assessed(case, need, assess, "need", "municipality", now)
+        if isinstance(assessed, Decision):
+            return assessed
+        events.append(assessed)
+    append = Append(case_stream(case.case_id), case.version, tuple(events), now)
+    return Decision((append,), {"case_id": case.case_id, "version": case.version + len(events)})
+
+
 def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime,
-                   assess: Callable[[ev.Need, date], Assessment] | None = None) -> Decision:
+                   assess: Assess | None = None) -> Decision:
     """`assess` decides eligibility for a care need; without it none is recorded (tests of
-    intake alone), and such an emergency cannot be invoiced until one is."""
+    intake alone). Care for a household not entitled is refused (422) and the refusal
+    recorded; the case stays open for advice or a referral."""
     case = _open_case(case, case_id)
     if cmd.outcome == ev.Outcome.CARE_NEED and case.need is None:
         raise DomainError("a concrete care need requires the need to be clarified first", field="outcome")
@@ -505,13 +539,10 @@ def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: da
     events: list[ev.Event] = [ev.OutcomeRecorded(**cmd.model_dump())]
     if cmd.outcome == ev.Outcome.CARE_NEED and assess is not None:
         assert case.need is not None
-        day = care_day(case.need)
-        verdict = assess(case.need, day)
-        if verdict.tier is None:
-            raise Rejected(f"not entitled to care: {verdict.basis}; a consultation is always possible",
-                           field="outcome")
-        events.append(ev.EligibilityAssessed(entitled=verdict.entitled, tier=verdict.tier.value,
-                                             basis=verdict.basis, day=day))
+        assessed = _assessed(case, case.need, assess, "care_need", "outcome", now)
+        if isinstance(assessed, Decision):
+            return assessed
+        events.append(assessed)
     if cmd.outcome != ev.Outcome.CARE_NEED:
         events.append(ev.CaseClosed(reason=f"outcome: {cmd.outcome.value}", closed_at=now))
     append = Append(case_stream(case.case_id), case.version, tuple(events), now)

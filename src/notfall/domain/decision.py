@@ -25,3 +25,13 @@ class Decision:
 
     appends: tuple[Append, ...]
     result: dict[str, Any] = field(default_factory=dict)
+
+
+REFUSAL = "refusal"  # the key of a refusal in a command's stored answer
+
+
+def refusal(appends: tuple[Append, ...], problem: str, field: str) -> Decision:
+    """A command refused (422) whose refusal is itself a fact worth keeping: its events are
+    appended, then `notfall.app.execute` raises. The refusal is the command's stored answer,
+    so a retry with the same command id answers the same 422 and appends nothing."""
+    return Decision(appends, {REFUSAL: {"problem": problem, "field": field}})

@@ -201,6 +201,19 @@ class EligibilityAssessed(Event):
     day: date = Field(description="the Berlin day of the care the assessment is for")
 
 
+class CareRefused(Event):
+    """Care refused: the household is not entitled on the Berlin day of the care. Kept so the
+    case shows the refusal and the demand report counts it as demand the service could not
+    meet. `refused` says what was refused: the outcome `care_need`, or a new clarification
+    of an emergency's `need` (the emergency keeps its earlier need). The basis is in words."""
+
+    event_type = "CareRefused"
+    refused: Literal["care_need", "need"]
+    day: date = Field(description="the Berlin day of the care the assessment was for")
+    basis: str
+    refused_at: UtcDatetime
+
+
 class CaseClosed(Event):
     event_type = "CaseClosed"
     reason: str

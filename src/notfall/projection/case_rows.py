@@ -10,7 +10,9 @@ Rows (pk, sk):
 - caregiver#<cid> / month#<YYYY-MM>#case#<id>           a caregiver's care and expenses that month
 - caregiver#<cid> / offer#<case_id>#<offer_id>          an offer made to the caregiver
 - caregiver#<cid> / assignment#<case_id>#<assignment_id> an assignment of the caregiver
-- demand#<YYYY-MM> / case#<id>      an emergency, in the Berlin month its care need was recorded
+- demand#<YYYY-MM> / case#<id>      an emergency, in the Berlin month its care need was recorded; or a
+                                    case whose care was refused (not entitled) and that never became
+                                    an emergency, in the Berlin month of its first refusal
 - transport#<YYYY-MM> / case#<id>#<transport_id>        a transport service, in the month of its trip
 
 Hours are the requested care time of the clarified need (the window) and the cared time of
@@ -235,15 +237,18 @@ def minutes_to_assignment(state: CaseState) -> int | None:
 
 
 def demand_row(state: CaseState) -> dict[str, Any] | None:
-    """An emergency as the demand report counts it, in the Berlin month of its care need."""
-    if state.need_at is None:
+    """An emergency as the demand report counts it, in the Berlin month of its care need; a
+    case refused care (and never an emergency) as demand not met, in the month it was refused."""
+    refused = state.need_at is None and bool(state.refusals)
+    at = state.refusals[0].refused_at if refused else state.need_at
+    if at is None:
         return None
-    local = state.need_at.astimezone(BERLIN)
+    local = at.astimezone(BERLIN)
     minutes = minutes_to_assignment(state)
     facts = _need_facts(state)
     return {
-        "pk": f"demand#{month_of(state.need_at)}", "sk": f"case#{state.case_id}",
-        "case_id": state.case_id, "need_at": _iso(state.need_at), "municipality": facts["municipality"],
+        "pk": f"demand#{month_of(at)}", "sk": f"case#{state.case_id}", "refused": refused,
+        "case_id": state.case_id, "need_at": _iso(at), "municipality": facts["municipality"],
         "weekday": local.weekday(), "hour": local.hour, "age_groups": facts["age_groups"],
         "reasons": [r.value for r in state.need.reasons] if state.need else [],
         "minutes_to_assignment": minutes, "filled": bool(state.assignments),

@@ -4,6 +4,9 @@ within the target time, and how long that took, grouped by one dimension.
 Input are the demand rows of one or more Berlin months (`demand#<YYYY-MM>` / `case#<id>`,
 see notfall.projection.case_rows.demand_row). Conventions:
 
+- `needs` counts emergencies; `refused` counts cases whose care was refused because the
+  household was not entitled and that never became an emergency: demand the service could
+  not meet, in the Berlin month of the first refusal. Refused cases are in no other count.
 - `filled`: the need got a caregiver at some point; `unfilled`: the sweep flagged it as
   still without one after the target time; `open`: neither (yet). A need flagged unfilled
   and assigned later counts as both filled and unfilled, so filled + unfilled + open may
@@ -69,10 +72,12 @@ def _minutes(values: list[int]) -> dict[str, int | None]:
 
 
 def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    rows = list(rows)
+    every = list(rows)
+    rows = [r for r in every if not r.get("refused")]  # rows written before refusals were recorded lack it
     filled = [r for r in rows if r["filled"]]
     return {
         "needs": len(rows),
+        "refused": len(every) - len(rows),
         "filled": len(filled),
         "unfilled": sum(1 for r in rows if r["unfilled"]),
         "open": sum(1 for r in rows if not r["filled"] and not r["unfilled"]),
