@@ -12,11 +12,12 @@ from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers, RegisterIn
 from notfall.app.intake import Intake
 from notfall.domain import care as d
+from notfall.domain import care_events as ce
 from notfall.domain import events as ev
 from notfall.domain.case import care_day, decide_outcome, fold_case
 from notfall.domain.commands import ConsultationIn, OutcomeIn
 from notfall.domain.eligibility import Assessment, EligibilityRules, assess
-from notfall.domain.envelope import Metadata
+from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import Rejected
 from notfall.domain.partners import (
     ContractEnded,
@@ -93,9 +94,11 @@ def test_an_employee_whose_employers_contract_ended_the_day_before_is_no_partner
         True, Tier.PARTNER, "beschäftigt bei Partner Alt GmbH (Rahmenvertrag alt-2025)")  # its last day
     ended = verdict(day=date(2026, 4, 1), municipality="Sehnde", employer="Alt GmbH")
     assert (ended.entitled, ended.tier) == (False, None)
-    # living in the city, they are still entitled at the standard rate
+    # living in the city, they are still entitled at the standard rate, and the basis says why not partner
     assert verdict(day=date(2026, 4, 1), municipality="Hannover", employer="Alt GmbH") == Assessment(
-        True, Tier.STANDARD, "wohnhaft in Hannover")
+        True, Tier.STANDARD, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026")
+    assert verdict(day=date(2026, 4, 1), municipality="Laatzen", employer="alt").basis == (
+        "wohnhaft in Partnerkommune Stadt Laatzen; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026")
 
 
 def test_an_employee_of_an_unknown_company_gets_nothing_from_the_employer() -> None:
@@ -314,14 +317,15 @@ def test_an_entitled_care_need_records_the_outcome_and_the_assessment_for_the_be
     new = desk.store.load(f"case-{case_id}")[version:]
     assert [e.data for e in new] == [
         ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
-        ev.EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=date(2026, 4, 1)),
+        ev.EligibilityAssessed(entitled=True, tier="standard", day=date(2026, 4, 1),
+                               basis="wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026"),
     ]
     case = desk.intake.load_case(case_id)
     assert case.status == "emergency"
     assert case.eligibility.tier == "standard"
 
 
-def test_sessions_recorded_after_the_assessment_carry_its_tier_and_basis(monkeypatch) -> None:
+def test_sessions_carry_no_tier_stamp_the_invoice_decides_the_tier_of_their_day(monkeypatch) -> None:
     desk = Desk(monkeypatch)
     case_id = desk.case_with_need(municipality="Hannover", student=True)
     desk.outcome(case_id)
@@ -339,12 +343,17 @@ def test_sessions_recorded_after_the_assessment_carry_its_tier_and_basis(monkeyp
     events = [e.data for e in desk.store.load(f"case-{case_id}")]
     recorded = [e for e in events if e.event_type in ("SessionRecorded", "SessionStarted")]
     assert [(e.event_type, e.tier, e.tier_basis) for e in recorded] == [
-        ("SessionRecorded", "student", "Studium, wohnhaft in Hannover"),
-        ("SessionStarted", "student", "Studium, wohnhaft in Hannover"),
-    ]
+        ("SessionRecorded", None, None), ("SessionStarted", None, None)]
     case = fold_case(desk.store.load(f"case-{case_id}"))
-    assert [(s.tier, s.tier_basis, s.end is not None) for s in case.sessions] == [
-        ("student", "Studium, wohnhaft in Hannover", True), ("student", "Studium, wohnhaft in Hannover", True)]
+    assert [(s.tier, s.end is not None) for s in case.sessions] == [(None, True), (None, True)]
+
+
+def test_sessions_stamped_with_a_tier_by_older_versions_still_load() -> None:
+    stamped = ce.SessionRecorded(session_id="s1", assignment_id="a1", caregiver_id="anna", start=utc(2026, 4, 1, 6),
+                                 end=utc(2026, 4, 1, 8), travel_km=0, tier="student",
+                                 tier_basis="Studium, wohnhaft in Hannover")
+    record = envelopes("case-c9", [stamped])[0].to_record()
+    assert Envelope.from_record(record).data == stamped
 
 
 def test_without_an_assessment_callable_no_eligibility_is_recorded(monkeypatch) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from notfall.domain import events as ev
 from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.domain.envelope import Metadata
+from notfall.domain.eligibility import EligibilityRules
 from notfall.domain.errors import DomainError
 from notfall.domain.partners import (
     ChildCountReported,
@@ -49,6 +50,27 @@ NOV_16_CHANGE = TariffSet(tier=Tier.STANDARD, cents_per_hour=600, valid_from=dat
 TARIFFS = tariffs(NOV_16_CHANGE)
 
 
+def partner_company(*contracts: ContractIn, ended: dict[str, date] | None = None) -> PartnerState:
+    """ACME Logistik GmbH, a partner company, with `contracts`, each ended as `ended` says."""
+    events = [PartnerRegistered(partner=PartnerIn(partner_id="acme", kind="company", name="ACME Logistik GmbH",
+                                                  municipality="Hannover", joined_on=date(2026, 1, 1), employees=250)),
+              *(ContractSigned(contract=c) for c in contracts),
+              *(ContractEnded(contract_id=cid, end=end) for cid, end in (ended or {}).items())]
+    state = fold_partner(envelopes("partner-acme", events))
+    assert state is not None
+    return state
+
+
+ACME_2026 = ContractIn(contract_id="acme-2026", fee_model="monthly", start=date(2026, 1, 1), monthly_fee_cents=10_000)
+PARTNERS = [partner_company(ACME_2026)]
+RULES = EligibilityRules()
+
+
+def family_draft(family_id: str, month: str, cases, tariffs_, rounding: Rounding, partners=PARTNERS):
+    """The family's draft, each session's tier assessed against `partners` (ACME, contract from 2026)."""
+    return inv.family_draft(family_id, month, cases, tariffs_, rounding, partners, RULES)
+
+
 # --- building cases from events -----------------------------------------------------------------
 
 
@@ -67,12 +89,13 @@ def trip(transport_id: str, at: datetime, price_cents: int) -> Step:
                                persons=1, driver_id="anna", price_cents=price_cents), berlin(2026, 11, 1, 9, 0))
 
 
-def emergency_case(case_id: str, *steps: Step, tier: str | None = "standard", basis: str = STANDARD_BASIS):
-    """An emergency of FAMILY from 31 October 22:00 to 1 December 01:00 (Berlin), with its
-    eligibility (unless tier is None) and caregiver anna assigned, then `steps`."""
-    start, end = berlin(2026, 10, 31, 22, 0), berlin(2026, 12, 1, 1, 0)
-    head = emergency(case_id, need_at=berlin(2026, 10, 30, 9, 0), family_id=FAMILY, municipality="Hannover",
-                     window=window(start, end))
+def emergency_case(case_id: str, *steps: Step, tier: str | None = "standard", basis: str = STANDARD_BASIS,
+                   start: datetime = berlin(2026, 10, 31, 22, 0), end: datetime = berlin(2026, 12, 1, 1, 0),
+                   **need_changes):
+    """An emergency of FAMILY, by default from 31 October 22:00 to 1 December 01:00 (Berlin)
+    in Hannover, with its eligibility (unless tier is None) and caregiver anna assigned, then `steps`."""
+    head = emergency(case_id, need_at=start - timedelta(days=1, hours=13), family_id=FAMILY,
+                     window=window(start, end), **{"municipality": "Hannover", **need_changes})
     if tier is not None:
         head.append(eligible(tier, basis))
     head.append(assigned("a1", "anna", berlin(2026, 10, 30, 9, 30), start, end))
@@ -101,7 +124,8 @@ def november_cases():
         (ce.TransportCancelled(transport_id="t2", reason="Kind bleibt zu Hause"), berlin(2026, 11, 12, 6, 0)),
     )
     c2 = emergency_case("c2", session("s8", berlin(2026, 11, 5, 14, 0), berlin(2026, 11, 5, 16, 45), "partner",
-                                      PARTNER_BASIS), tier="partner", basis=PARTNER_BASIS)
+                                      PARTNER_BASIS), tier="partner", basis=PARTNER_BASIS,
+                        employer="ACME Logistik GmbH")
     return [c2, c1]  # any order: drafts sort by case
 
 
@@ -117,7 +141,7 @@ def care_line(case_id: str, session_id: str, day: date, times: str, cared: int, 
 
 
 def test_a_family_month_by_hand() -> None:
-    draft = inv.family_draft(FAMILY, NOV, november_cases(), TARIFFS, Rounding())
+    draft = family_draft(FAMILY, NOV, november_cases(), TARIFFS, Rounding())
 
     assert isinstance(draft, inv.Draft)
     assert (draft.billing_key, draft.series, draft.debtor_id, draft.debtor_kind) == (KEY, "F", FAMILY, "family")
@@ -144,28 +168,75 @@ def test_a_family_month_by_hand() -> None:
 
 
 def test_the_session_crossing_into_november_is_billed_in_october_only() -> None:
-    draft = inv.family_draft(FAMILY, "2026-10", november_cases(), TARIFFS, Rounding())
+    draft = family_draft(FAMILY, "2026-10", november_cases(), TARIFFS, Rounding())
     assert draft.lines == [care_line("c1", "s1", date(2026, 10, 31), "22:00–02:00", 240, 240, "4.00", 500, 2000)]
     assert draft.total_cents == 2000
     # and the session crossing into December belongs to November: December has nothing
-    assert inv.family_draft(FAMILY, "2026-12", november_cases(), TARIFFS, Rounding()) is None
+    assert family_draft(FAMILY, "2026-12", november_cases(), TARIFFS, Rounding()) is None
 
 
 def test_the_rounding_unit_is_configuration() -> None:
-    draft = inv.family_draft(FAMILY, NOV, november_cases(), TARIFFS, Rounding(unit_minutes=30))
+    draft = family_draft(FAMILY, NOV, november_cases(), TARIFFS, Rounding(unit_minutes=30))
     # s2: 241 min billed as 270 = 4.5 h x 5.00 = 22.50; s6: 80 min as 90 = 9.00; s8: 165 as 180 = 3 h x 3.00
     assert [(line.ref, line.billed_minutes, line.amount_cents) for line in draft.lines] == [
         ("s2", 270, 2250), ("s4", 60, 500), ("s5", 60, 600), ("s6", 90, 900), ("s7", 180, 1800), ("t1", None, 750),
         ("s8", 180, 900)]
 
 
-def test_a_session_without_its_own_tier_takes_the_cases_eligibility() -> None:
-    c = emergency_case("c1", session("s1", berlin(2026, 11, 3, 10, 0), berlin(2026, 11, 3, 10, 20), None, None),
-                       tier="partner", basis=PARTNER_BASIS)
-    draft = inv.family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
+def test_the_invoice_decides_the_tier_of_the_day_not_the_stamp_on_the_session() -> None:
+    # stamped "student" by an older version; the need names ACME, whose contract covers the day
+    c = emergency_case("c1", session("s1", berlin(2026, 11, 3, 10, 0), berlin(2026, 11, 3, 10, 20), "student",
+                                     "Studium, wohnhaft in Hannover"),
+                       tier="partner", basis=PARTNER_BASIS, employer="ACME Logistik GmbH")
+    draft = family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
     # 20 min billed as 30 = 0.5 h x 3.00 = 1.50
     assert draft.lines == [care_line("c1", "s1", date(2026, 11, 3), "10:00–10:20", 20, 30, "0.50", 300, 150,
                                      "partner", PARTNER_BASIS)]
+
+
+def test_a_contract_ending_during_the_care_bills_the_days_after_it_at_the_standard_rate_by_hand() -> None:
+    """Care from 14 to 16 March 2026; ACME's contract ends on the 15th. Published prices: partner
+    3.00, standard 5.00 EUR per hour; started quarter hours per session."""
+    ended = [partner_company(ACME_2026, ended={"acme-2026": date(2026, 3, 15)})]
+    march = emergency_case(
+        "c5",
+        session("s1", berlin(2026, 3, 14, 8, 0), berlin(2026, 3, 14, 12, 0), "partner", PARTNER_BASIS),
+        session("s2", berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 10), "partner", PARTNER_BASIS),
+        session("s3", berlin(2026, 3, 16, 8, 0), berlin(2026, 3, 16, 11, 0), "partner", PARTNER_BASIS),
+        tier="partner", basis=PARTNER_BASIS, start=berlin(2026, 3, 14, 8, 0), end=berlin(2026, 3, 16, 18, 0),
+        employer="ACME Logistik GmbH")
+
+    draft = family_draft(FAMILY, "2026-03", [march], tariffs(), Rounding(), partners=ended)
+
+    assert draft.lines == [
+        # 4 h x 3.00 = 12.00
+        care_line("c5", "s1", date(2026, 3, 14), "08:00–12:00", 240, 240, "4.00", 300, 1200, "partner",
+                  PARTNER_BASIS),
+        # 70 min billed as 75 = 1.25 h x 3.00 = 3.75: the contract's last day
+        care_line("c5", "s2", date(2026, 3, 15), "09:00–10:10", 70, 75, "1.25", 300, 375, "partner", PARTNER_BASIS),
+        # 3 h x 5.00 = 15.00: no contract any more, the household lives in Hannover
+        care_line("c5", "s3", date(2026, 3, 16), "08:00–11:00", 180, 180, "3.00", 500, 1500, "standard",
+                  "wohnhaft in Hannover; kein Rahmenvertrag mit Partner ACME Logistik GmbH am 16.03.2026"),
+    ]
+    assert draft.total_cents == 1200 + 375 + 1500 == 3075
+
+
+def test_care_given_on_a_day_without_entitlement_is_billed_at_the_standard_rate_saying_why() -> None:
+    ended = [partner_company(ACME_2026, ended={"acme-2026": date(2026, 11, 15)})]
+    c = emergency_case("c1", session("s1", berlin(2026, 11, 16, 9, 0), berlin(2026, 11, 16, 10, 0), "partner",
+                                     PARTNER_BASIS), municipality="Celle", employer="acme")
+    draft = family_draft(FAMILY, NOV, [c], TARIFFS, Rounding(), partners=ended)
+    # 1 h x 6.00 (the standard price from 16 November) = 6.00
+    assert draft.lines == [care_line(
+        "c1", "s1", date(2026, 11, 16), "09:00–10:00", 60, 60, "1.00", 600, 600, "standard",
+        "Standardtarif: am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+        "kein Rahmenvertrag mit Partner ACME Logistik GmbH am 16.11.2026)")]
+    # with nobody named as employer
+    c = emergency_case("c1", session("s1", berlin(2026, 11, 16, 9, 0), berlin(2026, 11, 16, 10, 0)),
+                       municipality="Celle")
+    assert family_draft(FAMILY, NOV, [c], TARIFFS, Rounding()).lines[0].basis == (
+        "Standardtarif: am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+        "kein Arbeitgeber mit Rahmenvertrag)")
 
 
 def test_a_month_with_nothing_used_has_no_invoice() -> None:
@@ -181,22 +252,22 @@ def test_a_month_with_nothing_used_has_no_invoice() -> None:
         trip("t2", berlin(2026, 11, 12, 7, 30), 800),
         (ce.TransportCancelled(transport_id="t2", reason="abgesagt"), berlin(2026, 11, 12, 6, 0)))
 
-    assert inv.family_draft(FAMILY, NOV, [consulted_only, only_cancelled], TARIFFS, Rounding()) is None
-    assert inv.family_draft(FAMILY, NOV, [], TARIFFS, Rounding()) is None
+    assert family_draft(FAMILY, NOV, [consulted_only, only_cancelled], TARIFFS, Rounding()) is None
+    assert family_draft(FAMILY, NOV, [], TARIFFS, Rounding()) is None
 
 
-def test_a_session_without_any_tier_is_refused_naming_session_and_day() -> None:
-    no_eligibility = emergency_case("c3", session("s9", berlin(2026, 11, 3, 10, 0), berlin(2026, 11, 3, 11, 0),
-                                                  None, None), tier=None)
-    refusal = inv.family_draft(FAMILY, NOV, [*november_cases(), no_eligibility], TARIFFS, Rounding())
-    assert refusal == inv.Refusal(KEY, FAMILY, "session s9 of case c3 on 2026-11-03 has no price tier: "
-                                               "no eligibility was recorded")
+def test_a_session_of_a_case_without_an_intake_assessment_is_priced_for_its_day() -> None:
+    unassessed = emergency_case("c3", session("s9", berlin(2026, 11, 3, 10, 0), berlin(2026, 11, 3, 11, 0),
+                                              None, None), tier=None)
+    draft = family_draft(FAMILY, NOV, [unassessed], TARIFFS, Rounding())
+    # 1 h x 5.00 (before the change on the 16th)
+    assert draft.lines == [care_line("c3", "s9", date(2026, 11, 3), "10:00–11:00", 60, 60, "1.00", 500, 500)]
 
 
 def test_a_session_on_a_day_without_a_tariff_is_refused() -> None:
     ended = tariffs(TariffSet(tier=Tier.PARTNER, cents_per_hour=300, valid_from=date(2026, 1, 1),
                               valid_to=date(2026, 11, 4)))
-    refusal = inv.family_draft(FAMILY, NOV, november_cases(), ended, Rounding())
+    refusal = family_draft(FAMILY, NOV, november_cases(), ended, Rounding())
     assert refusal == inv.Refusal(KEY, FAMILY, "no partner tariff is valid on 2026-11-05 (session s8 of case c2)")
 
 
@@ -206,18 +277,18 @@ def test_a_session_still_checked_in_holds_the_month_back() -> None:
                        (ce.SessionStarted(session_id="s10", assignment_id="a1", caregiver_id="anna",
                                           at=berlin(2026, 11, 25, 8, 0), tier="standard",
                                           tier_basis=STANDARD_BASIS), berlin(2026, 11, 25, 8, 0)))
-    refusal = inv.family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
+    refusal = family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
     assert refusal == inv.Refusal(KEY, FAMILY, "session s10 of case c1 on 2026-11-25 is still checked in")
     # October is not affected by it
-    assert inv.family_draft(FAMILY, "2026-10", [c], TARIFFS, Rounding()) is None
+    assert family_draft(FAMILY, "2026-10", [c], TARIFFS, Rounding()) is None
 
 
 def test_a_trip_neither_done_nor_cancelled_holds_the_month_back() -> None:
     c = emergency_case("c1", session("s2", berlin(2026, 11, 10, 8, 0), berlin(2026, 11, 10, 9, 0)),
                        trip("t3", berlin(2026, 11, 27, 7, 30), 800))
-    refusal = inv.family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
+    refusal = family_draft(FAMILY, NOV, [c], TARIFFS, Rounding())
     assert refusal == inv.Refusal(KEY, FAMILY, "transport t3 of case c1 on 2026-11-27 is neither done nor cancelled")
-    assert inv.family_draft(FAMILY, "2026-12", [c], TARIFFS, Rounding()) is None
+    assert family_draft(FAMILY, "2026-12", [c], TARIFFS, Rounding()) is None
 
 
 # --- partners -----------------------------------------------------------------------------------

@@ -114,15 +114,17 @@ class World:
 
     def emergency(self, case_id: str, family_id: str, sessions: list[tuple[datetime, datetime | None]] = (),
                   transports: list[datetime] = (), tier: str | None = "standard",
-                  basis: str = "wohnhaft in Hannover") -> None:
-        """A case as intake and care work leave it: the need, the tier, a caregiver, the care."""
+                  basis: str = "wohnhaft in Hannover", **need_changes: Any) -> None:
+        """A case as intake and care work leave it: the need, the tier, a caregiver, the care
+        (sessions stamped with the case's tier, as care work did before invoices assessed
+        each session's day)."""
         first = sessions[0][0] if sessions else (transports[0] if transports else berlin(2026, 11, 10, 8, 0))
         events: list[ev.Event] = [
             ev.CaseOpened(case_id=case_id, family_id=family_id, channel="call", caller_number="+49 511 5550100",
                           opened_at=first - timedelta(days=1)),
             ev.NeedClarified(need=need(window={"start": first.isoformat(),
                                                "expected_end": (first + timedelta(hours=6)).isoformat()},
-                                       municipality="hannover")),
+                                       **{"municipality": "hannover", **need_changes})),
             ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
         ]
         if tier is not None:
@@ -184,16 +186,17 @@ def band(contract_id: str = "rv-y", start: date = date(2025, 1, 1), employees: i
 @pytest.fixture
 def world() -> World:
     """November 2026: the Brenners (two cases, care and a trip home from the Kita), the
-    Yilmaz family (a partner-tier evening), the Kowalskis (only December care) and the
-    Petersens (a trip, no address yet)."""
+    Yilmaz family (a partner-tier evening: a parent works at Acme, a partner company), the
+    Kowalskis (only December care) and the Petersens (a trip, no address yet)."""
     w = World()
     w.tariffs.publish_defaults(meta("system"))
+    w.company("acme", monthly())
     w.emergency("c-brenner-1", "fam-brenner", sessions=[(berlin(2026, 11, 3, 7, 0), berlin(2026, 11, 3, 9, 10)),
                                                         (berlin(2026, 11, 4, 7, 0), berlin(2026, 11, 4, 8, 0))],
                 transports=[berlin(2026, 11, 3, 15, 0)])
     w.emergency("c-brenner-2", "fam-brenner", sessions=[(berlin(2026, 11, 20, 17, 0), berlin(2026, 11, 20, 18, 1))])
     w.emergency("c-yilmaz", "fam-yilmaz", sessions=[(berlin(2026, 11, 30, 22, 0), berlin(2026, 12, 1, 1, 0))],
-                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)")
+                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme")
     w.emergency("c-kowalski", "fam-kowalski", sessions=[(berlin(2026, 12, 1, 9, 0), berlin(2026, 12, 1, 11, 0))])
     w.emergency("c-petersen", "fam-petersen", transports=[berlin(2026, 11, 12, 16, 0)])
     for family in ("fam-brenner", "fam-yilmaz", "fam-kowalski"):
@@ -364,20 +367,17 @@ def test_refusals_name_what_is_missing() -> None:
     w.tariffs.set_tariff(TariffIn(tier=Tier.STANDARD, cents_per_hour=500, valid_from=date(2026, 11, 15)), meta())
     w.emergency("c-early", "fam-early", sessions=[(berlin(2026, 11, 10, 8, 0), berlin(2026, 11, 10, 9, 0))])
     w.emergency("c-open", "fam-open", sessions=[(berlin(2026, 11, 30, 20, 0), None)])
-    w.emergency("c-untiered", "fam-untiered", sessions=[(berlin(2026, 11, 20, 8, 0), berlin(2026, 11, 20, 9, 0))],
-                tier=None)
     w.emergency("c-fine", "fam-fine", sessions=[(berlin(2026, 11, 20, 8, 0), berlin(2026, 11, 20, 9, 0))])
-    for family in ("fam-early", "fam-open", "fam-untiered", "fam-fine"):
+    for family in ("fam-early", "fam-open", "fam-fine"):
         w.families.billing(family, address("Familie X"), meta())
     report = w.run()
     assert numbers(report) == ["F-2026-00001"] and report["issued"][0]["debtor_id"] == "fam-fine"
     reasons = {r["debtor_id"]: r["reason"] for r in report["refused"]}
     assert reasons["fam-early"] == "no standard tariff is valid on 2026-11-10 (session c-early-s1 of case c-early)"
     assert reasons["fam-open"] == "session c-open-s1 of case c-open on 2026-11-30 is still checked in"
-    assert "has no price tier" in reasons["fam-untiered"]
     # a refused family is billed by a later run once the log is complete
     w.tariffs.set_tariff(TariffIn(tier=Tier.PARTNER, cents_per_hour=300, valid_from=date(2026, 1, 1)), meta())
-    assert {r["debtor_id"] for r in w.run()["refused"]} == {"fam-early", "fam-open", "fam-untiered"}
+    assert {r["debtor_id"] for r in w.run()["refused"]} == {"fam-early", "fam-open"}
 
 
 def test_runs_bill_only_ended_periods_of_well_formed_kinds(world: World) -> None:
@@ -534,7 +534,6 @@ def test_payments_reduce_the_open_amount_until_paid(world: World) -> None:
 
 
 def test_document_links_are_presigned_for_five_minutes(world: World) -> None:
-    world.company("acme", monthly())
     world.run()
     world.run("partner-monthly", "2026-11")
     family = world.invoicing.documents("F-2026-00001")
@@ -605,6 +604,73 @@ def test_a_price_change_applies_from_its_day_on(world: World) -> None:
         (3, 500), (4, 600), (20, 600)]
 
 
+# --- the tier of each session's day --------------------------------------------------------
+
+
+def test_each_session_is_priced_by_the_tier_of_its_own_day_as_the_run_sees_the_partner_register() -> None:
+    """Care from 14 to 16 March; the employer's contract ends on the 15th, recorded only after the
+    care (the sessions' stamps still say partner). Prices: partner 3.00, standard 5.00 EUR/h."""
+    w = World()
+    w.tariffs.publish_defaults(meta("system"))
+    w.company("acme", monthly(start=date(2026, 1, 1)))
+    sessions = [(berlin(2026, 3, 14, 8, 0), berlin(2026, 3, 14, 12, 0)),  # 240 min: 4 h x 3.00 = 12.00
+                (berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 10)),  # 70 min -> 75: 1.25 h x 3.00 = 3.75
+                (berlin(2026, 3, 16, 8, 0), berlin(2026, 3, 16, 11, 0))]  # 180 min: 3 h x 5.00 = 15.00
+    w.emergency("c-march", "fam-march", sessions=sessions, tier="partner",
+                basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme")
+    w.families.billing("fam-march", address("Familie März"), meta())
+    w.partners.end_contract("acme", "rv-1", date(2026, 3, 15), meta())
+
+    report = w.run(period="2026-03")
+
+    assert report["issued"] == [{"number": "F-2026-00001", "debtor_id": "fam-march", "total_cents": 1200 + 375 + 1500}]
+    lines = fold_invoice(w.store.load(invoice_stream("F-2026-00001"))).invoice.lines
+    assert [(line.service_date.day, line.tier, line.unit_price_cents, line.amount_cents, line.basis)
+            for line in lines] == [
+        (14, "partner", 300, 1200, "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
+        (15, "partner", 300, 375, "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
+        (16, "standard", 500, 1500, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Acme am 16.03.2026")]
+
+
+def test_a_family_run_loads_each_partner_stream_once(world: World) -> None:
+    class Counting:
+        def __init__(self, inner: MemoryEventStore) -> None:
+            self.inner, self.loads = inner, []
+
+        def __getattr__(self, name: str):
+            return getattr(self.inner, name)
+
+        def load(self, stream_id: str):
+            self.loads.append(stream_id)
+            return self.inner.load(stream_id)
+
+    counting = Counting(world.store)
+    report = world.run(invoicing=world.make_invoicing(counting))
+    assert len(report["issued"]) == 2  # the Brenners and the Yilmaz family
+    assert [s for s in counting.loads if s.startswith("partner-")] == ["partner-acme"]
+
+
+def test_care_on_a_day_the_household_is_not_entitled_is_billed_at_the_standard_rate_saying_why() -> None:
+    w = World()
+    w.tariffs.publish_defaults(meta("system"))
+    w.company("acme", monthly(start=date(2026, 1, 1), end=date(2026, 3, 15)))
+    # living in Celle (no partner municipality): entitled only through the employer, until the 15th
+    w.emergency("c-celle", "fam-celle", sessions=[(berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 0)),
+                                                  (berlin(2026, 3, 16, 9, 0), berlin(2026, 3, 16, 10, 0))],
+                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme",
+                municipality="Celle")
+    w.families.billing("fam-celle", address("Familie Celle", city="Celle"), meta())
+
+    report = w.run(period="2026-03")
+
+    assert report["issued"][0]["total_cents"] == 300 + 500  # 1 h x 3.00, then 1 h x 5.00
+    lines = fold_invoice(w.store.load(invoice_stream("F-2026-00001"))).invoice.lines
+    assert [(line.tier, line.basis) for line in lines] == [
+        ("partner", "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
+        ("standard", "Standardtarif: am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+                     "kein Rahmenvertrag mit Partner Acme am 16.03.2026)")]
+
+
 # --- eligibility at intake -------------------------------------------------------------------
 
 
@@ -638,7 +704,8 @@ def test_the_assessor_reads_partners_and_contracts_from_the_read_model() -> None
     student = _care_need(w, intake, "k2", municipality="Hannover", student=True, employer="acme")
     assert (student.tier, student.basis) == ("student", "Studium, wohnhaft in Hannover")
     city = _care_need(w, intake, "k3", municipality="hannover", employer="expired")
-    assert (city.tier, city.basis) == ("standard", "wohnhaft in Hannover")
+    assert (city.tier, city.basis) == ("standard", "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Expired "
+                                                   "am 23.11.2026")
     home = _care_need(w, intake, "k4", municipality="laatzen")
     assert (home.tier, home.basis) == ("standard", "wohnhaft in Partnerkommune Laatzen")
     with pytest.raises(Rejected, match="not entitled to care"):

@@ -1,9 +1,10 @@
-"""Eligibility at intake: who is entitled to care, and at which price tier.
+"""Eligibility: who is entitled to care, and at which price tier, from the partner register.
 
-The partner register is read from the read model's partner list (one Query; each row holds
+At intake the register is read from the read model's partner list (one Query; each row holds
 the partner's whole state with its contracts), so recording a care need loads no partner
-streams. A contract signed seconds ago may not be seen yet; the assessment records its basis
-in words with the case, and the invoice uses the tier recorded there.
+streams; a contract signed seconds ago may not be seen yet. The invoice run decides each
+session's tier again from the partner streams themselves (`partners_from_streams`), so a
+contract end recorded after the care still counts.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ from datetime import date
 
 from notfall.domain.eligibility import Assessment, EligibilityRules, assess
 from notfall.domain.events import Need
-from notfall.domain.partners import PartnerState
+from notfall.domain.partners import PartnerState, fold_partner, partner_stream
 from notfall.projection.partner_rows import PARTNERS_PK
 from notfall.projection.readmodel import ReadModel
+from notfall.store.base import EventStore
 
 
 def load_partners(readmodel: ReadModel) -> list[PartnerState]:
     """Every partner with its contracts, from the partner list rows."""
     return [PartnerState.model_validate(row["state"]) for row in readmodel.query(PARTNERS_PK) if "state" in row]
+
+
+def partners_from_streams(store: EventStore, readmodel: ReadModel) -> list[PartnerState]:
+    """Every partner of the register (ids from the partner list), each folded from its stream."""
+    ids = sorted({row["partner_id"] for row in readmodel.query(PARTNERS_PK)})
+    states = (fold_partner(store.load(partner_stream(partner_id))) for partner_id in ids)
+    return [state for state in states if state is not None]
 
 
 def assessor(readmodel: ReadModel, rules: EligibilityRules) -> Callable[[Need, date], Assessment]:

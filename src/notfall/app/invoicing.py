@@ -8,7 +8,8 @@ A run bills one kind of debtor for one period that has ended:
 
 Who might be billed comes from the read model (the month's hour and transport rows, the
 partner list); what is billed is always decided from streams loaded from the event store
-(strongly consistent): the cases, the tariffs, the partner, the family's billing address.
+(strongly consistent): the cases, the tariffs, the partner, the family's billing address, and
+for family invoices the whole partner register (the tier of each session's day).
 
 Each invoice is issued in its own transaction over its series, its billing key and the new
 invoice stream (`invoicing.decide_issue`), under a command id naming the billing key and the
@@ -31,16 +32,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
+from notfall.app.eligibility import partners_from_streams
 from notfall.app.execute import execute
 from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.domain.case import case_stream, fold_case
+from notfall.domain.eligibility import EligibilityRules
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
 from notfall.domain.fees import month_bounds
 from notfall.domain.hours import BERLIN
-from notfall.domain.partners import fold_partner, partner_stream
+from notfall.domain.partners import PartnerState, fold_partner, partner_stream
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariffs
 from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
 from notfall.projection.partner_rows import PARTNERS_PK
@@ -131,7 +134,8 @@ class Invoicing:
     def __init__(self, store: EventStore, readmodel: ReadModel, documents: DocumentStore | None, issuer: ie.Issuer,
                  vat: ie.Vat, rounding: Rounding, clock: Callable[[], datetime] = utcnow, *,
                  render_pdf: Render = _render_pdf, render_xml: Render = _render_xml,
-                 ids: Callable[[], str] = new_id) -> None:
+                 ids: Callable[[], str] = new_id, eligibility: EligibilityRules | None = None) -> None:
+        """`eligibility` decides each care session's tier for its day (families' invoices)."""
         self.store = store
         self.readmodel = readmodel
         self.document_store = documents
@@ -142,6 +146,7 @@ class Invoicing:
         self.render_pdf = render_pdf
         self.render_xml = render_xml
         self.ids = ids
+        self.eligibility = eligibility or EligibilityRules()
 
     def today(self) -> date:
         """The issue date: the clock's Berlin date."""
@@ -179,13 +184,15 @@ class Invoicing:
         for row in [*self.readmodel.query(f"month#{month}"), *self.readmodel.query(f"transport#{month}")]:
             cases_of.setdefault(row["family_id"], set()).add(row["case_id"])
         tariffs: list[Tariffs] = []  # loaded once, on first need
+        partners: list[list[PartnerState]] = []  # the register, from the streams, once per run
 
         def build(family_id: str, case_ids: set[str]):
             if not tariffs:
                 tariffs.append(fold_tariffs(self.store.load(TARIFF_STREAM)))
+                partners.append(partners_from_streams(self.store, self.readmodel))
             cases = [fold_case(self.store.load(case_stream(cid))) for cid in sorted(case_ids)]
             mine = [c for c in cases if c is not None and c.family_id == family_id]
-            draft = inv.family_draft(family_id, month, mine, tariffs[0], self.rounding)
+            draft = inv.family_draft(family_id, month, mine, tariffs[0], self.rounding, partners[0], self.eligibility)
             family = fold_family(self.store.load(family_stream(family_id)))
             debtor = None
             if family is not None and family.address is not None:

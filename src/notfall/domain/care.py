@@ -331,12 +331,6 @@ def _no_overlap(case: CaseState, start: datetime, end: datetime | None, skip: st
                               f"{other.end.isoformat() if other.end else 'now'})", field="start")
 
 
-def _tier(case: CaseState) -> dict[str, str | None]:
-    """Each session records the price tier it is billed at, and why."""
-    e = case.eligibility
-    return {"tier": e.tier if e else None, "tier_basis": e.basis if e else None}
-
-
 def _cared(case: CaseState | None, case_id: str) -> CaseState:
     """Sessions belong to emergencies; they may be recorded after the case was closed."""
     if case is None:
@@ -357,8 +351,7 @@ def decide_record_session(case: CaseState | None, case_id: str, cmd: SessionIn, 
         raise DomainError("a session is recorded once it has ended", field="end")
     _no_overlap(case, cmd.start, cmd.end)
     event = ce.SessionRecorded(session_id=session_id, assignment_id=assignment.assignment_id,
-                               caregiver_id=cmd.caregiver_id, start=cmd.start, end=cmd.end, travel_km=cmd.travel_km,
-                               **_tier(case))
+                               caregiver_id=cmd.caregiver_id, start=cmd.start, end=cmd.end, travel_km=cmd.travel_km)
     return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
                     _result(case, [event], session_id=session_id))
 
@@ -375,7 +368,7 @@ def decide_check_in(case: CaseState | None, case_id: str, caregiver_id: str, cmd
         raise DomainError("already checked in; check out first", field="at")
     _no_overlap(case, cmd.at, None)
     event = ce.SessionStarted(session_id=session_id, assignment_id=assignment.assignment_id,
-                              caregiver_id=caregiver_id, at=cmd.at, **_tier(case))
+                              caregiver_id=caregiver_id, at=cmd.at)
     return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
                     _result(case, [event], session_id=session_id))
 

@@ -76,7 +76,9 @@ class SessionStarted(Event):
     assignment_id: str
     caregiver_id: str
     at: UtcDatetime
-    tier: str | None = Field(default=None, description="the price tier of the care, from the case's eligibility")
+    # Earlier versions stamped the case's one assessment here; kept so their events still
+    # load. Never used for pricing: the invoice decides the tier of the session's day.
+    tier: str | None = Field(default=None, description="historical: not used; the invoice decides the tier")
     tier_basis: str | None = None
 
 
@@ -98,7 +100,9 @@ class SessionRecorded(Event):
     caregiver_id: str
     start: UtcDatetime
     end: UtcDatetime
-    tier: str | None = Field(default=None, description="the price tier of the care, from the case's eligibility")
+    # Earlier versions stamped the case's one assessment here; kept so their events still
+    # load. Never used for pricing: the invoice decides the tier of the session's day.
+    tier: str | None = Field(default=None, description="historical: not used; the invoice decides the tier")
     tier_basis: str | None = None
     travel_km: Decimal = Field(ge=0)
 

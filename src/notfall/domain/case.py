@@ -103,7 +103,7 @@ class SessionView(BaseModel):
     end: UtcDatetime | None = None  # None while the caregiver is checked in
     travel_km: Decimal = Decimal(0)
     source: Literal["check-in", "staff"]
-    tier: str | None = None
+    tier: str | None = None  # stamped on old events only; invoices decide the tier of the day
     tier_basis: str | None = None
     corrections: int = 0
     voided: bool = False

@@ -9,6 +9,9 @@ gets a version conflict, reloads, and finds the period billed or takes the next 
 Family invoices bill a Berlin calendar month after it ended: each care session in the month
 it started, at the price of its tier valid on that day, its time rounded per session (see
 `tariffs.Rounding`); each transport done in the month at the price stamped on its booking.
+The tier of a session is decided when the invoice is drafted, for the session's Berlin day,
+from the case's latest need and the partner register as the run sees it
+(`eligibility.assess_for_invoice`); a tier stamped on a session when it was recorded is not used.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from notfall.domain import fees as f
 from notfall.domain import invoice_events as ie
 from notfall.domain.case import CaseState
 from notfall.domain.decision import Append, Decision
+from notfall.domain.eligibility import EligibilityRules, assess_for_invoice
 from notfall.domain.envelope import Envelope
 from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
 from notfall.domain.hours import BERLIN
 from notfall.domain.partners import PartnerState
-from notfall.domain.tariffs import Rounding, Tariffs, Tier, amount_cents
+from notfall.domain.tariffs import Rounding, Tariffs, amount_cents
 
 FAMILY_SERIES, PARTNER_SERIES, CREDIT_SERIES = "F", "P", "S"
 PAYMENT_DAYS = 14
@@ -89,10 +93,11 @@ def family_key(family_id: str, month: str) -> str:
     return f"family:{family_id}:{month}"
 
 
-def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs: Tariffs,
-                 rounding: Rounding) -> Draft | Refusal | None:
+def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs: Tariffs, rounding: Rounding,
+                 partners: list[PartnerState], rules: EligibilityRules) -> Draft | Refusal | None:
     """The family's invoice for a Berlin month, a refusal naming what is missing, or None
-    when nothing was used (consultations are free)."""
+    when nothing was used (consultations are free). `partners` is the partner register the
+    tier of each session's day is assessed against."""
     key = family_key(family_id, month)
     year, mon = (int(x) for x in month.split("-"))
     start, end = f.month_bounds(year, mon)
@@ -106,12 +111,13 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
                 # Billing the month now would bill the key without this session, forever.
                 return Refusal(key, family_id, f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
                                                "is still checked in")
-            tier = s.tier or (case.eligibility.tier if case.eligibility else None)
-            basis = s.tier_basis or (case.eligibility.basis if case.eligibility else None)
-            if tier is None:
+            if case.need is None:
                 return Refusal(key, family_id, f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
-                                               "has no price tier: no eligibility was recorded")
-            price = tariffs.price_on(Tier(tier), day)
+                                               "has no price tier: the case has no clarified need")
+            verdict = assess_for_invoice(case.need, day, partners, rules)
+            assert verdict.tier is not None, "care given is billed"
+            tier, basis = verdict.tier.value, verdict.basis
+            price = tariffs.price_on(verdict.tier, day)
             if price is None:
                 return Refusal(key, family_id, f"no {tier} tariff is valid on {day.isoformat()} "
                                                f"(session {s.session_id} of case {case.case_id})")
