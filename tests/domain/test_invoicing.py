@@ -229,13 +229,13 @@ def test_care_given_on_a_day_without_entitlement_is_billed_at_the_standard_rate_
     # 1 h x 6.00 (the standard price from 16 November) = 6.00
     assert draft.lines == [care_line(
         "c1", "s1", date(2026, 11, 16), "09:00–10:00", 60, 60, "1.00", 600, 600, "standard",
-        "Standardtarif: am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+        "am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
         "kein Rahmenvertrag mit Partner ACME Logistik GmbH am 16.11.2026)")]
     # with nobody named as employer
     c = emergency_case("c1", session("s1", berlin(2026, 11, 16, 9, 0), berlin(2026, 11, 16, 10, 0)),
                        municipality="Celle")
     assert family_draft(FAMILY, NOV, [c], TARIFFS, Rounding()).lines[0].basis == (
-        "Standardtarif: am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+        "am 16.11.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
         "kein Arbeitgeber mit Rahmenvertrag)")
 
 

@@ -24,6 +24,7 @@ from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing, document_keys
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
+from notfall.documents.amounts import rate_basis
 from notfall.domain import care_events as ce
 from notfall.domain import events as ev
 from notfall.domain.case import case_stream, fold_case
@@ -667,8 +668,11 @@ def test_care_on_a_day_the_household_is_not_entitled_is_billed_at_the_standard_r
     lines = fold_invoice(w.store.load(invoice_stream("F-2026-00001"))).invoice.lines
     assert [(line.tier, line.basis) for line in lines] == [
         ("partner", "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
-        ("standard", "Standardtarif: am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+        ("standard", "am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
                      "kein Rahmenvertrag mit Partner Acme am 16.03.2026)")]
+    # as the invoice prints it
+    assert rate_basis(lines[1]) == ("Standardtarif: am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch "
+                                    "Partnerkommune, kein Rahmenvertrag mit Partner Acme am 16.03.2026)")
 
 
 # --- eligibility at intake -------------------------------------------------------------------

@@ -94,5 +94,5 @@ def assess_for_invoice(need: Need, day: date, partners: list[PartnerState], rule
         return verdict
     why = [f"{need.municipality.strip()} ist weder {rules.city.title()} noch Partnerkommune",
            _no_contract(partners, need.employer, day) or "kein Arbeitgeber mit Rahmenvertrag"]
-    return Assessment(False, Tier.STANDARD, f"Standardtarif: am {day.strftime('%d.%m.%Y')} kein Anspruch "
-                                            f"({', '.join(why)})")
+    # The invoice prints the tier's label before the basis: "Standardtarif: am 16.03.2026 kein Anspruch (...)".
+    return Assessment(False, Tier.STANDARD, f"am {day.strftime('%d.%m.%Y')} kein Anspruch ({', '.join(why)})")
