@@ -31,7 +31,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# Style, types and the template (settings in pyproject.toml).
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src
 	$(BIN)/cfn-lint template.yaml
 
 bench: install
@@ -39,4 +43,4 @@ bench: install
 	$(BIN)/python -m bench.projection
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
