@@ -4,15 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install lock run test lint bench clean
 
+# The locks pin every package; the project itself goes in without dependencies of its own.
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(BIN)/.installed
+
+# Recompile the locks from the *.in files (README, "Dependencies"): the layer's first, then the
+# dev lock constrained by it. --universal writes markers, so one lock serves this machine's
+# Python 3.11 and the layer's 3.13. Versions already in a lock are kept unless an input changes.
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
+
+lock: install
+	$(LOCK) src/requirements.in -o src/requirements.txt
+	$(LOCK) requirements-dev.in -c src/requirements.txt -o requirements-dev.txt
 
 run: install
 	$(BIN)/python -m infra.local
@@ -20,7 +31,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# Style, types and the template (settings in pyproject.toml).
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src
 	$(BIN)/cfn-lint template.yaml
 
 bench: install
@@ -28,4 +43,4 @@ bench: install
 	$(BIN)/python -m bench.projection
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Care Lambda: candidates, offers, assignments, sessions, transport, the caregiver register
 and caregivers' own routes, the care reports; and the scheduled sweep (sweep_handler)."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -14,6 +14,7 @@ from notfall.settings import CareSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 wiring = Wiring()
 rules = CareSettings.from_env().rules()
@@ -25,12 +26,14 @@ report_routes.register(app, wiring.readmodel)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def sweep_handler(event, context):
     """Scheduled every 5 minutes: offers time out, late needs are flagged unfilled."""
     result = sweep(care, wiring.readmodel, rules)

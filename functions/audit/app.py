@@ -1,6 +1,6 @@
 """Auditors' Lambda: the history API, and the nightly replay that checks the read model."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -10,6 +10,7 @@ from notfall.projection.replay_check import compare
 from notfall.wiring import Wiring
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 wiring = Wiring()
 app = make_resolver()
@@ -17,12 +18,14 @@ register(app, wiring.store)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def replay_check_handler(event, context):
     """Scheduled: a read model that drifts from its log is a bug; count it and log where."""
     report = compare(wiring.store, wiring.readmodel)

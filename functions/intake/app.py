@@ -2,7 +2,7 @@
 assessed from the partner register when a care need is recorded), and the registers billing
 builds on: partners with their contracts, tariffs, families' billing addresses."""
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from notfall.api import family_routes, intake_routes, openapi, partner_routes, tariff_routes
@@ -16,6 +16,7 @@ from notfall.settings import BillingSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
+tracer = Tracer()
 wiring = Wiring()
 eligibility = BillingSettings.from_env().eligibility()
 app = make_resolver()
@@ -27,5 +28,6 @@ openapi.register(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)

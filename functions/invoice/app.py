@@ -4,7 +4,7 @@
 from datetime import datetime, timezone
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
@@ -18,6 +18,7 @@ from notfall.settings import BillingSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 wiring = Wiring()
 settings = BillingSettings.from_env()
@@ -29,12 +30,14 @@ billing_routes.register(app, invoicing)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def run_handler(event, context):
     """Scheduled: bill the period that just ended. A rerun is safe (each invoice is issued
     once), so documents that could not be stored fail the invocation and Lambda retries it."""

@@ -4,7 +4,7 @@ Failed records are reported one by one (ReportBatchItemFailures); Lambda retries
 lowest failed one, and the projector's version check makes the redelivered ones harmless.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -13,6 +13,7 @@ from notfall.projection.projector import Projector
 from notfall.wiring import Wiring
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 wiring = Wiring()
 projector = Projector(wiring.store, wiring.readmodel)
@@ -28,5 +29,6 @@ def record_handler(record: DynamoDBRecord) -> str:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def handler(event, context):
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

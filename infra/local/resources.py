@@ -36,6 +36,7 @@ class Resources:
     """Physical names and attributes of what was created, by logical id."""
 
     parameters: dict[str, Any]
+    conditions: dict[str, Any] = field(default_factory=dict)  # the template's Conditions, unevaluated
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -70,10 +71,31 @@ class Resources:
             return self.get_att(*value["Fn::GetAtt"])
         if set(value) == {"Fn::Sub"}:
             return self._sub(value["Fn::Sub"])
+        if set(value) == {"Fn::If"}:
+            name, if_true, if_false = value["Fn::If"]
+            return self.resolve(if_true if self.condition(name) else if_false)
         if set(value) == {"Fn::Join"}:
             sep, parts = value["Fn::Join"]
             return sep.join(str(self.resolve(p)) for p in parts)
         return {k: self.resolve(v) for k, v in value.items()}
+
+    def condition(self, name: str) -> bool:
+        return self._holds(self.conditions[name])
+
+    def _holds(self, spec: dict[str, Any]) -> bool:
+        [(function, args)] = spec.items()
+        if function == "Fn::Equals":
+            left, right = (self.resolve(a) for a in args)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not self._holds(args[0])
+        if function == "Fn::And":
+            return all(self._holds(a) for a in args)
+        if function == "Fn::Or":
+            return any(self._holds(a) for a in args)
+        if function == "Condition":
+            return self.condition(args)
+        raise KeyError(f"condition {function}: not modelled locally")
 
     def _sub(self, spec: Any) -> str:
         text, names = (spec, {}) if isinstance(spec, str) else (spec[0], self.resolve(spec[1]))
@@ -92,7 +114,7 @@ class Resources:
 def create_all(template: Template, parameters: dict[str, Any] | None = None) -> Resources:
     """Create every table, queue and bucket of the template in moto, through boto3's default clients
     in REGION: a moto server (AWS_ENDPOINT_URL pointing there) or moto's in-process mock_aws()."""
-    res = Resources({**template.parameter_defaults(), **(parameters or {})})
+    res = Resources({**template.parameter_defaults(), **(parameters or {})}, template.raw.get("Conditions", {}))
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)

@@ -26,7 +26,8 @@ class LocalStack:
     def __init__(self, host: str = "127.0.0.1", port: int = 3000, parameters: dict[str, Any] | None = None,
                  template: Template | None = None, poll_interval: float = 0.2, retry_delay: float = 0.02) -> None:
         self.template = template or Template.load()
-        self.parameters = parameters or {}
+        # No X-Ray daemon here: the template's switch turns the functions' Tracer off.
+        self.parameters = {"Tracing": "Disabled", **(parameters or {})}
         self._host, self._port = host, port
         self._poll_interval, self._retry_delay = poll_interval, retry_delay
         self._moto = Moto()
@@ -52,7 +53,6 @@ class LocalStack:
             # Metrics would print an EMF blob per invocation: unreadable on a console, and
             # nothing collects them locally. The namespace stays set so the code path is the cloud's.
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         }))
         self.resources = create_all(self.template, self.parameters)
         for fn in self.template.functions:  # remember what load_all will overwrite, to put it back

@@ -140,7 +140,7 @@ def test_openapi_document_lists_every_route_of_the_template(api: Api) -> None:
     assert reply.status == 200
     doc = reply.body
     assert doc["openapi"].startswith("3.")
-    routes = {(r.path, r.method.lower()) for r in template_routes()} - {("/openapi.json", "get")}
+    routes = {(r.path, r.method.lower()) for r in template_routes()} - {("/openapi.json", "get"), ("/swagger", "get")}
     assert {r[0] for r in routes} >= {"/calls/events", "/audit/events", "/partners"}
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert documented == routes  # one document for the whole API, whichever function serves a route
@@ -151,3 +151,19 @@ def test_openapi_document_lists_every_route_of_the_template(api: Api) -> None:
             assert "requestBody" in doc["paths"][path][method], path
     # the error shape of a case command is documented as a 422 response
     assert "422" in doc["paths"]["/cases/{case_id}/need"]["post"]["responses"]
+
+
+def test_swagger_ui_shows_the_whole_api_beside_the_document(api: Api) -> None:
+    reply = api.call("swagger")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "text/html"
+    page = reply.body
+    assert "SwaggerUIBundle" in page
+    # the page carries the same document as /openapi.json, routes of every function included ...
+    doc = api.call("openapi").body
+    assert doc["paths"].keys() >= {"/audit/events", "/invoices/{number}", "/cases/{case_id}/offers"}
+    for path in doc["paths"]:
+        assert f'"{path}"' in page, path
+    assert f'"title": "{doc["info"]["title"]}"' in page
+    # ... and "Try it out" sends its requests to the stage the page came from
+    assert '"url": "/v1"' in page

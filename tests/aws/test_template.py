@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
+from infra.local.resources import Resources
 from infra.local.template import FUNCTION, Template
 from notfall.domain.care import CareRules
 from notfall.projection.projector import PROJECTIONS
@@ -54,6 +55,11 @@ class _NoManagedPolicies:
 
 @pytest.fixture(scope="module")
 def translated(template) -> dict[str, Any]:
+    return translate(template)
+
+
+def translate(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The resources `sam deploy` would create, with these parameter values (else the defaults)."""
     local = copy.deepcopy(template)
     for lid, resource in local["Resources"].items():
         props = resource.get("Properties", {})
@@ -63,7 +69,7 @@ def translated(template) -> dict[str, Any]:
     region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "eu-central-1"
     try:
-        return transform(local, {}, _NoManagedPolicies())["Resources"]
+        return transform(local, parameters or {}, _NoManagedPolicies())["Resources"]
     finally:
         if region is None:
             os.environ.pop("AWS_DEFAULT_REGION")
@@ -180,6 +186,42 @@ def test_every_handler_exists_under_its_code_uri(template):
     layer = template["Resources"]["SharedLayer"]["Properties"]
     assert (ROOT / layer["ContentUri"] / "notfall" / "__init__.py").is_file()
     assert (ROOT / layer["ContentUri"] / "requirements.txt").is_file()
+
+
+def test_every_handler_is_traced_by_powertools(template):
+    """One trace segment per invocation (capture_lambda_handler); the template switches it (below)."""
+    for fid, props in serverless_functions(template).items():
+        module, _, attribute = props["Handler"].rpartition(".")
+        tree = ast.parse((ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py").read_text())
+        assigned = {(t.id, ast.unparse(n.value)) for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                    if isinstance(t, ast.Name)}
+        assert ("tracer", "Tracer()") in assigned, fid
+        [handler] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == attribute]
+        assert "tracer.capture_lambda_handler" in [ast.unparse(d) for d in handler.decorator_list], fid
+
+
+@pytest.mark.parametrize(("tracing", "active"), [("Active", True), ("Disabled", False)])
+def test_the_tracing_parameter_switches_x_ray_and_the_tracer(template, tracing, active):
+    """Active: X-Ray on the API stage and every function, with the write permission, and
+    powertools' Tracer on. Disabled: none of it, and the Tracer off."""
+    assert template["Parameters"]["Tracing"]["Default"] == "Active"
+    built = translate(template, {"Tracing": tracing})
+    resources = Resources({"Tracing": tracing}, template["Conditions"])  # resolves as CloudFormation would
+    [stage] = of_type(built, "AWS::ApiGateway::Stage").values()
+    assert resources.resolve(stage["Properties"]["TracingEnabled"]) is active
+    lambdas = of_type(built, "AWS::Lambda::Function")
+    assert set(lambdas) == set(serverless_functions(template))
+    for fid, fn in lambdas.items():
+        props = fn["Properties"]
+        assert ("TracingConfig" in props) is active, fid
+        if active:
+            assert resources.resolve(props["TracingConfig"]) == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        assert resources.resolve(env["POWERTOOLS_TRACE_DISABLED"]) == ("false" if active else "true"), fid
+        # responses and errors may carry personal data: never into a trace
+        assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+        role = built[f"{fid}Role"]["Properties"]
+        assert ("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess" in role["ManagedPolicyArns"]) is active, fid
 
 
 def test_the_projector_sees_exactly_the_streams_that_have_read_models(template):

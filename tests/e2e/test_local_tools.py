@@ -19,9 +19,17 @@ pytestmark = pytest.mark.e2e
 def test_openapi_lists_every_route_of_the_template(api, stack):
     status, spec = api.get("/openapi.json")
     assert status == 200
-    want = {(method.lower(), path) for method, path in stack.template.api_paths() if path != "/openapi.json"}
+    want = {(method.lower(), path) for method, path in stack.template.api_paths()
+            if path not in ("/openapi.json", "/swagger")}
     have = {(method, path) for path, operations in spec["paths"].items() for method in operations}
     assert want - have == set()
+
+
+def test_swagger_ui_is_served_beside_the_openapi_document(api):
+    status, page = api.get("/swagger")
+    assert status == 200
+    assert isinstance(page, str) and page.lstrip().lower().startswith("<!doctype html")
+    assert "SwaggerUIBundle" in page and '"/audit/events"' in page and '"/invoice-runs"' in page
 
 
 def test_the_nightly_schedule_fires_on_demand_and_finds_no_drift(api, stack, caller, call_id):

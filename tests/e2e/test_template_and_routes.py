@@ -42,3 +42,9 @@ def test_routes_prefer_literal_segments_then_parameters_then_greedy():
     assert (route.resource, params) == ("/files/{key+}", {"key": "a/b.txt"})
     assert find_route(routes, "GET", "/anything/else", "v1")[0].resource == "/{proxy+}"
     assert find_route(routes, "POST", "/cases/open", "v1") is None
+
+
+def test_the_local_stack_runs_every_function_with_the_tracer_off(stack):
+    """No X-Ray daemon here: the stack deploys the template with Tracing=Disabled."""
+    assert stack.parameters["Tracing"] == "Disabled"
+    assert {fn.environment["POWERTOOLS_TRACE_DISABLED"] for fn in stack.functions.values()} == {"true"}

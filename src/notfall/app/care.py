@@ -139,7 +139,7 @@ class Care:
     def sweep_case(self, case_id: str, reason_for: Callable[[CaseState], str]) -> list[str]:
         """Record timed-out offers and, past the target time, the unfilled need. Idempotent:
         command ids name the case and what was recorded, so a rerun appends nothing twice."""
-        done = []
+        done: list[str] = []
         now = self.clock()
         case = self.case(case_id)
         if case is None:

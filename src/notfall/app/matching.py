@@ -67,7 +67,7 @@ def candidates(readmodel: ReadModel, case_id: str, rules: CareRules) -> dict[str
 
 def _offer_summary(case: CaseState) -> str:
     """How the offers went: "2 offers declined, 1 timed out, none accepted"."""
-    counts = Counter(o.status for o in case.offers)
+    counts: Counter[str] = Counter(o.status for o in case.offers)
     words = {"accepted": "accepted", "declined": "declined", "timed_out": "timed out", "withdrawn": "withdrawn",
              "open": "still open"}
     parts = [(counts[s], w) for s, w in words.items() if counts[s]]

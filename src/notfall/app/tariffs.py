@@ -36,7 +36,8 @@ class TariffRegister:
         """Append the published prices (`tariffs.PUBLISHED`) unless they are there: each under a
         fixed command id, so running it again, or at the same moment twice, appends nothing.
         A tier that already has a price on that day, or a later one, keeps its prices."""
-        published, present = [], []
+        published: list[str] = []
+        present: list[str] = []
         for price in t.PUBLISHED:
             item_meta = Metadata(command_id=published_command_id(price),
                                  actor=meta.actor if meta else "system",

@@ -27,6 +27,7 @@ import unicodedata
 from datetime import datetime, time
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
@@ -121,7 +122,7 @@ class _InvoicePdf(FPDF):
         self.alias_nb_pages()
 
     def put(self, w: float, h: float, text: str, *, align: str = "L", size: float = 9, style: str = "",
-            color: tuple[int, int, int] = (0, 0, 0), fill: bool = False, border: int | str = 0,
+            color: tuple[int, int, int] = (0, 0, 0), fill: bool = False, border: Literal[0, 1] | str = 0,
             multi: bool = False) -> None:
         self.set_font(FONT, style, size)
         self.set_text_color(*color)
@@ -135,6 +136,7 @@ class _InvoicePdf(FPDF):
     def height_of(self, w: float, h: float, text: str, size: float, style: str = "") -> float:
         self.set_font(FONT, style, size)
         lines = self.multi_cell(w, h, printable(text), dry_run=True, output="LINES")
+        assert isinstance(lines, list)  # output="LINES" answers the lines alone
         return h * len(lines)
 
     # --- every page ---------------------------------------------------------------------
@@ -248,7 +250,7 @@ def _info_block(pdf: _InvoicePdf, invoice: InvoiceIssued) -> None:
     rows.append(("Steuernummer", issuer.tax_number))
     if issuer.vat_id:
         rows.append(("USt-IdNr.", issuer.vat_id))
-    x, y = LEFT + 95, 51
+    x, y = LEFT + 95, 51.0
     for label, value in rows:
         pdf.set_xy(x, y)
         pdf.put(32, 4.5, label + ":", size=8.5, color=GREY)

@@ -76,7 +76,8 @@ def rule_report(xml: bytes) -> RuleReport:
     from lxml import etree
 
     svrl = etree.fromstring(svrl_report(xml).encode("utf-8"))
-    failures, warnings = [], []
+    failures: list[str] = []
+    warnings: list[str] = []
     # svrl:successful-report elements describe (e.g. "attribute not used"); they never fail
     for node in svrl.iter(f"{{{SVRL}}}failed-assert"):
         text = " ".join((node.findtext(f"{{{SVRL}}}text") or "").split())

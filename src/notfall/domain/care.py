@@ -9,6 +9,7 @@ itself, never against a possibly stale read model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -167,7 +168,7 @@ def _assignment(case: CaseState, caregiver: CaregiverState, assignment_id: str, 
     return events, booking
 
 
-def _result(case: CaseState, events: list[Event], **more) -> dict:
+def _result(case: CaseState, events: Sequence[Event], **more) -> dict:
     return {"case_id": case.case_id, "version": case.version + len(events), **more}
 
 

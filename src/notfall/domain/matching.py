@@ -92,7 +92,9 @@ def _hard_rules(c: CaregiverState, need: Need, rules: ClearanceRules,
                 ignore_assignment: str | None) -> tuple[list[str], list[str], list[str]]:
     """(passed, failed, reasons) of every hard rule, in a fixed order."""
     start, end = need.window.start, need.window.expected_end
-    passed, failed, reasons = [], [], []
+    passed: list[str] = []
+    failed: list[str] = []
+    reasons: list[str] = []
 
     def check(rule: str, ok: bool, reason: str) -> None:
         (passed if ok else failed).append(rule)

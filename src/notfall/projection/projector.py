@@ -57,7 +57,9 @@ def projection_for(stream_id: str) -> Projection | None:
 def rows_for_stream(stream_id: str, envelopes: list[Envelope]) -> tuple[str, int, list[dict[str, Any]]] | None:
     """(pk, version, rows) of a stream that has a read model, else None."""
     projection = projection_for(stream_id)
-    state = projection.fold(envelopes) if projection else None
+    if projection is None:
+        return None
+    state = projection.fold(envelopes)
     if state is None:
         return None
     return projection.state_pk(stream_id.removeprefix(projection.prefix)), state.version, projection.rows(state)

@@ -59,7 +59,7 @@ class MemoryReadModel:
             if self.current(state["pk"]) != previous:
                 return False
             for key in previous.row_keys if previous else []:
-                self._rows.pop(tuple(key), None)
+                self._rows.pop(key, None)
             for row in [state, *rows[1:]]:
                 self._rows[(row["pk"], row["sk"])] = json.loads(json.dumps(row))
             return True

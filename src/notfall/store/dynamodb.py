@@ -161,10 +161,12 @@ class DynamoEventStore:
         command_reason = reasons[-1] if reasons else {}
         if command_reason.get("Code") == "ConditionalCheckFailed":
             stored = command_reason.get("Item") or self._command_item(items[-1]["Put"]["Item"]["command_id"]["S"])
+            if stored is None:  # the condition failed on that very item, and command items are never deleted
+                raise RuntimeError("a command's item vanished after it cancelled the transaction")
             return AppendResult(json.loads(stored["result"]["S"]), duplicate=True)
         for reason, item in zip(reasons[1:-1], items[1:-1], strict=True):
             if reason.get("Code") == "ConditionalCheckFailed":
-                body = item.get("Put") or item.get("ConditionCheck")
+                body = item.get("Put") or item["ConditionCheck"]
                 key = body.get("Item") or body.get("Key")
                 raise VersionConflict(key["stream_id"]["S"])
         return None
