@@ -42,6 +42,8 @@ def run_handler(event, context):
     report = invoicing.run(scheduled.kind, scheduled.resolve(datetime.now(timezone.utc)))
     metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=len(report["issued"]))
     metrics.add_metric(name="InvoicesRefused", unit=MetricUnit.Count, value=len(report["refused"]))
+    metrics.add_metric(name="DocumentsStored", unit=MetricUnit.Count, value=report["documents_stored"])
+    metrics.add_metric(name="DocumentsAlreadyStored", unit=MetricUnit.Count, value=report["documents_already_stored"])
     metrics.add_metric(name="DocumentErrors", unit=MetricUnit.Count, value=len(report["document_errors"]))
     if report["refused"]:
         logger.warning("invoice run refused some debtors", extra=report)

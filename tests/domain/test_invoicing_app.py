@@ -22,6 +22,7 @@ from notfall.app.eligibility import assessor, load_partners
 from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing, document_keys
+from notfall.documents.storage import Stored
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
 from notfall.domain import care_events as ce
@@ -63,10 +64,11 @@ class Docs:
         self.objects: dict[str, tuple[bytes, str, date]] = {}
         self.puts = 0
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str:
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored:
         self.puts += 1
+        created = key not in self.objects
         self.objects.setdefault(key, (body, content_type, issue_date))
-        return "v1"
+        return Stored("v1", created)
 
     def url(self, key: str, expires: int = 300) -> str:
         return f"https://documents.example/{key}?expires={expires}"
@@ -225,7 +227,8 @@ def test_family_run_bills_each_family_once_for_the_month(world: World) -> None:
     assert report["refused"] == [{"billing_key": "family:fam-petersen:2026-11", "debtor_id": "fam-petersen",
                                   "reason": "no billing address for family fam-petersen"}]
     assert report["already_billed"] == [] and report["nothing_to_bill"] == 0  # the Kowalskis have no row in Nov
-    assert report["documents"] == 2 and report["document_errors"] == []  # a PDF each; families get no XML
+    assert (report["documents_stored"], report["documents_already_stored"]) == (2, 0)  # a PDF each; no XML for families
+    assert report["document_errors"] == []
 
     invoice = fold_invoice(world.store.load(invoice_stream("F-2026-00001")))
     assert invoice is not None
@@ -409,7 +412,7 @@ def test_partner_monthly_run_bills_companies_with_their_flat_fee() -> None:
     assert report["refused"] == [{"billing_key": "partner:cura:2026-11", "debtor_id": "cura",
                                   "reason": "no billing details for partner cura"}]
     assert report["nothing_to_bill"] == 2
-    assert report["documents"] == 4  # PDF and CII XML for each company
+    assert (report["documents_stored"], report["documents_already_stored"]) == (4, 0)  # PDF and XML per company
     issued = fold_invoice(w.store.load(invoice_stream("P-2026-00002"))).invoice
     assert issued.debtor.kind == "company" and issued.debtor.buyer_reference == "PO-bolt"
     assert "anteilig 15 von 30 Tagen" in issued.lines[0].description
@@ -547,16 +550,18 @@ def test_document_links_are_presigned_for_five_minutes(world: World) -> None:
 
 def test_a_failing_document_store_leaves_the_invoices_and_the_rerun_completes_them(world: World) -> None:
     class Broken(Docs):
-        def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str:
+        def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored:
             raise ConnectionError("S3 unavailable")
 
     world.sync()
     broken = Invoicing(world.store, world.readmodel, Broken(), world.issuer, world.vat, Rounding(15), world.clock)
     report = broken.run("family", "2026-11")
-    assert numbers(report) == ["F-2026-00001", "F-2026-00002"] and report["documents"] == 0
+    assert numbers(report) == ["F-2026-00001", "F-2026-00002"] and report["documents_stored"] == 0
     assert [e["number"] for e in report["document_errors"]] == ["F-2026-00001", "F-2026-00002"]
     rerun = world.run()
-    assert rerun["documents"] == 2 and len(world.docs.objects) == 2
+    assert (rerun["documents_stored"], rerun["documents_already_stored"]) == (2, 0) and len(world.docs.objects) == 2
+    again = world.run()  # nothing left to complete: both found stored
+    assert (again["documents_stored"], again["documents_already_stored"]) == (0, 2)
 
 
 def test_standard_rated_vat_is_added_to_the_total() -> None:

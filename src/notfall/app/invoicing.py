@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from notfall.app.execute import execute
 from notfall.domain import invoice_events as ie
@@ -46,6 +46,9 @@ from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
 from notfall.projection.partner_rows import PARTNERS_PK
 from notfall.projection.readmodel import STATE_SK, ReadModel
 from notfall.store.base import EventStore, utcnow
+
+if TYPE_CHECKING:
+    from notfall.documents.storage import Stored
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ _YEAR = re.compile(r"^\d{4}$")
 class DocumentStore(Protocol):
     """What the run needs of `notfall.documents.storage.DocumentStore`."""
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str: ...
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored: ...
 
     def url(self, key: str, expires: int = 300) -> str: ...
 
@@ -154,7 +157,10 @@ class Invoicing:
 
         Returns {"kind", "period", "issue_date", "issued": [{number, debtor_id, total_cents}],
         "already_billed": [billing keys], "refused": [{billing_key, debtor_id, reason}],
-        "nothing_to_bill": n, "documents": n stored, "document_errors": [{number, error}]}.
+        "nothing_to_bill": n, "documents_stored": n, "documents_already_stored": n,
+        "document_errors": [{number, error}]}. `documents_stored` counts the documents this run
+        wrote; `documents_already_stored` those of the period's invoices it found stored (a
+        rerun that completes nothing reports 0 and n).
         """
         _, last = period_bounds(kind, period)
         issue_date = self.today()
@@ -165,7 +171,7 @@ class Invoicing:
                                 correlation_id=f"invoice-run:{kind}:{period}")
         report: dict[str, Any] = {"kind": kind, "period": period, "issue_date": issue_date.isoformat(),
                                   "issued": [], "already_billed": [], "refused": [], "nothing_to_bill": 0,
-                                  "documents": 0, "document_errors": []}
+                                  "documents_stored": 0, "documents_already_stored": 0, "document_errors": []}
         items = self._family_items(period) if kind == "family" else self._partner_items(kind, period)
         series: dict[str, inv.Series] = {}  # the run's view of each series, reloaded on a conflict
         for item in items:
@@ -281,7 +287,9 @@ class Invoicing:
         if self.document_store is None:
             return
         try:
-            report["documents"] += self.store_documents(number)
+            stored, already = self.store_documents(number)
+            report["documents_stored"] += stored
+            report["documents_already_stored"] += already
         except Exception as err:  # noqa: BLE001 - the invoice stands; a rerun stores its documents
             log.exception("documents of %s not stored", number)
             report["document_errors"].append({"number": number, "error": f"{type(err).__name__}: {err}"})
@@ -294,19 +302,20 @@ class Invoicing:
             raise NotFound(f"unknown invoice {number}", field="number")
         return state
 
-    def store_documents(self, number: str) -> int:
+    def store_documents(self, number: str) -> tuple[int, int]:
         """Render the invoice's (or credit note's) documents from its InvoiceIssued event and
         store each once: the PDF, and for companies and municipalities the CII XML. Returns
-        how many documents were handed to the store (it writes only those it lacks)."""
+        (stored now, found stored already): the store writes only the documents it lacks."""
         if self.document_store is None:
             raise RuntimeError("no document store is configured")
         invoice = self._state(number).invoice
         pdf_key, xml_key = document_keys(number, invoice.issue_date)
-        self.document_store.put_once(pdf_key, self.render_pdf(invoice), PDF_TYPE, issue_date=invoice.issue_date)
-        if not wants_xml(invoice):
-            return 1
-        self.document_store.put_once(xml_key, self.render_xml(invoice), XML_TYPE, issue_date=invoice.issue_date)
-        return 2
+        documents = [(pdf_key, self.render_pdf, PDF_TYPE)]
+        if wants_xml(invoice):
+            documents.append((xml_key, self.render_xml, XML_TYPE))
+        created = [self.document_store.put_once(key, render(invoice), content_type, issue_date=invoice.issue_date)
+                   .created for key, render, content_type in documents]
+        return created.count(True), created.count(False)
 
     def documents(self, number: str) -> dict[str, str | None]:
         """Presigned links (5 minutes) to the PDF and, for companies and municipalities, the
