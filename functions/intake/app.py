@@ -21,7 +21,7 @@ eligibility = BillingSettings.from_env().eligibility()
 app = make_resolver()
 intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel)
 partner_routes.register(app, Partners(wiring.store), wiring.readmodel)
-tariff_routes.register(app, TariffRegister(wiring.store))
+tariff_routes.register(app, TariffRegister(wiring.store, wiring.readmodel))
 family_routes.register(app, Families(wiring.store))
 openapi.register(app)
 

@@ -43,7 +43,7 @@ def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     intake = Intake(store, assess=assessor(readmodel, BillingSettings().eligibility()))
     intake_routes.register(app, intake, readmodel)
     partner_routes.register(app, Partners(store), readmodel)
-    tariff_routes.register(app, TariffRegister(store))
+    tariff_routes.register(app, TariffRegister(store, readmodel))
     family_routes.register(app, Families(store))
     openapi.register(app)
     return Api(app, store, readmodel)

@@ -205,6 +205,22 @@ def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoi
                         "S-2026-00001": "credit_note"}
 
 
+@pytest.mark.usefixtures("march")
+def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invoice(api: Api,
+                                                                                    invoice_api: Api) -> None:
+    ok(api.call("family_billing_address"))
+    ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-03"}))
+    api.project()
+    before = api.log_length()
+    # F-2026-00001 priced the partner tier's session of 3 March 2026: a partner price from 1 March is refused.
+    backwards = {**sample_body("tariff_set"), "valid_from": "2026-03-01"}
+    assert problem(api.call("tariff_set", body=backwards), 422, "valid_from") == (
+        "invoice F-2026-00001 priced partner care on 2026-03-03 at the prices then valid; "
+        "a new partner price must start after 2026-03-03 (or cancel the invoice first)")
+    assert api.log_length() == before
+    assert ok(api.call("tariff_set", body={**backwards, "valid_from": "2026-03-04"}), 201)["valid_from"] == "2026-03-04"
+
+
 def test_bad_invoice_requests_answer_4xx_and_write_nothing(invoice_api: Api) -> None:
     before = invoice_api.log_length()
     problem(invoice_api.call("invoice_run", body={"kind": "weekly", "period": "2026-03"}), 422, "kind")

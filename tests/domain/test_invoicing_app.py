@@ -87,7 +87,7 @@ class World:
         self.vat = vat or settings.vat()
         self.partners = Partners(self.store)
         self.families = Families(self.store)
-        self.tariffs = TariffRegister(self.store)
+        self.tariffs = TariffRegister(self.store, self.readmodel)
         self.invoicing = self.make_invoicing(self.store)
 
     def make_invoicing(self, store: Any) -> Invoicing:

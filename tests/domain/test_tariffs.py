@@ -11,6 +11,7 @@ from notfall.domain.errors import DomainError
 from notfall.domain.tariffs import (
     PUBLISHED,
     TARIFF_STREAM,
+    PricedDay,
     Rounding,
     TariffIn,
     Tariffs,
@@ -125,6 +126,39 @@ def test_the_latest_start_is_per_tier() -> None:
     decision = decide_tariff(state, TariffIn(tier=Tier.PARTNER, cents_per_hour=320, valid_from=date(2026, 11, 1)),
                              NOW)
     assert decision.result["version"] == 5
+
+
+# --- days an issued invoice priced are never repriced -----------------------------------------
+
+
+@pytest.mark.parametrize("valid_from", [date(2026, 3, 20), date(2026, 3, 31), date(2016, 1, 1)],
+                         ids=["within-the-invoiced-month", "the-invoiced-day-itself", "years-before"])
+def test_a_price_from_a_day_an_issued_invoice_priced_is_refused_naming_the_invoice_and_the_day(
+        valid_from: date) -> None:
+    # March 2026 was invoiced at the old standard price; its last standard session was on the 31st.
+    invoiced = PricedDay(day=date(2026, 3, 31), number="F-2026-00004")
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=valid_from)
+
+    with pytest.raises(DomainError) as err:
+        decide_tariff(tariffs(), cmd, NOW, invoiced)
+
+    assert (err.value.status, err.value.field) == (422, "valid_from")
+    assert err.value.problem == ("invoice F-2026-00004 priced standard care on 2026-03-31 at the prices then valid; "
+                                 "a new standard price must start after 2026-03-31 (or cancel the invoice first)")
+
+
+def test_a_price_from_the_day_after_the_last_invoiced_day_is_accepted() -> None:
+    invoiced = PricedDay(day=date(2026, 3, 31), number="F-2026-00004")
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 4, 1))
+
+    decision = decide_tariff(tariffs(), cmd, NOW, invoiced)
+
+    assert decision.result == {"tier": "standard", "valid_from": "2026-04-01", "version": 4}
+
+
+def test_without_invoiced_days_only_the_latest_price_bounds_a_new_one() -> None:
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 3, 20))
+    assert decide_tariff(tariffs(), cmd, NOW, None).result["version"] == 4
 
 
 def test_a_price_cannot_end_before_it_starts() -> None:

@@ -123,11 +123,12 @@ def period_bounds(kind: str, period: str) -> tuple[date, date]:
 
 @dataclass(frozen=True)
 class _Item:
-    """One debtor and period of a run; `build` drafts it from the log (only when unbilled)."""
+    """One debtor and period of a run; `build` drafts it from the log (only when unbilled),
+    `build(True)` with the tariffs loaded again (a price changed while the run drafted)."""
 
     billing_key: str
     debtor_id: str
-    build: Callable[[], tuple[inv.Draft | inv.Refusal | None, ie.Debtor | None, str]]
+    build: Callable[[bool], tuple[inv.Draft | inv.Refusal | None, ie.Debtor | None, str]]
 
 
 class Invoicing:
@@ -186,9 +187,9 @@ class Invoicing:
             cases_of.setdefault(row["family_id"], set()).add(row["case_id"])
         tariffs: list[Tariffs] = []  # loaded once, on first need
 
-        def build(family_id: str, case_ids: set[str]):
-            if not tariffs:
-                tariffs.append(fold_tariffs(self.store.load(TARIFF_STREAM)))
+        def build(family_id: str, case_ids: set[str], fresh: bool):
+            if fresh or not tariffs:
+                tariffs[:] = [fold_tariffs(self.store.load(TARIFF_STREAM))]
             cases = [fold_case(self.store.load(case_stream(cid))) for cid in sorted(case_ids)]
             mine = [c for c in cases if c is not None and c.family_id == family_id]
             draft = inv.family_draft(family_id, month, mine, tariffs[0], self.rounding)
@@ -200,7 +201,8 @@ class Invoicing:
 
         for family_id in sorted(cases_of):
             ids = cases_of[family_id]
-            yield _Item(inv.family_key(family_id, month), family_id, lambda f=family_id, c=ids: build(f, c))
+            yield _Item(inv.family_key(family_id, month), family_id,
+                        lambda fresh=False, f=family_id, c=ids: build(f, c, fresh))
 
     def _partner_items(self, kind: str, period: str) -> Iterator[_Item]:
         """Every partner in the register; each partner's stream is loaded from the store."""
@@ -219,7 +221,7 @@ class Invoicing:
             return draft, debtor, f"no billing details for partner {partner_id}"
 
         for partner_id in partner_ids:
-            yield _Item(partner_key(partner_id, period), partner_id, lambda p=partner_id: build(p))
+            yield _Item(partner_key(partner_id, period), partner_id, lambda fresh=False, p=partner_id: build(p))
 
     def _billing(self, key: str) -> inv.Billing:
         return inv.fold_billing(key, self.store.load(inv.billing_stream(key)))
@@ -234,18 +236,10 @@ class Invoicing:
         if billing.number is not None:
             self._already_billed(key, billing.number, report)
             return
-        draft, debtor, missing = item.build()
-        if draft is None:
-            report["nothing_to_bill"] += 1
+        drafted = self._draft(item, report)
+        if drafted is None:
             return
-        if isinstance(draft, inv.Refusal):
-            report["refused"].append({"billing_key": draft.billing_key, "debtor_id": draft.debtor_id,
-                                      "reason": draft.reason})
-            return
-        assert draft.billing_key == key, (draft.billing_key, key)
-        if debtor is None:
-            report["refused"].append({"billing_key": key, "debtor_id": item.debtor_id, "reason": missing})
-            return
+        draft, debtor = drafted
         name = inv.series_for(draft.series, issue_date)
         for attempt in range(ISSUE_ATTEMPTS):
             current = series.get(name) or self._series(name)
@@ -255,13 +249,19 @@ class Invoicing:
                                  correlation_id=meta.correlation_id, causation_id=meta.command_id)
             try:
                 appended = self.store.append(decision, item_meta)
-            except VersionConflict:
+            except VersionConflict as conflict:
                 # A concurrent run took the number, or billed this key: look again.
                 series.pop(name, None)
                 billing = self._billing(key)
                 if billing.number is not None:
                     self._already_billed(key, billing.number, report)
                     return
+                if conflict.stream_id == TARIFF_STREAM:
+                    # A price changed after the draft was priced: price it with the tariffs now valid.
+                    drafted = self._draft(item, report, fresh=True)
+                    if drafted is None:
+                        return
+                    draft, debtor = drafted
                 time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # let the other run move on
                 continue
             if appended.duplicate:
@@ -278,6 +278,22 @@ class Invoicing:
         report["refused"].append({"billing_key": key, "debtor_id": item.debtor_id,
                                   "reason": f"gave up after {ISSUE_ATTEMPTS} conflicts with concurrent writers; "
                                             "run again"})
+
+    def _draft(self, item: _Item, report: dict[str, Any], fresh: bool = False) -> tuple[inv.Draft, ie.Debtor] | None:
+        """The item's draft and debtor, or None when there is nothing to bill or it is refused (reported)."""
+        draft, debtor, missing = item.build(fresh)
+        if draft is None:
+            report["nothing_to_bill"] += 1
+            return None
+        if isinstance(draft, inv.Refusal):
+            report["refused"].append({"billing_key": draft.billing_key, "debtor_id": draft.debtor_id,
+                                      "reason": draft.reason})
+            return None
+        assert draft.billing_key == item.billing_key, (draft.billing_key, item.billing_key)
+        if debtor is None:
+            report["refused"].append({"billing_key": item.billing_key, "debtor_id": item.debtor_id, "reason": missing})
+            return None
+        return draft, debtor
 
     def _already_billed(self, key: str, number: str, report: dict[str, Any]) -> None:
         report["already_billed"].append(key)

@@ -29,7 +29,7 @@ from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
 from notfall.domain.hours import BERLIN
 from notfall.domain.partners import PartnerState
-from notfall.domain.tariffs import Rounding, Tariffs, Tier, amount_cents
+from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, Tier, amount_cents
 
 FAMILY_SERIES, PARTNER_SERIES, CREDIT_SERIES = "F", "P", "S"
 PAYMENT_DAYS = 14
@@ -62,6 +62,7 @@ class Draft(BaseModel):
     period_end: date
     lines: list[ie.Line]
     note: str | None = None
+    tariffs_version: int | None = None  # the tariff register its care lines were priced with
 
     @property
     def total_cents(self) -> int:
@@ -139,8 +140,9 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
                 amount_cents=t.price_cents, case_id=case.case_id, ref=t.transport_id))
     if not lines:
         return None
+    priced = any(line.kind == "care" for line in lines)
     return Draft(billing_key=key, series=FAMILY_SERIES, debtor_id=family_id, debtor_kind="family",
-                 period_start=start, period_end=end, lines=lines)
+                 period_start=start, period_end=end, lines=lines, tariffs_version=tariffs.version if priced else None)
 
 
 def _contracts_in(partner: PartnerState, start: date, end: date, models: tuple[str, ...]):
@@ -302,12 +304,13 @@ def decide_issue(draft: Draft, debtor: ie.Debtor, series: Series, billing: Billi
         period_start=draft.period_start, period_end=draft.period_end,
         due_date=issue_date + timedelta(days=PAYMENT_DAYS), lines=draft.lines, total_cents=total,
         vat=vat, billing_key=draft.billing_key, note=draft.note)
-    return Decision(
-        (Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
-         Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
-         Append(invoice_stream(number), 0, (invoice,), now)),
-        {"number": number, "billing_key": draft.billing_key, "total_cents": total},
-    )
+    appends = [Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
+               Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
+               Append(invoice_stream(number), 0, (invoice,), now)]
+    if draft.tariffs_version is not None:
+        # Only if no price changed since the draft was priced; else the run prices it again.
+        appends.append(Append(TARIFF_STREAM, draft.tariffs_version, (), now))
+    return Decision(tuple(appends), {"number": number, "billing_key": draft.billing_key, "total_cents": total})
 
 
 class CancelIn(Value):
