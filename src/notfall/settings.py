@@ -65,6 +65,24 @@ class CareSettings(BaseModel):
         )
 
 
+class RoundingSettings(BaseModel):
+    """The rounding of care time that invoices apply (BILLING_ROUNDING_MINUTES, as in
+    BillingSettings), alone: the intake function reports billed hours with it and needs none of
+    the other billing settings."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
+
+    @classmethod
+    def from_env(cls) -> RoundingSettings:
+        names = {f.alias for f in cls.model_fields.values()}
+        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
+
+    def rounding(self) -> Rounding:
+        return Rounding(unit_minutes=self.rounding_minutes)
+
+
 class BillingSettings(BaseModel):
     """Invoicing and eligibility (docs/domain-rules.md): the issuer on every invoice, VAT,
     the rounding of care time, who is entitled, and the bucket of the invoice documents.

@@ -41,7 +41,7 @@ def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     assessed from the partner list of the read model (default rules: the city is hannover)."""
     app = make_resolver()
     intake = Intake(store, assess=assessor(readmodel, BillingSettings().eligibility()))
-    intake_routes.register(app, intake, readmodel)
+    intake_routes.register(app, intake, readmodel, BillingSettings().rounding())
     partner_routes.register(app, Partners(store), readmodel)
     tariff_routes.register(app, TariffRegister(store, readmodel))
     family_routes.register(app, Families(store))

@@ -181,6 +181,12 @@ def test_the_unit_is_configurable(minutes: int, billed: int) -> None:
     assert Rounding(unit_minutes=30).billed(minutes) == billed
 
 
+def test_sessions_are_rounded_each_on_its_own() -> None:
+    # 50 min -> 60 and 10 min -> 15: 75 billed, where the 60 minutes together would bill 60
+    assert Rounding().total([50, 10]) == 75
+    assert Rounding().total([]) == 0
+
+
 def test_a_unit_of_one_minute_bills_the_minutes() -> None:
     assert Rounding(unit_minutes=1).billed(61) == 61
 

@@ -24,7 +24,7 @@ def document() -> str:
                              intake_routes, partner_routes, report_routes, tariff_routes)
 
     app = make_resolver()
-    intake_routes.register(app, intake=None, readmodel=None)
+    intake_routes.register(app, intake=None, readmodel=None, rounding=None)
     partner_routes.register(app, partners=None, readmodel=None)
     audit_routes.register(app, store=None)
     care_routes.register(app, care=None, readmodel=None, rules=None)

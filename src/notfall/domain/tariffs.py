@@ -131,6 +131,10 @@ class Rounding:
     def billed(self, minutes: int) -> int:
         return math.ceil(minutes / self.unit_minutes) * self.unit_minutes if minutes > 0 else 0
 
+    def total(self, sessions: Iterable[int]) -> int:
+        """The billed minutes of sessions, each rounded on its own."""
+        return sum(self.billed(minutes) for minutes in sessions)
+
 
 def amount_cents(billed_minutes: int, cents_per_hour: int) -> int:
     """Minutes times the hourly price, rounded half up to a cent (integers only)."""
