@@ -86,7 +86,7 @@ def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: 
     settings), with the documents in memory and the clock on RUN_AT."""
     settings = BillingSettings()
     invoicing = Invoicing(store, readmodel, documents, settings.issuer(), settings.vat(), settings.rounding(),
-                          clock=lambda: RUN_AT)
+                          clock=lambda: RUN_AT, headcount_bands=settings.headcount_bands)
     app = make_resolver()
     billing_routes.register(app, invoicing)
     return Api(app, store, readmodel)

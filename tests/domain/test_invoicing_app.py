@@ -33,6 +33,7 @@ from notfall.domain.decision import Append, Decision
 from notfall.domain.eligibility import EligibilityRules
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, NotFound, Rejected, VersionConflict
+from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand
 from notfall.domain.invoice_events import Address, Issuer, Vat
 from notfall.domain.invoicing import CancelIn, PaymentIn, fold_invoice, invoice_stream
 from notfall.domain.partners import BillingIn, ContractIn, ContractSigned, PartnerIn, partner_stream
@@ -711,6 +712,31 @@ def test_billing_settings_default_to_the_demo_issuer_and_read_the_environment(mo
     assert configured.rounding() == Rounding(30) and configured.bucket() == "notfall-documents"
     assert configured.eligibility() == EligibilityRules(city="hannover", non_entitled="standard")
     assert configured.issuer().vat_id is None
+
+
+def test_the_partner_headcount_bands_are_configuration(monkeypatch) -> None:
+    assert BillingSettings().headcount_bands == DEFAULT_HEADCOUNT_BANDS
+    monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", "1-9:6000, 10-99:30000, 100+:90000")
+    assert BillingSettings.from_env().headcount_bands == (
+        HeadcountBand(9, 6_000), HeadcountBand(99, 30_000), HeadcountBand(None, 90_000))
+
+
+@pytest.mark.parametrize("bands", [
+    "1-49:12000,40-249:48000,250+:240000",  # 40 to 49 in two bands
+    "1-49:12000,60-249:48000,250+:240000",  # 50 to 59 in none
+    "1-249:48000,50-99:12000,100+:240000",  # not ascending
+    "2-49:12000,50+:48000",  # nobody with one employee
+    "1-49:12000,50-249:48000",  # nobody with 250 or more
+    "1-49:12000,50+:48000,100+:90000",  # an open band before the last
+    "1-49:120.00,50+:48000",  # not whole cents
+    "1-49:-100,50+:48000",  # a negative fee
+    "1-0:100,1+:48000",  # a band ending before it starts
+    "bis 49: 120 EUR",
+])
+def test_headcount_bands_must_be_ascending_without_gaps_or_overlaps_in_whole_cents(monkeypatch, bands: str) -> None:
+    monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", bands)
+    with pytest.raises(ValueError, match="PARTNER_HEADCOUNT_BANDS"):
+        BillingSettings.from_env()
 
 
 @pytest.mark.parametrize("env", [{"VAT_CATEGORY": "E", "VAT_RATE": "7"}, {"VAT_CATEGORY": "S"},

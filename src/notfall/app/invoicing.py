@@ -38,7 +38,7 @@ from notfall.domain.case import case_stream, fold_case
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
-from notfall.domain.fees import month_bounds
+from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand, month_bounds
 from notfall.domain.hours import BERLIN
 from notfall.domain.partners import fold_partner, partner_stream
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariffs
@@ -135,7 +135,8 @@ class Invoicing:
     def __init__(self, store: EventStore, readmodel: ReadModel, documents: DocumentStore | None, issuer: ie.Issuer,
                  vat: ie.Vat, rounding: Rounding, clock: Callable[[], datetime] = utcnow, *,
                  render_pdf: Render = _render_pdf, render_xml: Render = _render_xml,
-                 ids: Callable[[], str] = new_id) -> None:
+                 ids: Callable[[], str] = new_id,
+                 headcount_bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> None:
         self.store = store
         self.readmodel = readmodel
         self.document_store = documents
@@ -146,6 +147,7 @@ class Invoicing:
         self.render_pdf = render_pdf
         self.render_xml = render_xml
         self.ids = ids
+        self.headcount_bands = headcount_bands
 
     def today(self) -> date:
         """The issue date: the clock's Berlin date."""
@@ -213,7 +215,7 @@ class Invoicing:
             if state is None:
                 return None, None, f"unknown partner {partner_id}"
             draft = (inv.partner_month_draft(state, period) if kind == "partner-monthly"
-                     else inv.partner_year_draft(state, int(period)))
+                     else inv.partner_year_draft(state, int(period), self.headcount_bands))
             debtor = None
             if state.billing is not None:
                 debtor = ie.Debtor(debtor_id=partner_id, kind=state.partner.kind, address=state.billing.address,

@@ -171,7 +171,8 @@ def partner_month_draft(partner: PartnerState, month: str) -> Draft | Refusal | 
     return _partner_draft(key, partner, start, end, lines)
 
 
-def partner_year_draft(partner: PartnerState, year: int) -> Draft | Refusal | None:
+def partner_year_draft(partner: PartnerState, year: int,
+                       bands: tuple[f.HeadcountBand, ...] = f.DEFAULT_HEADCOUNT_BANDS) -> Draft | Refusal | None:
     """A year's fee: companies by headcount band, municipalities 1 EUR per child up to 10."""
     p = partner.partner
     key = f"partner:{p.partner_id}:{year}"
@@ -188,16 +189,20 @@ def partner_year_draft(partner: PartnerState, year: int) -> Draft | Refusal | No
             fee = f.municipality_fee(c, year, count)
             text = f"Jahresbetrag {year}: {count} Kinder bis 10 Jahre × 1,00 EUR (Rahmenvertrag {c.contract_id})"
         else:
-            fee = f.yearly_band_fee(c, year)
-            text = (f"Jahresbeitrag {year}, Staffel bis {_band_limit(c.employees_covered)} Beschäftigte "
+            fee = f.yearly_band_fee(c, year, bands)
+            text = (f"Jahresbeitrag {year}, Staffel {_band_text(c.employees_covered or 0, bands)} Beschäftigte "
                     f"({c.employees_covered} gemeldet, Rahmenvertrag {c.contract_id})")
         lines.append(_fee_line(c.contract_id, text, fee, end))
     return _partner_draft(key, partner, start, end, lines)
 
 
-def _band_limit(employees: int | None) -> str:
-    limit = next(limit for limit, _ in f.HEADCOUNT_BANDS if (employees or 0) <= limit)
-    return "unbegrenzt" if limit >= 10**9 else str(limit)
+def _band_text(employees: int, bands: tuple[f.HeadcountBand, ...]) -> str:
+    """"bis 999", or for the open band "ab 1000"."""
+    band = f.band_of(employees, bands)
+    if band.up_to is not None:
+        return f"bis {band.up_to}"
+    below = [b.up_to for b in bands if b.up_to is not None]
+    return f"ab {max(below, default=0) + 1}"
 
 
 def _fee_line(contract_id: str, text: str, fee: f.Fee, service_date: date) -> ie.Line:
