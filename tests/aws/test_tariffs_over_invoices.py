@@ -118,6 +118,16 @@ def test_a_price_over_invoiced_days_is_refused_until_a_credit_note_releases_them
     assert tariffs.set_tariff(standard(650, "2026-04-01"), meta())["version"] == 6
 
 
+def test_a_price_command_costs_four_requests(aws, count_requests) -> None:
+    store = aws.store()
+    tariffs = TariffRegister(store, aws.readmodel(), clock=lambda: RUN_AT)
+    tariffs.publish_defaults()
+    with count_requests(aws.client) as calls:
+        tariffs.set_tariff(standard(600, "2027-01-01"), meta())
+    # load the tariffs stream; the tier's last invoiced day (one row); read the counter; one transaction
+    assert dict(calls) == {"Query": 2, "GetItem": 1, "TransactWriteItems": 1}
+
+
 class PriceChangeFirst:
     """The event store, but a price change lands just before the first invoice is written: the
     run drafted with the table before it."""

@@ -37,7 +37,7 @@ from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand
 from notfall.domain.invoice_events import Address, Issuer, Vat
 from notfall.domain.invoicing import CancelIn, PaymentIn, fold_invoice, invoice_stream
 from notfall.domain.partners import BillingIn, ContractIn, ContractSigned, PartnerIn, partner_stream
-from notfall.domain.tariffs import Rounding, TariffIn, Tier
+from notfall.domain.tariffs import PricedDay, Rounding, TariffIn, Tier
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.projection.replay_check import compare
@@ -211,6 +211,24 @@ def numbers(report: dict) -> list[str]:
 def all_invoices(w: World) -> list[str]:
     return sorted(e.stream_id.removeprefix("invoice-") for e in iter_log(w.store)
                   if e.stream_id.startswith("invoice-") and e.version == 1)
+
+
+# --- the days invoices priced, which no new price may start on or before -----------------
+
+
+def test_the_invoice_rows_keep_the_last_day_each_live_invoice_priced_per_tier(world: World) -> None:
+    world.run()
+    # the Brenners' standard care up to 20 November, the Yilmaz evening (partner) on 30 November
+    assert world.readmodel.query("priced#standard") == [{"pk": "priced#standard", "sk": "2026-11-20#F-2026-00001",
+                                                         "tier": "standard", "day": "2026-11-20",
+                                                         "number": "F-2026-00001"}]
+    assert world.tariffs.invoiced(Tier.PARTNER) == PricedDay(date(2026, 11, 30), "F-2026-00002")
+
+    world.invoicing.cancel("F-2026-00001", CancelIn(reason="wrong tier"), meta())
+    world.sync()
+    # the credit note releases the days and prices nothing itself
+    assert world.readmodel.query("priced#standard") == [] and world.tariffs.invoiced(Tier.STANDARD) is None
+    assert world.tariffs.invoiced(Tier.PARTNER) == PricedDay(date(2026, 11, 30), "F-2026-00002")
 
 
 # --- the family run ---------------------------------------------------------------------
