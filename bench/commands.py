@@ -112,7 +112,8 @@ def main() -> None:
         tariffs = TariffRegister(wiring.store, wiring.readmodel, clock=lambda: T0)
         tariffs.publish_defaults()
         for i in range(RUNS):
-            price = TariffIn(tier=Tier.STANDARD, cents_per_hour=500 + i, valid_from=date(2027, 1, 1) + timedelta(days=i))
+            price = TariffIn(tier=Tier.STANDARD, cents_per_hour=500 + i,
+                             valid_from=date(2027, 1, 1) + timedelta(days=i))
             measure("set a tariff", lambda: tariffs.set_tariff(price, meta(f"t-{i}")))
 
         rows = []

@@ -85,7 +85,8 @@ def test_the_invoice_function_reads_the_billing_settings(aws):
                                                   ({"VAT_CATEGORY": "X"}, "VAT_CATEGORY"),
                                                   ({"BILLING_ROUNDING_MINUTES": "0"}, "BILLING_ROUNDING_MINUTES"),
                                                   ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN"),
-                                                  ({"PARTNER_HEADCOUNT_BANDS": "1-49:12000"}, "PARTNER_HEADCOUNT_BANDS")])
+                                                  ({"PARTNER_HEADCOUNT_BANDS": "1-49:12000"},
+                                                   "PARTNER_HEADCOUNT_BANDS")])
 def test_inconsistent_billing_settings_fail_at_import(aws, variables, field):
     with pytest.raises(ValidationError) as err:
         aws.load_function("invoice", **variables)

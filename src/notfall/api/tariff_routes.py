@@ -2,8 +2,8 @@
 
 Prices are only added going forward (a new price ends the tier's earlier one the day
 before), and never on or before a day an issued, not cancelled invoice priced with the tier
-(422 naming the invoice); the history an invoice used is never rewritten. GET reads the `tariffs` stream
-itself, so a price set a moment ago is seen at once.
+(422 naming the invoice): the history an invoice used is never rewritten. GET reads the
+`tariffs` stream itself, so a price set a moment ago is seen at once.
 """
 
 from __future__ import annotations
