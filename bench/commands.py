@@ -1,4 +1,4 @@
-"""DynamoDB requests per command of intake and care (exact), and time per command on moto.
+"""DynamoDB requests per command of intake, care and tariffs (exact), and time per command on moto.
 
 Run: make bench   (or .venv/bin/python -m bench.commands)
 The request counts are what a Lambda makes against real DynamoDB too; the times are moto's
@@ -18,10 +18,12 @@ from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers, RegisterIn
 from notfall.app.eligibility import assessor
 from notfall.app.intake import Intake
+from notfall.app.tariffs import TariffRegister
 from notfall.domain.care import CaregiverRef, CheckInIn, CheckOutIn, ReassignIn
 from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
+from notfall.domain.tariffs import TariffIn, Tier
 from notfall.settings import BillingSettings
 
 RUNS = 50
@@ -105,6 +107,14 @@ def main() -> None:
             measure("check-out", lambda: care.check_out(case_id, f"bert-{i}", CheckOutIn(
                 at=T0 + timedelta(hours=6), travel_km=Decimal("4.5")), meta(f"co2-{i}")))
             care.clock = lambda: T0
+
+        # A price change reads the tariffs and the latest invoiced day of its tier, then appends.
+        tariffs = TariffRegister(wiring.store, wiring.readmodel, clock=lambda: T0)
+        tariffs.publish_defaults()
+        for i in range(RUNS):
+            price = TariffIn(tier=Tier.STANDARD, cents_per_hour=500 + i,
+                             valid_from=date(2027, 1, 1) + timedelta(days=i))
+            measure("set a tariff", lambda: tariffs.set_tariff(price, meta(f"t-{i}")))
 
         rows = []
         for name, runs in samples.items():

@@ -12,7 +12,7 @@ from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
-from notfall.settings import BillingSettings
+from notfall.settings import BillingSettings, RoundingSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
@@ -20,9 +20,10 @@ tracer = Tracer()
 wiring = Wiring()
 eligibility = BillingSettings.from_env().eligibility()
 app = make_resolver()
-intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel)
+intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel,
+                       RoundingSettings.from_env().rounding())
 partner_routes.register(app, Partners(wiring.store), wiring.readmodel)
-tariff_routes.register(app, TariffRegister(wiring.store))
+tariff_routes.register(app, TariffRegister(wiring.store, wiring.readmodel))
 family_routes.register(app, Families(wiring.store))
 openapi.register(app)
 

@@ -24,7 +24,8 @@ wiring = Wiring()
 settings = BillingSettings.from_env()
 s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
 invoicing = Invoicing(wiring.store, wiring.readmodel, DocumentStore(s3, settings.bucket()), settings.issuer(),
-                      settings.vat(), settings.rounding(), eligibility=settings.eligibility())
+                      settings.vat(), settings.rounding(), eligibility=settings.eligibility(),
+                      headcount_bands=settings.headcount_bands)
 app = make_resolver()
 billing_routes.register(app, invoicing)
 
@@ -45,6 +46,8 @@ def run_handler(event, context):
     report = invoicing.run(scheduled.kind, scheduled.resolve(datetime.now(timezone.utc)))
     metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=len(report["issued"]))
     metrics.add_metric(name="InvoicesRefused", unit=MetricUnit.Count, value=len(report["refused"]))
+    metrics.add_metric(name="DocumentsStored", unit=MetricUnit.Count, value=report["documents_stored"])
+    metrics.add_metric(name="DocumentsAlreadyStored", unit=MetricUnit.Count, value=report["documents_already_stored"])
     metrics.add_metric(name="DocumentErrors", unit=MetricUnit.Count, value=len(report["document_errors"]))
     if report["refused"]:
         logger.warning("invoice run refused some debtors", extra=report)

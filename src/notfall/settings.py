@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from notfall.domain.care import CareRules
 from notfall.domain.caregiver import ClearanceRules
 from notfall.domain.eligibility import EligibilityRules
+from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand
 from notfall.domain.invoice_events import Address, Issuer, Vat
 from notfall.domain.tariffs import Rounding
 
@@ -65,9 +67,57 @@ class CareSettings(BaseModel):
         )
 
 
+_BAND = re.compile(r"^(\d+)(?:-(\d+)|\+):(\d+)$")
+
+
+def parse_headcount_bands(text: str) -> tuple[HeadcountBand, ...]:
+    """PARTNER_HEADCOUNT_BANDS: comma-separated bands "first-last:cents", the last one open,
+    "first+:cents" (the default: "1-49:12000,50-249:48000,250-999:120000,1000+:240000").
+    They ascend from 1 employee, each starting right after the one before (no gap, no
+    overlap); fees are whole cents."""
+    items = [item.strip() for item in text.split(",")]
+    bands: list[HeadcountBand] = []
+    first_expected = 1
+    for n, item in enumerate(items, start=1):
+        match = _BAND.match(item)
+        if match is None:
+            raise ValueError(f"PARTNER_HEADCOUNT_BANDS: {item!r} is no band like 1-49:12000 or 1000+:240000 "
+                             "(employees, then the yearly fee in whole cents)")
+        first, last, cents = int(match[1]), None if match[2] is None else int(match[2]), int(match[3])
+        if first != first_expected:
+            raise ValueError(f"PARTNER_HEADCOUNT_BANDS: {item!r} must start at {first_expected} employees: "
+                             "bands ascend from 1 without gaps or overlaps")
+        if (last is None) != (n == len(items)):
+            raise ValueError("PARTNER_HEADCOUNT_BANDS: the last band, and only the last, is open (like 1000+:240000)")
+        if last is not None and last < first:
+            raise ValueError(f"PARTNER_HEADCOUNT_BANDS: {item!r} ends before it starts")
+        bands.append(HeadcountBand(up_to=last, cents=cents))
+        first_expected = (last or 0) + 1
+    return tuple(bands)
+
+
+class RoundingSettings(BaseModel):
+    """The rounding of care time that invoices apply (BILLING_ROUNDING_MINUTES, as in
+    BillingSettings), alone: the intake function reports billed hours with it and needs none of
+    the other billing settings."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
+
+    @classmethod
+    def from_env(cls) -> RoundingSettings:
+        names = {f.alias for f in cls.model_fields.values()}
+        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
+
+    def rounding(self) -> Rounding:
+        return Rounding(unit_minutes=self.rounding_minutes)
+
+
 class BillingSettings(BaseModel):
     """Invoicing and eligibility (docs/domain-rules.md): the issuer on every invoice, VAT,
-    the rounding of care time, who is entitled, and the bucket of the invoice documents.
+    the rounding of care time, who is entitled, the partner companies' headcount bands, and
+    the bucket of the invoice documents.
 
     template.yaml sets them in Globals; the defaults are a fictional demo issuer. Only the
     invoice function needs DOCUMENTS_BUCKET (`bucket()` fails without it).
@@ -94,7 +144,13 @@ class BillingSettings(BaseModel):
     rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
     city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
     non_entitled: Literal["refuse", "standard"] = Field("refuse", alias="NON_ENTITLED")
+    headcount_bands: tuple[HeadcountBand, ...] = Field(DEFAULT_HEADCOUNT_BANDS, alias="PARTNER_HEADCOUNT_BANDS")
     documents_bucket: str | None = Field(None, alias="DOCUMENTS_BUCKET")
+
+    @field_validator("headcount_bands", mode="before")
+    @classmethod
+    def _bands(cls, value: object) -> object:
+        return parse_headcount_bands(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _vat_consistent(self) -> BillingSettings:

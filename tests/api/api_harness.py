@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from infra.local.template import Template
+from notfall.documents.storage import Stored
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.base import iter_log
@@ -194,9 +195,10 @@ class Documents:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date) -> str:
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date) -> Stored:
+        created = key not in self.objects
         self.objects.setdefault(key, (body, content_type))
-        return "v1"
+        return Stored("v1", created)
 
     def url(self, key: str, expires: int = 300) -> str:
         return f"https://documents.example/{key}?X-Amz-Expires={expires}"

@@ -41,9 +41,9 @@ def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     assessed from the partner list of the read model (default rules: the city is hannover)."""
     app = make_resolver()
     intake = Intake(store, assess=assessor(readmodel, BillingSettings().eligibility()))
-    intake_routes.register(app, intake, readmodel)
+    intake_routes.register(app, intake, readmodel, BillingSettings().rounding())
     partner_routes.register(app, Partners(store), readmodel)
-    tariff_routes.register(app, TariffRegister(store))
+    tariff_routes.register(app, TariffRegister(store, readmodel))
     family_routes.register(app, Families(store))
     openapi.register(app)
     return Api(app, store, readmodel)
@@ -86,7 +86,7 @@ def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: 
     settings), with the documents in memory and the clock on RUN_AT."""
     settings = BillingSettings()
     invoicing = Invoicing(store, readmodel, documents, settings.issuer(), settings.vat(), settings.rounding(),
-                          clock=lambda: RUN_AT)
+                          clock=lambda: RUN_AT, headcount_bands=settings.headcount_bands)
     app = make_resolver()
     billing_routes.register(app, invoicing)
     return Api(app, store, readmodel)

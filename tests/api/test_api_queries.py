@@ -117,7 +117,8 @@ def test_hours_are_summed_per_berlin_month_and_per_family(api: Api) -> None:
     march = api.call("month_hours")
     assert march.status == 200
     assert march.body == {"month": "2026-03", "cases": 3, "requested_minutes": 270 + 240 + 180,
-                          "requested_hours": "11.50", "cared_minutes": 0, "cared_hours": "0.00"}
+                          "requested_hours": "11.50", "cared_minutes": 0, "cared_hours": "0.00",
+                          "billed_minutes": 0, "billed_hours": "0.00"}
     april = api.call("month_hours", path_params={"month": "2026-04"}).body
     assert (april["cases"], april["requested_minutes"], april["requested_hours"]) == (1, 120, "2.00")
     may = api.call("month_hours", path_params={"month": "2026-05"}).body

@@ -2,13 +2,18 @@
 # eligibility at intake (a refusal), invoice runs, invoices, credit notes, payments, documents, open items.
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from api_harness import RUN_AT, Api, Documents, sample_body
 
 from notfall.api.invoice_schedule import ScheduledRun, previous_period
-from notfall.domain.case import fold_case
+from notfall.domain.care_events import CaregiverAssigned, SessionRecorded
+from notfall.domain.case import case_stream, fold_case
+from notfall.domain.decision import Append, Decision
+from notfall.domain.envelope import Metadata
+from notfall.domain.events import CaseOpened, EligibilityAssessed, Need, NeedClarified, Outcome, OutcomeRecorded
 from notfall.domain.hours import month_of
 
 FAMILY = "fam-0d1c6af94856"  # the family of the call_* samples' caller (family_hours, family_billing_address)
@@ -220,6 +225,63 @@ def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoi
     statuses = {i["number"]: i["status"] for i in ok(invoice_api.call("invoices", query={"month": "2026-04"}))["invoices"]}
     assert statuses == {"F-2026-00001": "open", "P-2026-00001": "cancelled", "P-2026-00002": "open",
                         "S-2026-00001": "credit_note"}
+
+
+@pytest.mark.usefixtures("march")
+def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invoice(api: Api,
+                                                                                    invoice_api: Api) -> None:
+    ok(api.call("family_billing_address"))
+    ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-03"}))
+    api.project()
+    before = api.log_length()
+    # F-2026-00001 priced the partner tier's session of 3 March 2026: a partner price from 1 March is refused.
+    backwards = {**sample_body("tariff_set"), "valid_from": "2026-03-01"}
+    assert problem(api.call("tariff_set", body=backwards), 422, "valid_from") == (
+        "invoice F-2026-00001 priced partner care on 2026-03-03 at the prices then valid; "
+        "a new partner price must start after 2026-03-03 (or cancel the invoice first)")
+    assert api.log_length() == before
+    assert ok(api.call("tariff_set", body={**backwards, "valid_from": "2026-03-04"}), 201)["valid_from"] == "2026-03-04"
+
+
+def test_hours_show_the_billed_hours_of_the_invoice_next_to_the_calendar_hours(api: Api, invoice_api: Api) -> None:
+    """A standard-rate night from 31 January 22:00 to 1 February 02:00 (Berlin): two calendar hours in
+    each month, and four billed hours in January, the month it started, as on the January invoice."""
+    start, end = datetime(2026, 1, 31, 21, 0, tzinfo=timezone.utc), datetime(2026, 2, 1, 1, 0, tzinfo=timezone.utc)
+    need = Need.model_validate({"persons": [{"kind": "child", "age": 4}], "location": {"kind": "home"},
+                                "window": {"start": start.isoformat(), "expected_end": end.isoformat()},
+                                "reasons": ["childcare_closed"], "municipality": "hannover"})
+    events = (CaseOpened(case_id="night1", family_id=FAMILY, channel="call", caller_number="+49 511 5550100",
+                         opened_at=start - timedelta(days=1)),
+              NeedClarified(need=need), OutcomeRecorded(outcome=Outcome.CARE_NEED),
+              EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=start.date()),
+              CaregiverAssigned(assignment_id="a1", caregiver_id="cg-sommer", start=start, end=end,
+                                allowance_cents=1000, travel_cents_per_km=30),
+              SessionRecorded(session_id="s1", assignment_id="a1", caregiver_id="cg-sommer", start=start, end=end,
+                              tier="standard", tier_basis="wohnhaft in Hannover", travel_km=Decimal(0)))
+    api.store.append(Decision((Append(case_stream("night1"), 0, events, start),), {}),
+                     Metadata(command_id="night1", actor="test", correlation_id="night1"))
+    ok(api.call("tariffs_published"))
+    ok(api.call("family_billing_address"))
+    api.project()
+
+    months = ok(api.call("family_hours"))["months"]
+    assert [(m["month"], m["cared_minutes"], m["cared_hours"], m["billed_minutes"], m["billed_hours"])
+            for m in months] == [("2026-01", 120, "2.00", 240, "4.00"), ("2026-02", 120, "2.00", 0, "0.00")]
+    january = ok(api.call("month_hours", path_params={"month": "2026-01"}))
+    assert (january["cared_hours"], january["billed_hours"]) == ("2.00", "4.00")
+    case_hours = ok(api.call("get_case", case_id="night1"))["hours"]
+    assert case_hours == {"requested_minutes_by_month": {"2026-01": 120, "2026-02": 120},
+                          "cared_minutes_by_month": {"2026-01": 120, "2026-02": 120},
+                          "billed_minutes_by_month": {"2026-01": 240}}
+
+    # By hand: 4 h at 5.00 EUR = 20.00 EUR, on the January invoice; February bills nothing.
+    report = ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-01"}))
+    assert report["issued"] == [{"number": "F-2026-00001", "debtor_id": FAMILY, "total_cents": 2000}]
+    api.project()
+    [line] = ok(invoice_api.call("invoice"))["invoice"]["lines"]
+    assert (line["quantity"], line["billed_minutes"]) == ("4.00", 240)
+    february = ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-02"}))
+    assert (february["issued"], february["nothing_to_bill"]) == ([], 1)
 
 
 def test_bad_invoice_requests_answer_4xx_and_write_nothing(invoice_api: Api) -> None:

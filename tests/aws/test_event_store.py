@@ -171,6 +171,27 @@ def test_condition_check_rejects_an_expected_version_ahead_of_the_stream(aws):
     assert snapshot(aws) == before
 
 
+def test_an_append_without_events_only_requires_its_stream_to_be_at_the_version(aws):
+    """How an invoice requires the tariffs it was priced with: it writes nothing to that stream."""
+    open_case(aws)  # the case is at version 2
+    store = aws.store()
+    at = datetime(2026, 10, 30, 9, tzinfo=timezone.utc)
+    close = (ev.CaseClosed(reason="done", closed_at=at),)
+
+    def guarded(command_id: str, version: int) -> None:
+        store.append(Decision((Append("case-other", 0, close, at), Append("case-case0001", version, (), at)),
+                              {"ok": True}), meta(command_id))
+
+    for stale in (1, 3):  # behind and ahead of the stream
+        with pytest.raises(VersionConflict) as err:
+            guarded(f"stale-{stale}", stale)
+        assert err.value.stream_id == "case-case0001"
+    assert store.load("case-other") == []
+    guarded("current", 2)
+    assert [e.version for e in store.load("case-case0001")] == [1, 2]  # nothing written to the guarded stream
+    assert [e.version for e in store.load("case-other")] == [1]
+
+
 # --- idempotent retries -------------------------------------------------------------------------
 
 

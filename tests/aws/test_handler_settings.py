@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from notfall.domain.fees import HeadcountBand
+
 FUNCTIONS = ["intake", "projector", "audit", "assign", "invoice"]
 VARIABLES = ["EVENTS_TABLE", "COMMANDS_TABLE", "READ_MODEL_TABLE"]
 
@@ -69,8 +71,10 @@ def test_the_invoice_function_needs_its_documents_bucket(aws, monkeypatch):
 
 def test_the_invoice_function_reads_the_billing_settings(aws):
     module = aws.load_function("invoice", VAT_CATEGORY="S", VAT_RATE="19", VAT_EXEMPTION_REASON="",
-                               BILLING_ROUNDING_MINUTES="30", ISSUER_NAME="Notfallbetreuung Test")
+                               BILLING_ROUNDING_MINUTES="30", ISSUER_NAME="Notfallbetreuung Test",
+                               PARTNER_HEADCOUNT_BANDS="1-9:6000,10+:90000")
     assert (module.invoicing.vat.category, module.invoicing.vat.rate) == ("S", 19)
+    assert module.invoicing.headcount_bands == (HeadcountBand(9, 6_000), HeadcountBand(None, 90_000))
     assert module.invoicing.rounding.unit_minutes == 30
     assert module.invoicing.issuer.address.name == "Notfallbetreuung Test"
     assert module.invoicing.document_store.bucket == aws.documents_bucket
@@ -80,7 +84,9 @@ def test_the_invoice_function_reads_the_billing_settings(aws):
 @pytest.mark.parametrize(("variables", "field"), [({"VAT_CATEGORY": "E", "VAT_RATE": "19"}, None),
                                                   ({"VAT_CATEGORY": "X"}, "VAT_CATEGORY"),
                                                   ({"BILLING_ROUNDING_MINUTES": "0"}, "BILLING_ROUNDING_MINUTES"),
-                                                  ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN")])
+                                                  ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN"),
+                                                  ({"PARTNER_HEADCOUNT_BANDS": "1-49:12000"},
+                                                   "PARTNER_HEADCOUNT_BANDS")])
 def test_inconsistent_billing_settings_fail_at_import(aws, variables, field):
     with pytest.raises(ValidationError) as err:
         aws.load_function("invoice", **variables)

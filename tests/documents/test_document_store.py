@@ -12,7 +12,7 @@ from invoice_builders import credit_note, family_invoice
 
 from notfall.documents.einvoice import invoice_cii
 from notfall.documents.pdf import invoice_pdf
-from notfall.documents.storage import DocumentStore, keys_for, retain_until
+from notfall.documents.storage import DocumentStore, Stored, keys_for, retain_until
 
 ISSUED = date(2026, 12, 1)
 BUCKET = "notfall-documents-test"  # the bucket conftest.py creates
@@ -55,8 +55,9 @@ def test_put_once_writes_once(s3):
     key, _ = keys_for("R-2026-00042")
     first = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
     again = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
-    assert again == first
-    assert [v["VersionId"] for v in versions(s3, key)] == [first]
+    assert (first.created, again.created) == (True, False)  # an invoice run counts the two apart
+    assert again.version_id == first.version_id
+    assert [v["VersionId"] for v in versions(s3, key)] == [first.version_id]
 
 
 def test_a_rerun_with_other_bytes_keeps_the_original(s3, caplog):
@@ -64,7 +65,8 @@ def test_a_rerun_with_other_bytes_keeps_the_original(s3, caplog):
     key, _ = keys_for("R-2026-00042")
     first = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
     with caplog.at_level(logging.WARNING, logger="notfall.documents.storage"):
-        assert store.put_once(key, b"%PDF-rendered-otherwise", "application/pdf", issue_date=ISSUED) == first
+        assert store.put_once(key, b"%PDF-rendered-otherwise", "application/pdf",
+                              issue_date=ISSUED) == Stored(first.version_id, created=False)
     assert "the stored original stands" in caplog.text
     assert len(versions(s3, key)) == 1
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"%PDF-original"
@@ -92,7 +94,7 @@ def test_a_locked_version_cannot_be_deleted(s3):
     governance bypass (COMPLIANCE allows none)."""
     store = DocumentStore(s3, BUCKET)
     key, _ = keys_for("R-2026-00042")
-    version = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
+    version = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED).version_id
     for extra in ({}, {"BypassGovernanceRetention": True}):
         with pytest.raises(ClientError) as refused:
             s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version, **extra)
@@ -105,9 +107,9 @@ def test_a_delete_marker_does_not_make_put_once_write_again(s3):
     a rerun must not store a second original."""
     store = DocumentStore(s3, BUCKET)
     key, _ = keys_for("R-2026-00042")
-    version = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
+    version = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED).version_id
     s3.delete_object(Bucket=BUCKET, Key=key)
-    assert store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED) == version
+    assert store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED) == Stored(version, False)
     assert [v["VersionId"] for v in versions(s3, key)] == [version]
 
 
@@ -125,7 +127,8 @@ def test_a_concurrent_writer_loses_the_conditional_put(s3):
         return None if len(calls) == 1 else real(k)
 
     store._existing = stale_then_real
-    assert store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED) == winner
+    assert store.put_once(key, b"%PDF-original", "application/pdf",
+                          issue_date=ISSUED) == Stored(winner.version_id, created=False)
     assert len(calls) == 2
     assert len(versions(s3, key)) == 1
 

@@ -46,16 +46,27 @@ NIGHT_TIMES = (berlin(2026, 10, 31, 18, 0), berlin(2026, 11, 1, 8, 0))
 # --- cared hours ---------------------------------------------------------------------------
 
 
-def test_a_session_over_the_month_end_splits_at_berlin_midnight() -> None:
+def test_a_session_over_the_month_end_splits_at_berlin_midnight_and_is_billable_in_the_month_it_started() -> None:
     rows = night()
+    # 21:00-03:00 Berlin: 180 calendar minutes in each month; the invoice bills all 360 in October.
     assert rows[0]["hours"] == {"requested_minutes_by_month": {"2026-10": 360, "2026-11": 480},
-                                "cared_minutes_by_month": {"2026-10": 180, "2026-11": 180}}
-    hours = [(r["pk"], r["sk"], r["requested_minutes"], r["cared_minutes"])
+                                "cared_minutes_by_month": {"2026-10": 180, "2026-11": 180},
+                                "session_minutes_by_start_month": {"2026-10": [360]}}
+    hours = [(r["pk"], r["sk"], r["requested_minutes"], r["cared_minutes"], r["billable_session_minutes"])
              for r in rows if r["pk"].startswith(("month#", "family#"))]
     assert hours == [
-        ("month#2026-10", "case#c1", 360, 180), ("family#fam-test", "month#2026-10#case#c1", 360, 180),
-        ("month#2026-11", "case#c1", 480, 180), ("family#fam-test", "month#2026-11#case#c1", 480, 180),
+        ("month#2026-10", "case#c1", 360, 180, [360]), ("family#fam-test", "month#2026-10#case#c1", 360, 180, [360]),
+        ("month#2026-11", "case#c1", 480, 180, []), ("family#fam-test", "month#2026-11#case#c1", 480, 180, []),
     ]
+
+
+def test_a_session_started_in_the_last_half_minute_of_a_month_bills_there() -> None:
+    """From 23:59:30 on 30 November to 01:00: no whole calendar minute in November, 60 billable minutes."""
+    rows = night(recorded("s2", "a1", "helga", berlin(2026, 11, 30, 23, 59, 30), berlin(2026, 12, 1, 1, 0)))
+    december = row(rows, "month#2026-12", "case#c1")
+    assert (december["cared_minutes"], december["billable_session_minutes"]) == (60, [])
+    november = row(rows, "month#2026-11", "case#c1")
+    assert (november["cared_minutes"], november["billable_session_minutes"]) == (180, [60])
 
 
 def test_the_caregiver_month_rows_split_the_same_way_and_carry_the_expenses() -> None:
@@ -115,7 +126,8 @@ def test_a_month_with_cared_time_only_gets_hour_rows_and_loses_them_when_voided(
     envelopes = stamped("case-c1", steps)
     rows = case_rows(case(*steps[:-1]))
     assert payload(row(rows, "month#2026-11", "case#c1")) == {
-        "case_id": "c1", "family_id": "fam-test", "month": "2026-11", "requested_minutes": 0, "cared_minutes": 120}
+        "case_id": "c1", "family_id": "fam-test", "month": "2026-11", "requested_minutes": 0, "cared_minutes": 120,
+        "billable_session_minutes": [120]}
     assert row(rows, "month#2026-10", "case#c1")["cared_minutes"] == 0
 
     readmodel = MemoryReadModel()

@@ -24,7 +24,8 @@ def test_an_open_case_has_its_state_and_an_open_queue_row() -> None:
     assert keys(rows) == [("case#c1", "state"), ("case#c1", "queue#open")]
     state, queue = rows
     assert state["version"] == 2 and state["case"]["case_id"] == "c1"
-    assert state["hours"] == {"requested_minutes_by_month": {}, "cared_minutes_by_month": {}}
+    assert state["hours"] == {"requested_minutes_by_month": {}, "cared_minutes_by_month": {},
+                              "session_minutes_by_start_month": {}}
     assert queue["queue"] == "open"
     # 07:12 Berlin, kept in fixed-width UTC so that the text sorts in time order; ties broken by case id
     assert queue["queue_at"] == "2026-03-02T06:12:00.000000Z#c1"

@@ -89,6 +89,26 @@ def test_headcount_bands(employees: int, cents: int) -> None:
     assert f.band_fee(employees) == cents
 
 
+def test_the_default_bands_are_the_published_range_of_120_to_2400_eur() -> None:
+    assert f.DEFAULT_HEADCOUNT_BANDS == (f.HeadcountBand(49, 12_000), f.HeadcountBand(249, 48_000),
+                                         f.HeadcountBand(999, 120_000), f.HeadcountBand(None, 240_000))
+
+
+# Configured otherwise: up to 9 employees 60 EUR, up to 99 300 EUR, more 900 EUR.
+SMALL_FIRMS = (f.HeadcountBand(9, 6_000), f.HeadcountBand(99, 30_000), f.HeadcountBand(None, 90_000))
+
+
+@pytest.mark.parametrize(("employees", "cents"), [(1, 6_000), (9, 6_000), (10, 30_000), (99, 30_000),
+                                                  (100, 90_000), (86_546, 90_000)])
+def test_configured_bands_set_the_fee(employees: int, cents: int) -> None:
+    assert f.band_fee(employees, SMALL_FIRMS) == cents
+
+
+def test_a_yearly_fee_by_configured_bands() -> None:
+    # 250 employees: the open band, 900.00 EUR for the whole of 2026
+    assert f.yearly_band_fee(yearly(date(2025, 1, 1), 250), 2026, SMALL_FIRMS) == f.Fee(90_000, 365, 365, 90_000)
+
+
 def test_a_yearly_fee_for_a_whole_year() -> None:
     assert f.yearly_band_fee(yearly(date(2025, 1, 1), 49), 2026) == f.Fee(12_000, 365, 365, 12_000)
 

@@ -11,6 +11,7 @@ from row_builders import Step, assigned, case, emergency, window
 
 from notfall.app.execute import execute
 from notfall.domain import care_events as ce
+from notfall.domain import fees as f
 from notfall.domain import events as ev
 from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
@@ -358,6 +359,16 @@ def test_a_yearly_fee_by_headcount_band_is_pro_rated_in_the_first_year() -> None
                      "anteilig 184 von 365 Tagen", 60_493, date(2026, 12, 31))]
     assert inv.partner_year_draft(acme, 2027).lines[0].amount_cents == 120_000
     assert inv.partner_month_draft(acme, NOV) is None
+
+
+def test_the_yearly_fee_follows_the_configured_headcount_bands() -> None:
+    acme = partner(ACME_IN, signed("acme-band", "yearly_band", date(2026, 1, 1), employees_covered=250))
+    bands = (f.HeadcountBand(99, 30_000), f.HeadcountBand(None, 90_000))
+
+    [line] = inv.partner_year_draft(acme, 2027, bands).lines
+    # 250 employees fall in the open band: 900.00 EUR for the whole year
+    assert (line.description, line.amount_cents) == (
+        "Jahresbeitrag 2027, Staffel ab 100 Beschäftigte (250 gemeldet, Rahmenvertrag acme-band)", 90_000)
 
 
 def test_a_municipality_pays_one_euro_per_child_pro_rated_from_joining() -> None:

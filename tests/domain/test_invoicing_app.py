@@ -22,6 +22,7 @@ from notfall.app.eligibility import assessor, load_partners
 from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing, document_keys
+from notfall.documents.storage import Stored
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
 from notfall.documents.amounts import rate_basis
@@ -33,10 +34,11 @@ from notfall.domain.decision import Append, Decision
 from notfall.domain.eligibility import EligibilityRules
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, NotFound, Rejected, VersionConflict
+from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand
 from notfall.domain.invoice_events import Address, Issuer, Vat
 from notfall.domain.invoicing import CancelIn, PaymentIn, fold_invoice, invoice_stream
 from notfall.domain.partners import BillingIn, ContractIn, ContractSigned, PartnerIn, partner_stream
-from notfall.domain.tariffs import Rounding, TariffIn, Tier
+from notfall.domain.tariffs import PricedDay, Rounding, TariffIn, Tier
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.projection.replay_check import compare
@@ -64,10 +66,11 @@ class Docs:
         self.objects: dict[str, tuple[bytes, str, date]] = {}
         self.puts = 0
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str:
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored:
         self.puts += 1
+        created = key not in self.objects
         self.objects.setdefault(key, (body, content_type, issue_date))
-        return "v1"
+        return Stored("v1", created)
 
     def url(self, key: str, expires: int = 300) -> str:
         return f"https://documents.example/{key}?expires={expires}"
@@ -86,7 +89,7 @@ class World:
         self.vat = vat or settings.vat()
         self.partners = Partners(self.store)
         self.families = Families(self.store)
-        self.tariffs = TariffRegister(self.store)
+        self.tariffs = TariffRegister(self.store, self.readmodel)
         self.invoicing = self.make_invoicing(self.store)
 
     def make_invoicing(self, store: Any) -> Invoicing:
@@ -214,6 +217,24 @@ def all_invoices(w: World) -> list[str]:
                   if e.stream_id.startswith("invoice-") and e.version == 1)
 
 
+# --- the days invoices priced, which no new price may start on or before -----------------
+
+
+def test_the_invoice_rows_keep_the_last_day_each_live_invoice_priced_per_tier(world: World) -> None:
+    world.run()
+    # the Brenners' standard care up to 20 November, the Yilmaz evening (partner) on 30 November
+    assert world.readmodel.query("priced#standard") == [{"pk": "priced#standard", "sk": "2026-11-20#F-2026-00001",
+                                                         "tier": "standard", "day": "2026-11-20",
+                                                         "number": "F-2026-00001"}]
+    assert world.tariffs.invoiced(Tier.PARTNER) == PricedDay(date(2026, 11, 30), "F-2026-00002")
+
+    world.invoicing.cancel("F-2026-00001", CancelIn(reason="wrong tier"), meta())
+    world.sync()
+    # the credit note releases the days and prices nothing itself
+    assert world.readmodel.query("priced#standard") == [] and world.tariffs.invoiced(Tier.STANDARD) is None
+    assert world.tariffs.invoiced(Tier.PARTNER) == PricedDay(date(2026, 11, 30), "F-2026-00002")
+
+
 # --- the family run ---------------------------------------------------------------------
 
 
@@ -229,7 +250,8 @@ def test_family_run_bills_each_family_once_for_the_month(world: World) -> None:
     assert report["refused"] == [{"billing_key": "family:fam-petersen:2026-11", "debtor_id": "fam-petersen",
                                   "reason": "no billing address for family fam-petersen"}]
     assert report["already_billed"] == [] and report["nothing_to_bill"] == 0  # the Kowalskis have no row in Nov
-    assert report["documents"] == 2 and report["document_errors"] == []  # a PDF each; families get no XML
+    assert (report["documents_stored"], report["documents_already_stored"]) == (2, 0)  # a PDF each; no XML for families
+    assert report["document_errors"] == []
 
     invoice = fold_invoice(world.store.load(invoice_stream("F-2026-00001")))
     assert invoice is not None
@@ -410,7 +432,7 @@ def test_partner_monthly_run_bills_companies_with_their_flat_fee() -> None:
     assert report["refused"] == [{"billing_key": "partner:cura:2026-11", "debtor_id": "cura",
                                   "reason": "no billing details for partner cura"}]
     assert report["nothing_to_bill"] == 2
-    assert report["documents"] == 4  # PDF and CII XML for each company
+    assert (report["documents_stored"], report["documents_already_stored"]) == (4, 0)  # PDF and XML per company
     issued = fold_invoice(w.store.load(invoice_stream("P-2026-00002"))).invoice
     assert issued.debtor.kind == "company" and issued.debtor.buyer_reference == "PO-bolt"
     assert "anteilig 15 von 30 Tagen" in issued.lines[0].description
@@ -547,16 +569,18 @@ def test_document_links_are_presigned_for_five_minutes(world: World) -> None:
 
 def test_a_failing_document_store_leaves_the_invoices_and_the_rerun_completes_them(world: World) -> None:
     class Broken(Docs):
-        def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str:
+        def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored:
             raise ConnectionError("S3 unavailable")
 
     world.sync()
     broken = Invoicing(world.store, world.readmodel, Broken(), world.issuer, world.vat, Rounding(15), world.clock)
     report = broken.run("family", "2026-11")
-    assert numbers(report) == ["F-2026-00001", "F-2026-00002"] and report["documents"] == 0
+    assert numbers(report) == ["F-2026-00001", "F-2026-00002"] and report["documents_stored"] == 0
     assert [e["number"] for e in report["document_errors"]] == ["F-2026-00001", "F-2026-00002"]
     rerun = world.run()
-    assert rerun["documents"] == 2 and len(world.docs.objects) == 2
+    assert (rerun["documents_stored"], rerun["documents_already_stored"]) == (2, 0) and len(world.docs.objects) == 2
+    again = world.run()  # nothing left to complete: both found stored
+    assert (again["documents_stored"], again["documents_already_stored"]) == (0, 2)
 
 
 def test_standard_rated_vat_is_added_to_the_total() -> None:
@@ -777,6 +801,31 @@ def test_billing_settings_default_to_the_demo_issuer_and_read_the_environment(mo
     assert configured.rounding() == Rounding(30) and configured.bucket() == "notfall-documents"
     assert configured.eligibility() == EligibilityRules(city="hannover", non_entitled="standard")
     assert configured.issuer().vat_id is None
+
+
+def test_the_partner_headcount_bands_are_configuration(monkeypatch) -> None:
+    assert BillingSettings().headcount_bands == DEFAULT_HEADCOUNT_BANDS
+    monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", "1-9:6000, 10-99:30000, 100+:90000")
+    assert BillingSettings.from_env().headcount_bands == (
+        HeadcountBand(9, 6_000), HeadcountBand(99, 30_000), HeadcountBand(None, 90_000))
+
+
+@pytest.mark.parametrize("bands", [
+    "1-49:12000,40-249:48000,250+:240000",  # 40 to 49 in two bands
+    "1-49:12000,60-249:48000,250+:240000",  # 50 to 59 in none
+    "1-249:48000,50-99:12000,100+:240000",  # not ascending
+    "2-49:12000,50+:48000",  # nobody with one employee
+    "1-49:12000,50-249:48000",  # nobody with 250 or more
+    "1-49:12000,50+:48000,100+:90000",  # an open band before the last
+    "1-49:120.00,50+:48000",  # not whole cents
+    "1-49:-100,50+:48000",  # a negative fee
+    "1-0:100,1+:48000",  # a band ending before it starts
+    "bis 49: 120 EUR",
+])
+def test_headcount_bands_must_be_ascending_without_gaps_or_overlaps_in_whole_cents(monkeypatch, bands: str) -> None:
+    monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", bands)
+    with pytest.raises(ValueError, match="PARTNER_HEADCOUNT_BANDS"):
+        BillingSettings.from_env()
 
 
 @pytest.mark.parametrize("env", [{"VAT_CATEGORY": "E", "VAT_RATE": "7"}, {"VAT_CATEGORY": "S"},

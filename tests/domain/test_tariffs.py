@@ -11,6 +11,7 @@ from notfall.domain.errors import DomainError
 from notfall.domain.tariffs import (
     PUBLISHED,
     TARIFF_STREAM,
+    PricedDay,
     Rounding,
     TariffIn,
     Tariffs,
@@ -127,6 +128,39 @@ def test_the_latest_start_is_per_tier() -> None:
     assert decision.result["version"] == 5
 
 
+# --- days an issued invoice priced are never repriced -----------------------------------------
+
+
+@pytest.mark.parametrize("valid_from", [date(2026, 3, 20), date(2026, 3, 31), date(2016, 1, 1)],
+                         ids=["within-the-invoiced-month", "the-invoiced-day-itself", "years-before"])
+def test_a_price_from_a_day_an_issued_invoice_priced_is_refused_naming_the_invoice_and_the_day(
+        valid_from: date) -> None:
+    # March 2026 was invoiced at the old standard price; its last standard session was on the 31st.
+    invoiced = PricedDay(day=date(2026, 3, 31), number="F-2026-00004")
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=valid_from)
+
+    with pytest.raises(DomainError) as err:
+        decide_tariff(tariffs(), cmd, NOW, invoiced)
+
+    assert (err.value.status, err.value.field) == (422, "valid_from")
+    assert err.value.problem == ("invoice F-2026-00004 priced standard care on 2026-03-31 at the prices then valid; "
+                                 "a new standard price must start after 2026-03-31 (or cancel the invoice first)")
+
+
+def test_a_price_from_the_day_after_the_last_invoiced_day_is_accepted() -> None:
+    invoiced = PricedDay(day=date(2026, 3, 31), number="F-2026-00004")
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 4, 1))
+
+    decision = decide_tariff(tariffs(), cmd, NOW, invoiced)
+
+    assert decision.result == {"tier": "standard", "valid_from": "2026-04-01", "version": 4}
+
+
+def test_without_invoiced_days_only_the_latest_price_bounds_a_new_one() -> None:
+    cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 3, 20))
+    assert decide_tariff(tariffs(), cmd, NOW, None).result["version"] == 4
+
+
 def test_a_price_cannot_end_before_it_starts() -> None:
     with pytest.raises(ValidationError):
         TariffIn(tier=Tier.STANDARD, cents_per_hour=500, valid_from=date(2026, 2, 1), valid_to=date(2026, 1, 31))
@@ -145,6 +179,12 @@ def test_care_time_is_billed_in_started_quarter_hours(minutes: int, billed: int)
 @pytest.mark.parametrize(("minutes", "billed"), [(0, 0), (1, 30), (30, 30), (31, 60), (61, 90)])
 def test_the_unit_is_configurable(minutes: int, billed: int) -> None:
     assert Rounding(unit_minutes=30).billed(minutes) == billed
+
+
+def test_sessions_are_rounded_each_on_its_own() -> None:
+    # 50 min -> 60 and 10 min -> 15: 75 billed, where the 60 minutes together would bill 60
+    assert Rounding().total([50, 10]) == 75
+    assert Rounding().total([]) == 0
 
 
 def test_a_unit_of_one_minute_bills_the_minutes() -> None:

@@ -1,4 +1,9 @@
-"""HTTP routes of call intake: phone-system call events, the hotline's case work, the queues.
+"""HTTP routes of call intake: phone-system call events, the hotline's case work, the queues,
+and the hour reports.
+
+Hours are shown twice: `cared_*` and `requested_*` split at Berlin month ends (calendar hours),
+and `billed_*` as the family invoice bills care: each ended, not voided session wholly in the
+Berlin month it started, rounded per session by BILLING_ROUNDING_MINUTES.
 
 Headers every command understands:
 - `Idempotency-Key`: the command id. A retry with the same key appends nothing and gets the
@@ -19,6 +24,7 @@ from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, Consultati
 from notfall.api.request import command_meta, expected_version
 from notfall.domain.errors import NotFound
 from notfall.domain.hours import as_hours as hours
+from notfall.domain.tariffs import Rounding
 from notfall.projection.case_rows import STATE_SK, case_pk
 from notfall.projection.readmodel import ReadModel
 
@@ -27,14 +33,16 @@ Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Ber
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def _sum_hours(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _sum_hours(rows: list[dict[str, Any]], rounding: Rounding) -> dict[str, Any]:
     requested = sum(r["requested_minutes"] for r in rows)
     cared = sum(r["cared_minutes"] for r in rows)
+    billed = sum(rounding.total(r.get("billable_session_minutes", [])) for r in rows)
     return {"cases": len({r["case_id"] for r in rows}), "requested_minutes": requested,
-            "requested_hours": hours(requested), "cared_minutes": cared, "cared_hours": hours(cared)}
+            "requested_hours": hours(requested), "cared_minutes": cared, "cared_hours": hours(cared),
+            "billed_minutes": billed, "billed_hours": hours(billed)}
 
 
-def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) -> None:
+def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, rounding: Rounding) -> None:
     def meta(default_actor: str, default_command: str | None = None):
         return command_meta(app, default_actor, default_command)
 
@@ -73,7 +81,10 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) 
         row = readmodel.get(case_pk(case_id), STATE_SK)
         if row is None:
             raise NotFound(f"unknown case {case_id}", field="case_id")
-        return {**row["case"], "hours": row["hours"]}
+        calendar = {k: v for k, v in row["hours"].items() if k != "session_minutes_by_start_month"}
+        billable = row["hours"].get("session_minutes_by_start_month", {})
+        billed = {month: rounding.total(minutes) for month, minutes in billable.items()}
+        return {**row["case"], "hours": {**calendar, "billed_minutes_by_month": billed}}
 
     @app.get("/cases", tags=["hotline"], summary="The hotline's queue of open cases, oldest first")
     def open_cases(limit: Limit = 100) -> dict[str, Any]:
@@ -85,14 +96,14 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel) 
 
     @app.get("/hours/<month>", tags=["reports"], summary="Care hours of a Berlin calendar month")
     def month_hours(month: Month) -> dict[str, Any]:
-        return {"month": month, **_sum_hours(readmodel.query(f"month#{month}"))}
+        return {"month": month, **_sum_hours(readmodel.query(f"month#{month}"), rounding)}
 
     @app.get("/families/<family_id>/hours", tags=["reports"], summary="Care hours of a family per month")
     def family_hours(family_id: Annotated[str, Path(pattern=r"^fam-[0-9a-z-]{1,40}$")]) -> dict[str, Any]:
         rows = readmodel.query(f"family#{family_id}")
         months = sorted({r["month"] for r in rows})
         return {"family_id": family_id,
-                "months": [{"month": m, **_sum_hours([r for r in rows if r["month"] == m])} for m in months]}
+                "months": [{"month": m, **_sum_hours([r for r in rows if r["month"] == m], rounding)} for m in months]}
 
 
 def _strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ def describing() -> APIGatewayRestResolver:
                              intake_routes, partner_routes, report_routes, tariff_routes)
 
     app = make_resolver()
-    intake_routes.register(app, intake=NEVER_RUN, readmodel=NEVER_RUN)
+    intake_routes.register(app, intake=NEVER_RUN, readmodel=NEVER_RUN, rounding=NEVER_RUN)
     partner_routes.register(app, partners=NEVER_RUN, readmodel=NEVER_RUN)
     audit_routes.register(app, store=NEVER_RUN)
     care_routes.register(app, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)

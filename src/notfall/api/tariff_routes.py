@@ -1,8 +1,9 @@
 """HTTP routes of the tariffs: the hourly price per tier, each valid from a day on.
 
 Prices are only added going forward (a new price ends the tier's earlier one the day
-before); the history an invoice used is never rewritten. GET reads the `tariffs` stream
-itself, so a price set a moment ago is seen at once.
+before), and never on or before a day an issued, not cancelled invoice priced with the tier
+(422 naming the invoice): the history an invoice used is never rewritten. GET reads the
+`tariffs` stream itself, so a price set a moment ago is seen at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from notfall.domain.tariffs import TariffIn, Tier
 
 def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
     @app.post("/tariffs", tags=["billing"],
-              summary="Set a tier's hourly price from a day on (after the tier's latest price)")
+              summary="Set a tier's hourly price from a day on (after its latest price and its last invoiced day)")
     def set_tariff(body: Annotated[TariffIn, Body()]) -> tuple[dict[str, Any], int]:
         return tariffs.set_tariff(body, command_meta(app, "staff")), 201
 

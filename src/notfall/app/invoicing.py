@@ -30,8 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from notfall.app.eligibility import partners_from_streams
 from notfall.app.execute import execute
@@ -42,7 +41,7 @@ from notfall.domain.eligibility import EligibilityRules
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
-from notfall.domain.fees import month_bounds
+from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand, month_bounds
 from notfall.domain.hours import BERLIN
 from notfall.domain.partners import PartnerState, fold_partner, partner_stream
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariffs
@@ -50,6 +49,9 @@ from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
 from notfall.projection.partner_rows import PARTNERS_PK
 from notfall.projection.readmodel import STATE_SK, ReadModel
 from notfall.store.base import EventStore, utcnow
+
+if TYPE_CHECKING:
+    from notfall.documents.storage import Stored
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ _YEAR = re.compile(r"^\d{4}$")
 class DocumentStore(Protocol):
     """What the run needs of `notfall.documents.storage.DocumentStore`."""
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str: ...
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored: ...
 
     def url(self, key: str, expires: int = 300) -> str: ...
 
@@ -124,18 +126,20 @@ def period_bounds(kind: str, period: str) -> tuple[date, date]:
 
 @dataclass(frozen=True)
 class _Item:
-    """One debtor and period of a run; `build` drafts it from the log (only when unbilled)."""
+    """One debtor and period of a run; `build` drafts it from the log (only when unbilled),
+    `build(True)` with the tariffs loaded again (a price changed while the run drafted)."""
 
     billing_key: str
     debtor_id: str
-    build: Callable[[], tuple[inv.Draft | inv.Refusal | None, ie.Debtor | None, str]]
+    build: Callable[[bool], tuple[inv.Draft | inv.Refusal | None, ie.Debtor | None, str]]
 
 
 class Invoicing:
     def __init__(self, store: EventStore, readmodel: ReadModel, documents: DocumentStore | None, issuer: ie.Issuer,
                  vat: ie.Vat, rounding: Rounding, clock: Callable[[], datetime] = utcnow, *,
                  render_pdf: Render = _render_pdf, render_xml: Render = _render_xml,
-                 ids: Callable[[], str] = new_id, eligibility: EligibilityRules | None = None) -> None:
+                 ids: Callable[[], str] = new_id, eligibility: EligibilityRules | None = None,
+                 headcount_bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> None:
         """`eligibility` decides each care session's tier for its day (families' invoices)."""
         self.store = store
         self.readmodel = readmodel
@@ -148,6 +152,7 @@ class Invoicing:
         self.render_xml = render_xml
         self.ids = ids
         self.eligibility = eligibility or EligibilityRules()
+        self.headcount_bands = headcount_bands
 
     def today(self) -> date:
         """The issue date: the clock's Berlin date."""
@@ -160,7 +165,10 @@ class Invoicing:
 
         Returns {"kind", "period", "issue_date", "issued": [{number, debtor_id, total_cents}],
         "already_billed": [billing keys], "refused": [{billing_key, debtor_id, reason}],
-        "nothing_to_bill": n, "documents": n stored, "document_errors": [{number, error}]}.
+        "nothing_to_bill": n, "documents_stored": n, "documents_already_stored": n,
+        "document_errors": [{number, error}]}. `documents_stored` counts the documents this run
+        wrote; `documents_already_stored` those of the period's invoices it found stored (a
+        rerun that completes nothing reports 0 and n).
         """
         _, last = period_bounds(kind, period)
         issue_date = self.today()
@@ -171,7 +179,7 @@ class Invoicing:
                                 correlation_id=f"invoice-run:{kind}:{period}")
         report: dict[str, Any] = {"kind": kind, "period": period, "issue_date": issue_date.isoformat(),
                                   "issued": [], "already_billed": [], "refused": [], "nothing_to_bill": 0,
-                                  "documents": 0, "document_errors": []}
+                                  "documents_stored": 0, "documents_already_stored": 0, "document_errors": []}
         items = self._family_items(period) if kind == "family" else self._partner_items(kind, period)
         series: dict[str, inv.Series] = {}  # the run's view of each series, reloaded on a conflict
         for item in items:
@@ -187,9 +195,10 @@ class Invoicing:
         tariffs: list[Tariffs] = []  # loaded once, on first need
         partners: list[list[PartnerState]] = []  # the register, from the streams, once per run
 
-        def build(family_id: str, case_ids: set[str]):
-            if not tariffs:
-                tariffs.append(fold_tariffs(self.store.load(TARIFF_STREAM)))
+        def build(family_id: str, case_ids: set[str], fresh: bool):
+            if fresh or not tariffs:
+                tariffs[:] = [fold_tariffs(self.store.load(TARIFF_STREAM))]
+            if not partners:
                 partners.append(partners_from_streams(self.store, self.readmodel))
             cases = [fold_case(self.store.load(case_stream(cid))) for cid in sorted(case_ids)]
             mine = [c for c in cases if c is not None and c.family_id == family_id]
@@ -202,7 +211,8 @@ class Invoicing:
 
         for family_id in sorted(cases_of):
             ids = cases_of[family_id]
-            yield _Item(inv.family_key(family_id, month), family_id, partial(build, family_id, ids))
+            yield _Item(inv.family_key(family_id, month), family_id,
+                        lambda fresh=False, f=family_id, c=ids: build(f, c, fresh))
 
     def _partner_items(self, kind: str, period: str) -> Iterator[_Item]:
         """Every partner in the register; each partner's stream is loaded from the store."""
@@ -213,7 +223,7 @@ class Invoicing:
             if state is None:
                 return None, None, f"unknown partner {partner_id}"
             draft = (inv.partner_month_draft(state, period) if kind == "partner-monthly"
-                     else inv.partner_year_draft(state, int(period)))
+                     else inv.partner_year_draft(state, int(period), self.headcount_bands))
             debtor = None
             if state.billing is not None:
                 debtor = ie.Debtor(debtor_id=partner_id, kind=state.partner.kind, address=state.billing.address,
@@ -221,7 +231,7 @@ class Invoicing:
             return draft, debtor, f"no billing details for partner {partner_id}"
 
         for partner_id in partner_ids:
-            yield _Item(partner_key(partner_id, period), partner_id, partial(build, partner_id))
+            yield _Item(partner_key(partner_id, period), partner_id, lambda fresh=False, p=partner_id: build(p))
 
     def _billing(self, key: str) -> inv.Billing:
         return inv.fold_billing(key, self.store.load(inv.billing_stream(key)))
@@ -236,18 +246,10 @@ class Invoicing:
         if billing.number is not None:
             self._already_billed(key, billing.number, report)
             return
-        draft, debtor, missing = item.build()
-        if draft is None:
-            report["nothing_to_bill"] += 1
+        drafted = self._draft(item, report)
+        if drafted is None:
             return
-        if isinstance(draft, inv.Refusal):
-            report["refused"].append({"billing_key": draft.billing_key, "debtor_id": draft.debtor_id,
-                                      "reason": draft.reason})
-            return
-        assert draft.billing_key == key, (draft.billing_key, key)
-        if debtor is None:
-            report["refused"].append({"billing_key": key, "debtor_id": item.debtor_id, "reason": missing})
-            return
+        draft, debtor = drafted
         name = inv.series_for(draft.series, issue_date)
         for attempt in range(ISSUE_ATTEMPTS):
             current = series.get(name) or self._series(name)
@@ -257,13 +259,19 @@ class Invoicing:
                                  correlation_id=meta.correlation_id, causation_id=meta.command_id)
             try:
                 appended = self.store.append(decision, item_meta)
-            except VersionConflict:
+            except VersionConflict as conflict:
                 # A concurrent run took the number, or billed this key: look again.
                 series.pop(name, None)
                 billing = self._billing(key)
                 if billing.number is not None:
                     self._already_billed(key, billing.number, report)
                     return
+                if conflict.stream_id == TARIFF_STREAM:
+                    # A price changed after the draft was priced: price it with the tariffs now valid.
+                    drafted = self._draft(item, report, fresh=True)
+                    if drafted is None:
+                        return
+                    draft, debtor = drafted
                 time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # let the other run move on
                 continue
             if appended.duplicate:
@@ -281,6 +289,22 @@ class Invoicing:
                                   "reason": f"gave up after {ISSUE_ATTEMPTS} conflicts with concurrent writers; "
                                             "run again"})
 
+    def _draft(self, item: _Item, report: dict[str, Any], fresh: bool = False) -> tuple[inv.Draft, ie.Debtor] | None:
+        """The item's draft and debtor, or None when there is nothing to bill or it is refused (reported)."""
+        draft, debtor, missing = item.build(fresh)
+        if draft is None:
+            report["nothing_to_bill"] += 1
+            return None
+        if isinstance(draft, inv.Refusal):
+            report["refused"].append({"billing_key": draft.billing_key, "debtor_id": draft.debtor_id,
+                                      "reason": draft.reason})
+            return None
+        assert draft.billing_key == item.billing_key, (draft.billing_key, item.billing_key)
+        if debtor is None:
+            report["refused"].append({"billing_key": item.billing_key, "debtor_id": item.debtor_id, "reason": missing})
+            return None
+        return draft, debtor
+
     def _already_billed(self, key: str, number: str, report: dict[str, Any]) -> None:
         report["already_billed"].append(key)
         self._complete_documents(number, report)  # a crashed run may have left them unstored
@@ -289,7 +313,9 @@ class Invoicing:
         if self.document_store is None:
             return
         try:
-            report["documents"] += self.store_documents(number)
+            stored, already = self.store_documents(number)
+            report["documents_stored"] += stored
+            report["documents_already_stored"] += already
         except Exception as err:  # noqa: BLE001 - the invoice stands; a rerun stores its documents
             log.exception("documents of %s not stored", number)
             report["document_errors"].append({"number": number, "error": f"{type(err).__name__}: {err}"})
@@ -302,19 +328,20 @@ class Invoicing:
             raise NotFound(f"unknown invoice {number}", field="number")
         return state
 
-    def store_documents(self, number: str) -> int:
+    def store_documents(self, number: str) -> tuple[int, int]:
         """Render the invoice's (or credit note's) documents from its InvoiceIssued event and
         store each once: the PDF, and for companies and municipalities the CII XML. Returns
-        how many documents were handed to the store (it writes only those it lacks)."""
+        (stored now, found stored already): the store writes only the documents it lacks."""
         if self.document_store is None:
             raise RuntimeError("no document store is configured")
         invoice = self._state(number).invoice
         pdf_key, xml_key = document_keys(number, invoice.issue_date)
-        self.document_store.put_once(pdf_key, self.render_pdf(invoice), PDF_TYPE, issue_date=invoice.issue_date)
-        if not wants_xml(invoice):
-            return 1
-        self.document_store.put_once(xml_key, self.render_xml(invoice), XML_TYPE, issue_date=invoice.issue_date)
-        return 2
+        documents = [(pdf_key, self.render_pdf, PDF_TYPE)]
+        if wants_xml(invoice):
+            documents.append((xml_key, self.render_xml, XML_TYPE))
+        created = [self.document_store.put_once(key, render(invoice), content_type, issue_date=invoice.issue_date)
+                   .created for key, render, content_type in documents]
+        return created.count(True), created.count(False)
 
     def documents(self, number: str) -> dict[str, str | None]:
         """Presigned links (5 minutes) to the PDF and, for companies and municipalities, the

@@ -1,16 +1,26 @@
 """Tariff use cases: set a price going forward, publish the service's published prices once,
-and read the prices valid now and before (from the `tariffs` stream, strongly consistent)."""
+and read the prices valid now and before (from the `tariffs` stream, strongly consistent).
+
+A new price must start after the last day an issued, not cancelled invoice priced with its
+tier. That day comes from the invoice projection's `priced#<tier>` rows (one strongly
+consistent read). The projection follows an issued invoice within the stream Lambda's delay,
+usually under a second: an invoice issued in that moment before a price command is not yet
+seen. The other order is exact: an invoice is written only if the tariff stream is still at the
+version it was priced with, else the run prices it again (`invoicing.decide_issue`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from notfall.app.execute import execute
 from notfall.domain import tariffs as t
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
+from notfall.projection.invoice_rows import priced_pk
+from notfall.projection.readmodel import ReadModel
 from notfall.store.base import EventStore, utcnow
 
 PUBLISH_ATTEMPTS = 5
@@ -22,15 +32,22 @@ def published_command_id(price: t.TariffIn) -> str:
 
 
 class TariffRegister:
-    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: EventStore, readmodel: ReadModel, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
+        self.readmodel = readmodel
         self.clock = clock
 
     def current(self) -> t.Tariffs:
         return t.fold_tariffs(self.store.load(t.TARIFF_STREAM))
 
+    def invoiced(self, tier: t.Tier) -> t.PricedDay | None:
+        """The latest day a live invoice priced care of `tier` at, and that invoice."""
+        row = self.readmodel.last(priced_pk(tier.value))
+        return t.PricedDay(day=date.fromisoformat(row["day"]), number=row["number"]) if row else None
+
     def set_tariff(self, cmd: t.TariffIn, meta: Metadata) -> dict[str, Any]:
-        return execute(self.store, meta, lambda: t.decide_tariff(self.current(), cmd, self.clock()))
+        return execute(self.store, meta,
+                       lambda: t.decide_tariff(self.current(), cmd, self.clock(), self.invoiced(cmd.tier)))
 
     def publish_defaults(self, meta: Metadata | None = None) -> dict[str, Any]:
         """Append the published prices (`tariffs.PUBLISHED`) unless they are there: each under a

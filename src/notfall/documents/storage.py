@@ -28,6 +28,7 @@ import base64
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -41,6 +42,14 @@ PDF_TYPE = "application/pdf"
 XML_TYPE = "application/xml"
 _SAFE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome of `put_once`: the document's version, and whether this call wrote it."""
+
+    version_id: str
+    created: bool
 
 
 def retain_until(issue_date: date) -> datetime:
@@ -73,9 +82,9 @@ class DocumentStore:
         self.s3 = s3_client
         self.bucket = bucket
 
-    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> str:
+    def put_once(self, key: str, body: bytes, content_type: str, *, issue_date: date) -> Stored:
         """Store `body` under `key` unless a document is there already; the version id of the
-        stored document (the new one, or the one found).
+        stored document (the new one, or the one found), and whether this call stored it.
 
         Retention: COMPLIANCE until `retain_until(issue_date)`. A document found with other
         bytes (e.g. rendered by an older library version) stays as it is - it is the original
@@ -105,7 +114,7 @@ class DocumentStore:
             if found is None:
                 raise
             return self._keep(key, found, digest)
-        return answer["VersionId"]
+        return Stored(answer["VersionId"], created=True)
 
     def url(self, key: str, expires: int = 300) -> str:
         """A presigned GET URL of the document, valid `expires` seconds."""
@@ -136,11 +145,11 @@ class DocumentStore:
                     newest["VersionId"])
         return {"VersionId": newest["VersionId"], "sha256": None}
 
-    def _keep(self, key: str, found: dict[str, Any], digest: str) -> str:
+    def _keep(self, key: str, found: dict[str, Any], digest: str) -> Stored:
         if found.get("sha256") and found["sha256"] != digest:
             log.warning("document %s exists with other bytes (sha256 %s, now %s); the stored original stands",
                         key, found["sha256"], digest)
-        return found["VersionId"]
+        return Stored(found["VersionId"], created=False)
 
 
 def _code(err: ClientError) -> str:

@@ -11,7 +11,8 @@ from notfall.domain.envelope import Event
 
 @dataclass(frozen=True)
 class Append:
-    """Events for one stream, valid only if the stream is still at `expected_version`."""
+    """Events for one stream, valid only if the stream is still at `expected_version`. Without
+    events it writes nothing and only requires that (an invoice priced with the tariffs)."""
 
     stream_id: str
     expected_version: int

@@ -15,13 +15,23 @@ from notfall.domain.partners import Contract
 
 CENTS_PER_CHILD = 100  # municipalities: 1 EUR per child up to age 10 per year
 
-# Yearly fee of a partner company by headcount band (employees covered -> cents), within
-# the published range of 120 to 2,400 EUR a year.
-HEADCOUNT_BANDS: tuple[tuple[int, int], ...] = (
-    (49, 12_000),
-    (249, 48_000),
-    (999, 120_000),
-    (10**9, 240_000),
+
+@dataclass(frozen=True)
+class HeadcountBand:
+    """A partner company covering up to `up_to` employees (None: any number above the band
+    before) pays `cents` a year. Bands are configuration (PARTNER_HEADCOUNT_BANDS, validated
+    in `notfall.settings`): ascending from 1 employee, without gaps, the last one open."""
+
+    up_to: int | None
+    cents: int
+
+
+# The defaults, within the published range of 120 to 2,400 EUR a year (docs/domain-rules.md).
+DEFAULT_HEADCOUNT_BANDS: tuple[HeadcountBand, ...] = (
+    HeadcountBand(49, 12_000),
+    HeadcountBand(249, 48_000),
+    HeadcountBand(999, 120_000),
+    HeadcountBand(None, 240_000),
 )
 
 
@@ -33,8 +43,12 @@ class Fee:
     full_cents: int  # the fee for the whole period
 
 
-def band_fee(employees: int) -> int:
-    return next(cents for limit, cents in HEADCOUNT_BANDS if employees <= limit)
+def band_of(employees: int, bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> HeadcountBand:
+    return next(b for b in bands if b.up_to is None or employees <= b.up_to)
+
+
+def band_fee(employees: int, bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> int:
+    return band_of(employees, bands).cents
 
 
 def covered_days(contract: Contract, start: date, end: date) -> int:
@@ -61,9 +75,9 @@ def monthly_fee(contract: Contract, year: int, month: int) -> Fee:
     return _fee(contract.monthly_fee_cents, contract, *month_bounds(year, month))
 
 
-def yearly_band_fee(contract: Contract, year: int) -> Fee:
+def yearly_band_fee(contract: Contract, year: int, bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> Fee:
     assert contract.fee_model == "yearly_band" and contract.employees_covered is not None
-    return _fee(band_fee(contract.employees_covered), contract, date(year, 1, 1), date(year, 12, 31))
+    return _fee(band_fee(contract.employees_covered, bands), contract, date(year, 1, 1), date(year, 12, 31))
 
 
 def municipality_fee(contract: Contract, year: int, children_under_10: int) -> Fee:

@@ -19,6 +19,11 @@ def _next_month_start(local: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=BERLIN)
 
 
+def whole_minutes(start: datetime, end: datetime) -> int:
+    """The whole minutes from start to end: a session's care time before rounding."""
+    return int((end - start).total_seconds() // 60)
+
+
 def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
     """Whole minutes of [start, end) in each Berlin month; a span over midnight of the
     month's end is split there, daylight-saving changes counted as real elapsed time."""

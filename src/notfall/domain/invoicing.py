@@ -33,7 +33,7 @@ from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
 from notfall.domain.hours import BERLIN
 from notfall.domain.partners import PartnerState
-from notfall.domain.tariffs import Rounding, Tariffs, amount_cents
+from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, amount_cents
 
 FAMILY_SERIES, PARTNER_SERIES, CREDIT_SERIES = "F", "P", "S"
 PAYMENT_DAYS = 14
@@ -66,6 +66,7 @@ class Draft(BaseModel):
     period_end: date
     lines: list[ie.Line]
     note: str | None = None
+    tariffs_version: int | None = None  # the tariff register its care lines were priced with
 
     @property
     def total_cents(self) -> int:
@@ -145,8 +146,9 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
                 amount_cents=t.price_cents, case_id=case.case_id, ref=t.transport_id))
     if not lines:
         return None
+    priced = any(line.kind == "care" for line in lines)
     return Draft(billing_key=key, series=FAMILY_SERIES, debtor_id=family_id, debtor_kind="family",
-                 period_start=start, period_end=end, lines=lines)
+                 period_start=start, period_end=end, lines=lines, tariffs_version=tariffs.version if priced else None)
 
 
 def _contracts_in(partner: PartnerState, start: date, end: date, models: tuple[str, ...]):
@@ -175,7 +177,8 @@ def partner_month_draft(partner: PartnerState, month: str) -> Draft | Refusal | 
     return _partner_draft(key, partner, start, end, lines)
 
 
-def partner_year_draft(partner: PartnerState, year: int) -> Draft | Refusal | None:
+def partner_year_draft(partner: PartnerState, year: int,
+                       bands: tuple[f.HeadcountBand, ...] = f.DEFAULT_HEADCOUNT_BANDS) -> Draft | Refusal | None:
     """A year's fee: companies by headcount band, municipalities 1 EUR per child up to 10."""
     p = partner.partner
     key = f"partner:{p.partner_id}:{year}"
@@ -192,16 +195,20 @@ def partner_year_draft(partner: PartnerState, year: int) -> Draft | Refusal | No
             fee = f.municipality_fee(c, year, count)
             text = f"Jahresbetrag {year}: {count} Kinder bis 10 Jahre × 1,00 EUR (Rahmenvertrag {c.contract_id})"
         else:
-            fee = f.yearly_band_fee(c, year)
-            text = (f"Jahresbeitrag {year}, Staffel bis {_band_limit(c.employees_covered)} Beschäftigte "
+            fee = f.yearly_band_fee(c, year, bands)
+            text = (f"Jahresbeitrag {year}, Staffel {_band_text(c.employees_covered or 0, bands)} Beschäftigte "
                     f"({c.employees_covered} gemeldet, Rahmenvertrag {c.contract_id})")
         lines.append(_fee_line(c.contract_id, text, fee, end))
     return _partner_draft(key, partner, start, end, lines)
 
 
-def _band_limit(employees: int | None) -> str:
-    limit = next(limit for limit, _ in f.HEADCOUNT_BANDS if (employees or 0) <= limit)
-    return "unbegrenzt" if limit >= 10**9 else str(limit)
+def _band_text(employees: int, bands: tuple[f.HeadcountBand, ...]) -> str:
+    """"bis 999", or for the open band "ab 1000"."""
+    band = f.band_of(employees, bands)
+    if band.up_to is not None:
+        return f"bis {band.up_to}"
+    below = [b.up_to for b in bands if b.up_to is not None]
+    return f"ab {max(below, default=0) + 1}"
 
 
 def _fee_line(contract_id: str, text: str, fee: f.Fee, service_date: date) -> ie.Line:
@@ -308,12 +315,13 @@ def decide_issue(draft: Draft, debtor: ie.Debtor, series: Series, billing: Billi
         period_start=draft.period_start, period_end=draft.period_end,
         due_date=issue_date + timedelta(days=PAYMENT_DAYS), lines=draft.lines, total_cents=total,
         vat=vat, billing_key=draft.billing_key, note=draft.note)
-    return Decision(
-        (Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
-         Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
-         Append(invoice_stream(number), 0, (invoice,), now)),
-        {"number": number, "billing_key": draft.billing_key, "total_cents": total},
-    )
+    appends = [Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
+               Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
+               Append(invoice_stream(number), 0, (invoice,), now)]
+    if draft.tariffs_version is not None:
+        # Only if no price changed since the draft was priced; else the run prices it again.
+        appends.append(Append(TARIFF_STREAM, draft.tariffs_version, (), now))
+    return Decision(tuple(appends), {"number": number, "billing_key": draft.billing_key, "total_cents": total})
 
 
 class CancelIn(Value):

@@ -1,7 +1,8 @@
 """Hourly prices with validity periods, and the rounding of care time for billing.
 
 The published prices are data in one stream `tariffs`: a price change is an event, never an
-edit. An invoice takes the price valid on the Berlin day the care took place.
+edit. An invoice takes the price valid on the Berlin day the care took place, so a price never
+starts on or before a day that an issued, not cancelled invoice priced with its tier.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, Event
-from notfall.domain.errors import DomainError
+from notfall.domain.errors import DomainError, Rejected
 from notfall.domain.events import Value
 
 TARIFF_STREAM = "tariffs"
@@ -87,12 +88,28 @@ def fold_tariffs(envelopes: Iterable[Envelope]) -> Tariffs:
     return state
 
 
-def decide_tariff(state: Tariffs, cmd: TariffIn, now: datetime) -> Decision:
-    """Prices are only added going forward: history an invoice used is never rewritten."""
+@dataclass(frozen=True)
+class PricedDay:
+    """The latest Berlin day that an issued, not cancelled invoice priced care of a tier, and that invoice."""
+
+    day: date
+    number: str
+
+
+def decide_tariff(state: Tariffs, cmd: TariffIn, now: datetime, invoiced: PricedDay | None = None) -> Decision:
+    """Prices are only added going forward: history an invoice used is never rewritten.
+
+    `invoiced` is the latest day a live invoice priced with the command's tier (None: none did).
+    """
     latest = max((p.valid_from for p in state.prices if p.tier == cmd.tier), default=None)
     if latest is not None and cmd.valid_from <= latest:
         raise DomainError(f"the {cmd.tier} price already changes on {latest.isoformat()}; "
                           "a new price must start after it", field="valid_from")
+    if invoiced is not None and cmd.valid_from <= invoiced.day:
+        day = invoiced.day.isoformat()
+        raise Rejected(f"invoice {invoiced.number} priced {cmd.tier} care on {day} at the prices then valid; "
+                       f"a new {cmd.tier} price must start after {day} (or cancel the invoice first)",
+                       field="valid_from")
     event = TariffSet(**cmd.model_dump())
     return Decision((Append(TARIFF_STREAM, state.version, (event,), now),),
                     {"tier": cmd.tier.value, "valid_from": cmd.valid_from.isoformat(), "version": state.version + 1})
@@ -113,6 +130,10 @@ class Rounding:
 
     def billed(self, minutes: int) -> int:
         return math.ceil(minutes / self.unit_minutes) * self.unit_minutes if minutes > 0 else 0
+
+    def total(self, sessions: Iterable[int]) -> int:
+        """The billed minutes of sessions, each rounded on its own."""
+        return sum(self.billed(minutes) for minutes in sessions)
 
 
 def amount_cents(billed_minutes: int, cents_per_hour: int) -> int:

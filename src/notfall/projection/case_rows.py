@@ -16,8 +16,12 @@ Rows (pk, sk):
 - transport#<YYYY-MM> / case#<id>#<transport_id>        a transport service, in the month of its trip
 
 Hours are the requested care time of the clarified need (the window) and the cared time of
-the care sessions that have ended and were not voided. Summing rows gives hours per month
-and per family. Transport services are a service of their own: they count in the transport
+the care sessions that have ended and were not voided, both split at Berlin month ends
+(calendar hours). Beside them, each hour row lists the whole minutes of every such session
+that started in its month (`billable_session_minutes`), unrounded: the invoice bills a session
+wholly in that month, rounded per session, and the rounding unit is a setting, so the hour
+routes apply it when they report billed hours. Summing rows gives hours per month and per
+family. Transport services are a service of their own: they count in the transport
 rows, never in the hours.
 
 Every row is derived from the state alone; the projector replaces a stream's whole row set,
@@ -35,7 +39,7 @@ from pydantic import TypeAdapter
 from notfall.domain.care import CareRules
 from notfall.domain.case import AssignmentView, CaseState, SessionView
 from notfall.domain.events import Outcome
-from notfall.domain.hours import BERLIN, minutes_by_month, month_of
+from notfall.domain.hours import BERLIN, minutes_by_month, month_of, whole_minutes
 from notfall.domain.matching import needed_groups
 from notfall.projection.readmodel import STATE_SK
 
@@ -116,13 +120,25 @@ def cared_minutes(state: CaseState) -> dict[str, int]:
     return dict(sorted(result.items()))
 
 
+def session_minutes_by_start_month(state: CaseState) -> dict[str, list[int]]:
+    """The whole minutes of each session that counts, under the Berlin month it started: the
+    month whose invoice bills it (`invoicing.family_draft`). Not rounded: that unit is a setting."""
+    result: dict[str, list[int]] = {}
+    for session in sorted(ended_sessions(state), key=lambda s: (s.start, s.session_id)):
+        assert session.end is not None
+        result.setdefault(month_of(session.start), []).append(whole_minutes(session.start, session.end))
+    return dict(sorted(result.items()))
+
+
 def hour_rows(state: CaseState) -> list[dict[str, Any]]:
-    """Per month with requested or cared time: a month row and a family row, both keys present."""
+    """Per month with requested or cared time, or a session started: a month row and a family row."""
     requested, cared = requested_minutes(state), cared_minutes(state)
+    billable = session_minutes_by_start_month(state)
     rows = []
-    for month in sorted(requested.keys() | cared.keys()):
+    for month in sorted(requested.keys() | cared.keys() | billable.keys()):
         values = {"case_id": state.case_id, "family_id": state.family_id, "month": month,
-                  "requested_minutes": requested.get(month, 0), "cared_minutes": cared.get(month, 0)}
+                  "requested_minutes": requested.get(month, 0), "cared_minutes": cared.get(month, 0),
+                  "billable_session_minutes": billable.get(month, [])}
         rows.append({"pk": f"month#{month}", "sk": f"case#{state.case_id}", **values})
         rows.append({"pk": f"family#{state.family_id}", "sk": f"month#{month}#case#{state.case_id}", **values})
     return rows
@@ -273,7 +289,8 @@ def case_rows(state: CaseState) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {"pk": pk, "sk": STATE_SK, "version": state.version, "case": state.model_dump(mode="json"),
          "hours": {"requested_minutes_by_month": requested_minutes(state),
-                   "cared_minutes_by_month": cared_minutes(state)}}
+                   "cared_minutes_by_month": cared_minutes(state),
+                   "session_minutes_by_start_month": session_minutes_by_start_month(state)}}
     ]
     if not state.is_closed:
         rows.append({"pk": pk, "sk": "queue#open", "queue": "open",

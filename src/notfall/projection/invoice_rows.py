@@ -7,6 +7,10 @@ Rows (pk, sk) of an invoice stream (an invoice or a credit note):
                                            `open_cents`, `payments`
 - debtor#<debtor_id> / invoice#<number>    the debtor's open items and history (listing fields)
 - invoices#<YYYY-MM> / <number>            everything issued in a month (of the issue date)
+- priced#<tier> / <YYYY-MM-DD>#<number>    an invoice, not cancelled, that priced care of the
+                                           tier: its latest such Berlin day. The partition's
+                                           last row is the latest invoiced day of the tier, which
+                                           a new price must start after (`app.tariffs`).
 
 Listing fields: number, kind (invoice | credit_note), series, debtor_id, debtor_kind,
 debtor_name, issue_date, due_date, period (the billed period: YYYY-MM or YYYY), period_start,
@@ -42,6 +46,10 @@ def issued_pk(month: str) -> str:
     return f"invoices#{month}"
 
 
+def priced_pk(tier: str) -> str:
+    return f"priced#{tier}"
+
+
 def family_billing_pk(family_id: str) -> str:
     return f"family-billing#{family_id}"
 
@@ -68,8 +76,22 @@ def listing(state: InvoiceState) -> dict[str, Any]:
     }
 
 
+def priced_rows(state: InvoiceState) -> list[dict[str, Any]]:
+    """Per tier the invoice priced care with, its latest day; none once it is cancelled (the
+    credit note releases its days) and none for a credit note."""
+    inv = state.invoice
+    if inv.kind != "invoice" or state.cancelled_by:
+        return []
+    latest: dict[str, str] = {}
+    for line in inv.lines:
+        if line.kind == "care" and line.tier and line.service_date:
+            latest[line.tier] = max(latest.get(line.tier, ""), line.service_date.isoformat())
+    return [{"pk": priced_pk(tier), "sk": f"{day}#{inv.number}", "tier": tier, "day": day, "number": inv.number}
+            for tier, day in sorted(latest.items())]
+
+
 def invoice_rows(state: InvoiceState) -> list[dict[str, Any]]:
-    """The state row first, then the debtor's and the month's listing rows."""
+    """The state row first, then the debtor's and the month's listing rows, then the tiers' priced days."""
     inv = state.invoice
     item = listing(state)
     return [
@@ -79,6 +101,7 @@ def invoice_rows(state: InvoiceState) -> list[dict[str, Any]]:
          "payments": [p.model_dump(mode="json") for p in state.payments]},
         {"pk": debtor_pk(inv.debtor.debtor_id), "sk": f"invoice#{inv.number}", **item},
         {"pk": issued_pk(inv.issue_date.strftime("%Y-%m")), "sk": inv.number, **item},
+        *priced_rows(state),
     ]
 
 

@@ -33,6 +33,10 @@ class ReadModel(Protocol):
 
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]: ...
 
+    def last(self, pk: str) -> dict[str, Any] | None:
+        """The row of `pk` with the highest sort key (read strongly consistent), or None."""
+        ...
+
     def queue(self, name: str, limit: int = 100) -> list[dict[str, Any]]: ...
 
     def dump(self) -> list[dict[str, Any]]: ...
@@ -69,6 +73,10 @@ class MemoryReadModel:
 
     def query(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
         return [r for (p, s), r in sorted(self._rows.items()) if p == pk and s.startswith(sk_prefix)]
+
+    def last(self, pk: str) -> dict[str, Any] | None:
+        rows = self.query(pk)
+        return rows[-1] if rows else None
 
     def queue(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = [r for r in self._rows.values() if r.get("queue") == name]
@@ -155,6 +163,12 @@ class DynamoReadModel:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": sk_prefix}},
         )
+
+    def last(self, pk: str) -> dict[str, Any] | None:
+        page = self._db.query(TableName=self._table, KeyConditionExpression="pk = :pk",
+                              ExpressionAttributeValues={":pk": {"S": pk}}, ScanIndexForward=False, Limit=1,
+                              ConsistentRead=True)
+        return json.loads(page["Items"][0]["body"]["S"]) if page["Items"] else None
 
     def queue(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
         return self._query_all(

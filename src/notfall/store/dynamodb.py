@@ -129,6 +129,18 @@ class DynamoEventStore:
                         }
                     }
                 )
+            if not append.events:
+                # Nothing to put, whose condition would catch a newer event: check the next version is free.
+                next_version = {"N": str(append.expected_version + 1)}
+                items.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._events,
+                            "Key": {"stream_id": {"S": append.stream_id}, "version": next_version},
+                            "ConditionExpression": "attribute_not_exists(stream_id)",
+                        }
+                    }
+                )
         for env in envelopes:
             items.append(
                 {
