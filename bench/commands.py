@@ -22,6 +22,7 @@ from notfall.domain.care import CaregiverRef, CheckInIn, CheckOutIn, ReassignIn
 from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
+from notfall.domain.errors import Rejected
 from notfall.settings import BillingSettings
 
 RUNS = 50
@@ -34,8 +35,16 @@ PROFILE = Profile(name="Bench Caregiver", qualification="both", certificate_leve
 ALL_WEEK = [WeeklyWindow(weekday=d, start=clock_time(0), end=clock_time(0)) for d in range(7)]
 
 
-def meta(command_id: str, actor: str = "bench") -> Metadata:
-    return Metadata(command_id=command_id, actor=actor, correlation_id=command_id)
+def meta(command_id: str, actor: str = "bench", fingerprint: str | None = None) -> Metadata:
+    """`fingerprint`: the request a client's Idempotency-Key came with, as the API passes it."""
+    return Metadata(command_id=command_id, actor=actor, correlation_id=command_id, request_fingerprint=fingerprint)
+
+
+def refused(run) -> dict:
+    try:
+        return run()
+    except Rejected as err:
+        return {"refused": err.field}
 
 
 def need() -> NeedIn:
@@ -76,12 +85,18 @@ def main() -> None:
                 meta(f"s2-{i}", "phone-system")))
             measure("consultation", lambda: intake.consultation(case_id, ConsultationIn(
                 agent="anna", started_at=T0, ended_at=T0 + timedelta(minutes=12)), meta(f"c-{i}")))
-            measure("need", lambda: intake.need(case_id, need(), meta(f"n-{i}")))
+            measure("need", lambda: intake.need(case_id, need(), meta(f"n-{i}", fingerprint="need")))
+            measure("need retried with its key (same request)", lambda: intake.need(
+                case_id, need(), meta(f"n-{i}", fingerprint="need")))
+            measure("need's key sent with another request (422)", lambda: refused(lambda: intake.need(
+                case_id, need(), meta(f"n-{i}", fingerprint="another need"))))
             measure("outcome care_need", lambda: intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta(f"o-{i}")))
             measure("close", lambda: intake.close(case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)),
                                                    meta(f"x-{i}")))
             measure("close retried (same command id)", lambda: intake.close(
                 case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}")))
+            measure("close's key sent with another request (422)", lambda: refused(lambda: intake.close(
+                case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}", fingerprint="other"))))
 
         care = Care(wiring.store, clock=lambda: T0)
         register = Caregivers(wiring.store)
