@@ -23,7 +23,7 @@ from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import Rejected
-from notfall.settings import BillingSettings
+from notfall.settings import EligibilitySettings
 
 RUNS = 50
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
@@ -57,7 +57,7 @@ def need() -> NeedIn:
 def main() -> None:
     with stack() as (wiring, counter, _):
         # As the intake function wires it: a care need is assessed from the partner list.
-        intake = Intake(wiring.store, assess=assessor(wiring.readmodel, BillingSettings().eligibility()))
+        intake = Intake(wiring.store, assess=assessor(wiring.readmodel, EligibilitySettings().rules()))
         samples: dict[str, list[tuple[int, dict[str, int], float]]] = {}
 
         def measure(name: str, run) -> dict:

@@ -12,12 +12,12 @@ from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
-from notfall.settings import BillingSettings
+from notfall.settings import EligibilitySettings
 from notfall.wiring import Wiring
 
 logger = Logger()
 wiring = Wiring()
-eligibility = BillingSettings.from_env().eligibility()
+eligibility = EligibilitySettings.from_env().rules()  # only what intake uses: billing settings are not read
 app = make_resolver()
 intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel)
 partner_routes.register(app, Partners(wiring.store), wiring.readmodel)
