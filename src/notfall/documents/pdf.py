@@ -18,9 +18,11 @@ is set off against the invoice it cancels (the domain cancels only unpaid invoic
 Deterministic: the PDF's creation date is the issue date (midnight in Berlin), so the same
 event always renders the same bytes. User text (names, addresses, places, notes) prints
 literally: fpdf2's markdown is never enabled, and its page-count alias is a string that text
-passed through `printable` cannot contain (the default `{nb}` would print "Kita {nb}" as "Kita 1"). The text is set in DejaVu Sans Condensed, embedded (subset):
-names print in full as the law asks, Łukasz and Şükrü included; the rare character the font
-lacks is transliterated, see `printable`.
+passed through `printable` cannot contain (the default `{nb}` printed "Kita {nb}" as "Kita 1").
+
+The text is set in DejaVu Sans Condensed, embedded (subset): names print in full as the law
+asks, Łukasz and Şükrü included; the rare character the font lacks is transliterated, see
+`printable`.
 """
 
 from __future__ import annotations
