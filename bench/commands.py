@@ -23,8 +23,9 @@ from notfall.domain.care import CaregiverRef, CheckInIn, CheckOutIn, ReassignIn
 from notfall.domain.caregiver import Profile, WeeklyWindow
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.envelope import Metadata
+from notfall.domain.errors import Rejected
 from notfall.domain.tariffs import TariffIn, Tier
-from notfall.settings import BillingSettings
+from notfall.settings import BillingSettings, EligibilitySettings
 
 RUNS = 50
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
@@ -36,8 +37,16 @@ PROFILE = Profile(name="Bench Caregiver", qualification="both", certificate_leve
 ALL_WEEK = [WeeklyWindow(weekday=d, start=clock_time(0), end=clock_time(0)) for d in range(7)]
 
 
-def meta(command_id: str, actor: str = "bench") -> Metadata:
-    return Metadata(command_id=command_id, actor=actor, correlation_id=command_id)
+def meta(command_id: str, actor: str = "bench", fingerprint: str | None = None) -> Metadata:
+    """`fingerprint`: the request a client's Idempotency-Key came with, as the API passes it."""
+    return Metadata(command_id=command_id, actor=actor, correlation_id=command_id, request_fingerprint=fingerprint)
+
+
+def refused(run) -> dict:
+    try:
+        return run()
+    except Rejected as err:
+        return {"refused": err.field}
 
 
 def need() -> NeedIn:
@@ -50,7 +59,7 @@ def need() -> NeedIn:
 def main() -> None:
     with stack() as (wiring, counter, _):
         # As the intake function wires it: a care need is assessed from the partner list.
-        intake = Intake(wiring.store, assess=assessor(wiring.readmodel, BillingSettings().eligibility()))
+        intake = Intake(wiring.store, assess=assessor(wiring.readmodel, EligibilitySettings().rules()))
         samples: dict[str, list[tuple[int, dict[str, int], float]]] = {}
 
         def measure(name: str, run) -> dict:
@@ -78,12 +87,18 @@ def main() -> None:
                 meta(f"s2-{i}", "phone-system")))
             measure("consultation", lambda: intake.consultation(case_id, ConsultationIn(
                 agent="anna", started_at=T0, ended_at=T0 + timedelta(minutes=12)), meta(f"c-{i}")))
-            measure("need", lambda: intake.need(case_id, need(), meta(f"n-{i}")))
+            measure("need", lambda: intake.need(case_id, need(), meta(f"n-{i}", fingerprint="need")))
+            measure("need retried with its key (same request)", lambda: intake.need(
+                case_id, need(), meta(f"n-{i}", fingerprint="need")))
+            measure("need's key sent with another request (422)", lambda: refused(lambda: intake.need(
+                case_id, need(), meta(f"n-{i}", fingerprint="another need"))))
             measure("outcome care_need", lambda: intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta(f"o-{i}")))
             measure("close", lambda: intake.close(case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)),
                                                    meta(f"x-{i}")))
             measure("close retried (same command id)", lambda: intake.close(
                 case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}")))
+            measure("close's key sent with another request (422)", lambda: refused(lambda: intake.close(
+                case_id, CloseIn(reason="done", at=T0 + timedelta(hours=7)), meta(f"x-{i}", fingerprint="other"))))
 
         care = Care(wiring.store, clock=lambda: T0)
         register = Caregivers(wiring.store)

@@ -12,13 +12,13 @@ from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
-from notfall.settings import BillingSettings, RoundingSettings
+from notfall.settings import EligibilitySettings, RoundingSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
 tracer = Tracer()
 wiring = Wiring()
-eligibility = BillingSettings.from_env().eligibility()
+eligibility = EligibilitySettings.from_env().rules()  # only what intake uses: billing settings are not read
 app = make_resolver()
 intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel,
                        RoundingSettings.from_env().rounding())

@@ -14,7 +14,7 @@ from notfall.api.invoice_schedule import ScheduledRun
 from notfall.api.resolver import make_resolver
 from notfall.app.invoicing import Invoicing
 from notfall.documents.storage import DocumentStore
-from notfall.settings import BillingSettings
+from notfall.settings import BillingSettings, EligibilitySettings
 from notfall.wiring import Wiring
 
 logger = Logger()
@@ -24,7 +24,7 @@ wiring = Wiring()
 settings = BillingSettings.from_env()
 s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
 invoicing = Invoicing(wiring.store, wiring.readmodel, DocumentStore(s3, settings.bucket()), settings.issuer(),
-                      settings.vat(), settings.rounding(), eligibility=settings.eligibility(),
+                      settings.vat(), settings.rounding(), eligibility=EligibilitySettings.from_env().rules(),
                       headcount_bands=settings.headcount_bands)
 app = make_resolver()
 billing_routes.register(app, invoicing)

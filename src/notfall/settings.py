@@ -114,10 +114,28 @@ class RoundingSettings(BaseModel):
         return Rounding(unit_minutes=self.rounding_minutes)
 
 
+class EligibilitySettings(BaseModel):
+    """Who is entitled (docs/domain-rules.md, "Partners"): read by the intake function, which
+    assesses a care need when it is recorded. Apart from the billing settings, so a bad issuer
+    setting cannot stop the hotline. template.yaml sets them in Globals; the defaults agree."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
+    non_entitled: Literal["refuse", "standard"] = Field("refuse", alias="NON_ENTITLED")
+
+    @classmethod
+    def from_env(cls) -> EligibilitySettings:
+        names = {f.alias for f in cls.model_fields.values()}
+        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
+
+    def rules(self) -> EligibilityRules:
+        return EligibilityRules(city=self.city_municipality.strip().lower(), non_entitled=self.non_entitled)
+
+
 class BillingSettings(BaseModel):
-    """Invoicing and eligibility (docs/domain-rules.md): the issuer on every invoice, VAT,
-    the rounding of care time, who is entitled, the partner companies' headcount bands, and
-    the bucket of the invoice documents.
+    """Invoicing (docs/domain-rules.md): the issuer on every invoice, VAT, the rounding of
+    care time, and the bucket of the invoice documents. Read by the invoice function only.
 
     template.yaml sets them in Globals; the defaults are a fictional demo issuer. Only the
     invoice function needs DOCUMENTS_BUCKET (`bucket()` fails without it).
@@ -142,8 +160,6 @@ class BillingSettings(BaseModel):
     vat_rate: Decimal = Field(Decimal("0"), alias="VAT_RATE", ge=0, le=100)
     vat_exemption_reason: str | None = Field("Steuerfrei nach § 4 Nr. 25 UStG", alias="VAT_EXEMPTION_REASON")
     rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
-    city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
-    non_entitled: Literal["refuse", "standard"] = Field("refuse", alias="NON_ENTITLED")
     headcount_bands: tuple[HeadcountBand, ...] = Field(DEFAULT_HEADCOUNT_BANDS, alias="PARTNER_HEADCOUNT_BANDS")
     documents_bucket: str | None = Field(None, alias="DOCUMENTS_BUCKET")
 
@@ -179,9 +195,6 @@ class BillingSettings(BaseModel):
 
     def rounding(self) -> Rounding:
         return Rounding(unit_minutes=self.rounding_minutes)
-
-    def eligibility(self) -> EligibilityRules:
-        return EligibilityRules(city=self.city_municipality.strip().lower(), non_entitled=self.non_entitled)
 
     def bucket(self) -> str:
         if not self.documents_bucket:

@@ -20,7 +20,7 @@ from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
-from notfall.settings import BillingSettings, CareSettings
+from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.memory import MemoryEventStore
 
@@ -40,7 +40,7 @@ def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     """The intake function's app, wired as functions/intake/app.py wires it: eligibility is
     assessed from the partner list of the read model (default rules: the city is hannover)."""
     app = make_resolver()
-    intake = Intake(store, assess=assessor(readmodel, BillingSettings().eligibility()))
+    intake = Intake(store, assess=assessor(readmodel, EligibilitySettings().rules()))
     intake_routes.register(app, intake, readmodel, BillingSettings().rounding())
     partner_routes.register(app, Partners(store), readmodel)
     tariff_routes.register(app, TariffRegister(store, readmodel))

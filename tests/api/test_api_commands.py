@@ -1,6 +1,7 @@
 # Proves the command routes record the right events: opening and attaching calls, outcomes, callbacks, idempotent retries, If-Match.
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -174,6 +175,77 @@ def test_retried_command_answers_as_the_first_time_even_when_the_state_moved_on(
     assert (retry.status, retry.body) == (200, first.body)
     assert api.call("close", case_id=case_id).status == 409
     assert api.log_length() == before
+
+
+def open_two_cases(api: Api) -> tuple[str, str]:
+    """Two open cases: calls from two numbers."""
+    first = api.open_case()
+    other = call("call_started", call_id="pbx-20260302-071500-0043", caller_number="+49 511 4711000")
+    return first, api.open_case(body=other)
+
+
+def as_caller(event: dict, role_session: str) -> dict:
+    """The request as another authorised principal (IAM puts the caller's ARN in the identity)."""
+    event["requestContext"]["identity"]["userArn"] = f"arn:aws:sts::123456789012:assumed-role/notfall-hotline/{role_session}"
+    return event
+
+
+def test_a_key_used_for_case_a_closing_case_b_answers_422_and_b_stays_open(api: Api) -> None:
+    case_a, case_b = open_two_cases(api)
+    key = {"Idempotency-Key": "K"}
+    assert api.call("close", case_id=case_a, headers=key).status == 200
+    before = api.log_length()
+
+    reply = api.call("close", case_id=case_b, headers=key)
+
+    assert reply.status == 422 and reply.fields() == ["header.Idempotency-Key"], reply.body
+    assert "different request" in reply.body["errors"][0]["problem"]
+    assert case_a not in str(reply.body)  # no trace of the other command's answer
+    assert state(api, case_b).status == "open" and api.log_length() == before
+    # B with its own key is closed as usual; A's retry still gets A's first answer
+    assert api.call("close", case_id=case_b, headers={"Idempotency-Key": "K2"}).status == 200
+    assert api.call("close", case_id=case_a, headers=key).body["case_id"] == case_a
+
+
+def test_a_key_replayed_with_another_body_or_route_answers_422(api: Api) -> None:
+    case_id = api.open_case()
+    key = {"Idempotency-Key": "need-1"}
+    first = api.call("need", case_id=case_id, headers=key)
+    assert first.status == 200
+    before = api.log_length()
+    other_body = call("need", municipality="hemmingen")
+    for reply in (api.call("need", case_id=case_id, headers=key, body=other_body),
+                  api.call("consultation", case_id=case_id, headers=key)):
+        assert reply.status == 422 and reply.fields() == ["header.Idempotency-Key"], reply.body
+    assert api.log_length() == before
+    # the same body written another way (key order, spacing) is the same request
+    reordered = json.dumps(dict(reversed(list(sample_body("need").items()))), indent=2)
+    again = api.call("need", case_id=case_id, headers=key, body=reordered)
+    assert (again.status, again.body) == (200, first.body) and api.log_length() == before
+
+
+def test_two_callers_using_the_same_key_do_not_collide(api: Api) -> None:
+    case_a, case_b = open_two_cases(api)
+    key = {"Idempotency-Key": "close-1"}
+    first = api.send(as_caller(sample("close", case_id=case_a, headers=key), "hotline-schulz"))
+    second = api.send(as_caller(sample("close", case_id=case_b, headers=key), "hotline-weber"))
+    assert (first.status, second.status) == (200, 200)
+    assert (first.body["case_id"], second.body["case_id"]) == (case_a, case_b)
+    assert state(api, case_a).status == state(api, case_b).status == "closed"
+    # the key travels hashed with its caller: a fixed length, and not the key itself
+    close_ids = {e.command_id for e in api.log() if e.event_type == "CaseClosed"}
+    assert len(close_ids) == 2 and all(len(i) == len("key-") + 64 and "close-1" not in i for i in close_ids)
+
+
+@pytest.mark.parametrize("bad", ["k" * 256, "ключ-1", "tab\there", ""])
+def test_a_key_too_long_or_outside_printable_ascii_answers_422(api: Api, bad: str) -> None:
+    case_id = api.open_case()
+    before = api.log_length()
+    reply = api.call("close", case_id=case_id, headers={"Idempotency-Key": bad})
+    assert reply.status == 422 and reply.fields() == ["header.Idempotency-Key"], reply.body
+    assert api.log_length() == before
+    # the longest allowed key works
+    assert api.call("close", case_id=case_id, headers={"Idempotency-Key": "k" * 255}).status == 200
 
 
 def test_phone_call_event_with_key_twice_opens_one_case(api: Api) -> None:

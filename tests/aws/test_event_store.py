@@ -22,7 +22,7 @@ from notfall.domain import events as ev
 from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import DomainError, VersionConflict
+from notfall.domain.errors import DomainError, Rejected, VersionConflict
 from notfall.store.base import envelopes_for, iter_log
 
 NUMBER = "+49 30 1234567"
@@ -245,6 +245,41 @@ def test_staff_retry_that_would_now_break_a_rule_gets_the_first_answer(aws):
     assert snapshot(aws) == before
     with pytest.raises(DomainError):  # a new command id is a new command: the rule applies
         intake.close(case_id, close, meta("close-2"))
+
+
+def keyed(command_id: str, fingerprint: str) -> Metadata:
+    """A command sent with a client's Idempotency-Key: the request's fingerprint comes along."""
+    return Metadata(command_id=command_id, actor="tester", correlation_id=f"corr-{command_id}",
+                    request_fingerprint=fingerprint)
+
+
+def test_a_key_replayed_with_another_request_is_refused_and_writes_nothing(aws, count_requests):
+    intake = aws.intake()
+    store = intake.store
+    case_a = intake.call_event(call("started", "c1", "2026-10-30T07:55:00Z"), meta("open-a"))["case_id"]
+    case_b = intake.call_event(call("started", "c2", "2026-10-30T07:56:00Z", "+49 511 7654321"),
+                               meta("open-b"))["case_id"]
+    close = CloseIn(reason="solved on the phone", at="2026-10-30T08:10:00Z")
+    first = intake.close(case_a, close, keyed("key-k", "close a"))
+    before = snapshot(aws)
+
+    # The same key for case B: B's decision passes, the transaction fails on the command item.
+    with count_requests(aws.client) as calls:
+        with pytest.raises(Rejected) as err:
+            intake.close(case_b, close, keyed("key-k", "close b"))
+    assert err.value.status == 422 and err.value.field == "header.Idempotency-Key"
+    assert snapshot(aws) == before
+    assert c.fold_case(store.load(c.case_stream(case_b))).status == "open"
+    # no extra read: the stored fingerprint comes back with the cancelled transaction
+    assert dict(calls) == {"Query": 1, "GetItem": 1, "TransactWriteItems": 1}
+
+    # Case A is closed now, so a replay's decision fails and the store looks the key up: one read.
+    with count_requests(aws.client) as calls:
+        assert intake.close(case_a, close, keyed("key-k", "close a")) == first
+    assert dict(calls) == {"Query": 1, "GetItem": 1}
+    with pytest.raises(Rejected):
+        intake.close(case_a, CloseIn(reason="another reason", at="2026-10-30T08:10:00Z"), keyed("key-k", "other"))
+    assert snapshot(aws) == before
 
 
 # --- concurrent writers (real threads) ------------------------------------------------------------

@@ -3,11 +3,15 @@ fails the import (a cold start) with pydantic's ValidationError naming the varia
 of failing on the first request. With all variables set, the wiring uses those tables. The care
 function reads the care rules the same way: a value that is no sensible whole number fails the
 import too. The invoice function needs its documents bucket and sane billing settings; the
-intake function assesses eligibility with the configured city."""
+intake function assesses eligibility with the configured city. Each function reads only the
+settings it uses: a bad billing setting never stops the hotline, nor a bad eligibility
+setting the invoicing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,6 +19,10 @@ from pydantic import ValidationError
 from notfall.domain.fees import HeadcountBand
 
 FUNCTIONS = ["intake", "projector", "audit", "assign", "invoice"]
+API_SAMPLES = Path(__file__).resolve().parents[2] / "events" / "api"
+# Issuer and VAT settings only the invoice function reads (the rounding is read by intake too:
+# its hour reports show billed hours).
+BAD_BILLING = {"ISSUER_IBAN": "not an iban", "VAT_CATEGORY": "X", "PARTNER_HEADCOUNT_BANDS": "bis 49: 120 EUR"}
 VARIABLES = ["EVENTS_TABLE", "COMMANDS_TABLE", "READ_MODEL_TABLE"]
 
 
@@ -97,3 +105,25 @@ def test_inconsistent_billing_settings_fail_at_import(aws, variables, field):
 def test_the_intake_function_assesses_eligibility_for_the_configured_city(aws):
     module = aws.load_function("intake", CITY_MUNICIPALITY="Hannover", NON_ENTITLED="standard")
     assert module.eligibility.city == "hannover" and module.eligibility.non_entitled == "standard"
+
+
+def test_the_intake_function_starts_and_answers_with_malformed_billing_settings(aws, lambda_context):
+    module = aws.load_function("intake", **BAD_BILLING)
+    call = json.loads((API_SAMPLES / "call_started.json").read_text(encoding="utf-8"))
+    reply = module.handler(call, lambda_context)
+    assert reply["statusCode"] == 201, reply["body"]
+    assert json.loads(reply["body"])["opened"] is True
+
+
+def test_the_intake_function_fails_at_import_on_a_malformed_eligibility_setting(aws):
+    with pytest.raises(ValidationError) as err:
+        aws.load_function("intake", NON_ENTITLED="charge")
+    assert [e["loc"] for e in err.value.errors()] == [("NON_ENTITLED",)]
+
+
+def test_the_invoice_function_prices_each_day_by_the_configured_eligibility(aws):
+    # Invoices decide each session's tier for its day, so the invoice function reads who is entitled.
+    module = aws.load_function("invoice", CITY_MUNICIPALITY="Hannover", NON_ENTITLED="standard")
+    assert module.invoicing.eligibility.city == "hannover" and module.invoicing.eligibility.non_entitled == "standard"
+    with pytest.raises(ValidationError):
+        aws.load_function("invoice", NON_ENTITLED="charge")

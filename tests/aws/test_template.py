@@ -26,7 +26,7 @@ from infra.local.resources import Resources
 from infra.local.template import FUNCTION, Template
 from notfall.domain.care import CareRules
 from notfall.projection.projector import PROJECTIONS
-from notfall.settings import BillingSettings, CareSettings
+from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -298,16 +298,17 @@ def test_only_the_invoice_functions_may_touch_the_documents(template):
                        for a, _ in granted)
 
 
-def test_the_billing_settings_are_set_for_every_function_and_equal_the_code_defaults(template, translated):
-    """The issuer, VAT, rounding and eligibility in Globals are BillingSettings' defaults
-    (an empty value means unset); DOCUMENTS_BUCKET is no global."""
+@pytest.mark.parametrize("settings", [BillingSettings, EligibilitySettings])
+def test_the_billing_settings_are_set_for_every_function_and_equal_the_code_defaults(template, translated, settings):
+    """The issuer, VAT and rounding (BillingSettings) and the eligibility (EligibilitySettings)
+    in Globals are the code's defaults (an empty value means unset); DOCUMENTS_BUCKET is no global."""
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    names = {f.alias for f in BillingSettings.model_fields.values()} - {"DOCUMENTS_BUCKET"}
+    names = {f.alias for f in settings.model_fields.values()} - {"DOCUMENTS_BUCKET"}
     assert names <= variables.keys()
     assert "DOCUMENTS_BUCKET" not in variables
     assert all(isinstance(variables[n], str) for n in names)  # CloudFormation wants strings
-    from_template = BillingSettings.model_validate({n: variables[n] for n in names if variables[n] != ""})
-    assert from_template == BillingSettings()
+    from_template = settings.model_validate({n: variables[n] for n in names if variables[n] != ""})
+    assert from_template == settings()
     for fid in serverless_functions(template):
         env = of_type(translated, "AWS::Lambda::Function")[fid]["Properties"]["Environment"]["Variables"]
         assert names <= env.keys(), fid

@@ -174,6 +174,33 @@ def test_names_print_in_full_and_only_glyphless_characters_are_transliterated():
     assert "Łukasz Wąsik" in text
 
 
+def test_user_text_prints_literally_even_what_looks_like_fpdf_markup():
+    """Names, places and notes are data: fpdf2's page-count alias `{nb}` and its markdown
+    markers (**, __, --, ~~, the backslash escape) print as written, on every page."""
+    base = family_invoice()
+    debtor, trip = base.debtor, base.lines[2]
+    marked = "Kita {nb} **Sonne** __Mond__ --Stern-- ~~Wolke~~ \\x [Link](https://example.org)"
+    address = debtor.address.model_copy(update={"name": "Katrin {nb} Schröder", "street": "Lindenallee {nb}"})
+    lines = [line.model_copy(update={"line_id": f"{line.line_id}-{i}"}) for i in range(10) for line in base.lines]
+    lines[2] = lines[2].model_copy(update={"description": f"Fahrdienst am 18.11.2026: {marked} – Wohnung {{nb}}",
+                                           "ref": "trip-{nb}"})
+    invoice = base.model_copy(update={"debtor": debtor.model_copy(update={"address": address}), "lines": lines,
+                                      "total_cents": 10 * base.total_cents, "note": "Hinweis: {nb} bleibt {nb}."})
+    assert trip.kind == "transport"
+    reader, text = read(invoice_pdf(invoice))
+    flat = " ".join(text.split())
+    assert "Katrin {nb} Schröder" in text and "Lindenallee {nb}" in text
+    assert f"Fahrdienst am 18.11.2026: {marked} – Wohnung {{nb}}" in flat
+    assert "Bezug: Fall case-81, trip-{nb}" in flat
+    assert "Hinweis: {nb} bleibt {nb}." in text
+    assert "Katrin {nb} Schröder" in reader.metadata.subject
+    pages = len(reader.pages)
+    assert pages > 1
+    assert f"Katrin {pages} Schröder" not in text and f"Kita {pages}" not in flat  # no page count put in
+    for number, page in enumerate(reader.pages, start=1):  # the page count still prints in the footer
+        assert f"Seite {number} von {pages}" in page.extract_text()
+
+
 def test_inconsistent_figures_are_not_printed():
     with pytest.raises(ValueError):
         invoice_pdf(company_invoice().model_copy(update={"total_cents": 129500}))

@@ -42,7 +42,7 @@ from notfall.domain.tariffs import PricedDay, Rounding, TariffIn, Tier
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.projection.replay_check import compare
-from notfall.settings import BillingSettings
+from notfall.settings import BillingSettings, EligibilitySettings
 from notfall.store.base import iter_log
 from notfall.store.memory import MemoryEventStore
 
@@ -786,20 +786,16 @@ def test_billing_settings_default_to_the_demo_issuer_and_read_the_environment(mo
     assert (defaults.issuer().iban, defaults.issuer().bic) == ("DE02120300000000202051", "BYLADEM1001")
     assert defaults.vat() == Vat(category="E", rate=Decimal(0), exemption_reason="Steuerfrei nach § 4 Nr. 25 UStG")
     assert defaults.rounding() == Rounding(15)
-    assert defaults.eligibility() == EligibilityRules(city="hannover", non_entitled="refuse")
     with pytest.raises(ValueError, match="DOCUMENTS_BUCKET"):
         defaults.bucket()
     monkeypatch.setenv("VAT_CATEGORY", "S")
     monkeypatch.setenv("VAT_RATE", "19")
     monkeypatch.setenv("BILLING_ROUNDING_MINUTES", "30")
-    monkeypatch.setenv("CITY_MUNICIPALITY", "Hannover")
-    monkeypatch.setenv("NON_ENTITLED", "standard")
     monkeypatch.setenv("DOCUMENTS_BUCKET", "notfall-documents")
     monkeypatch.setenv("ISSUER_VAT_ID", "")  # blank: not set
     configured = BillingSettings.from_env()
     assert configured.vat() == Vat(category="S", rate=Decimal(19), exemption_reason=None)
     assert configured.rounding() == Rounding(30) and configured.bucket() == "notfall-documents"
-    assert configured.eligibility() == EligibilityRules(city="hannover", non_entitled="standard")
     assert configured.issuer().vat_id is None
 
 
@@ -828,8 +824,18 @@ def test_headcount_bands_must_be_ascending_without_gaps_or_overlaps_in_whole_cen
         BillingSettings.from_env()
 
 
+def test_eligibility_settings_default_to_the_city_and_read_the_environment(monkeypatch) -> None:
+    assert EligibilitySettings.from_env().rules() == EligibilityRules(city="hannover", non_entitled="refuse")
+    monkeypatch.setenv("CITY_MUNICIPALITY", " Hannover ")
+    monkeypatch.setenv("NON_ENTITLED", "standard")
+    assert EligibilitySettings.from_env().rules() == EligibilityRules(city="hannover", non_entitled="standard")
+    monkeypatch.setenv("NON_ENTITLED", "charge")
+    with pytest.raises(ValueError):
+        EligibilitySettings.from_env()
+
+
 @pytest.mark.parametrize("env", [{"VAT_CATEGORY": "E", "VAT_RATE": "7"}, {"VAT_CATEGORY": "S"},
-                                 {"NON_ENTITLED": "charge"}, {"BILLING_ROUNDING_MINUTES": "0"},
+                                 {"BILLING_ROUNDING_MINUTES": "0"},
                                  {"ISSUER_IBAN": "not an iban"}])
 def test_billing_settings_refuse_inconsistent_values(monkeypatch, env: dict[str, str]) -> None:
     for name, value in env.items():

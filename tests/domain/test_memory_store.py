@@ -9,7 +9,7 @@ from domain_builders import T0
 from notfall.domain import events as ev
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import VersionConflict
+from notfall.domain.errors import Rejected, VersionConflict
 from notfall.store.base import iter_log
 from notfall.store.memory import MemoryEventStore
 
@@ -123,3 +123,27 @@ def test_concurrent_writers_to_one_stream_one_wins_per_version() -> None:
         t.join()
     assert len(wins) == 1 and len(conflicts) == 7
     assert [e.version for e in store.load("case-c1")] == [1] and log_positions(store) == [1]
+
+
+def keyed(command_id: str, fingerprint: str) -> Metadata:
+    """A command sent with a client's Idempotency-Key: the request's fingerprint comes along."""
+    return Metadata(command_id=command_id, actor="test", correlation_id="corr", request_fingerprint=fingerprint)
+
+
+def test_a_key_replayed_with_another_request_is_refused_and_writes_nothing() -> None:
+    store = MemoryEventStore()
+    first = store.append(decision(("case-a", 0, 1), result={"case_id": "a"}), keyed("k", "close case a"))
+    # the same request again: the first answer
+    again = store.append(decision(("case-a", 1, 1), result={"case_id": "a"}), keyed("k", "close case a"))
+    assert (again.result, again.duplicate) == (first.result, True)
+    # the same key with another request: refused, naming the header, and nothing written
+    with pytest.raises(Rejected) as err:
+        store.append(decision(("case-b", 0, 1), result={"case_id": "b"}), keyed("k", "close case b"))
+    assert err.value.status == 422 and err.value.field == "header.Idempotency-Key"
+    assert store.load("case-b") == [] and log_positions(store) == [1]
+    # looking the first answer up (a retry whose decision failed) checks the request too
+    assert store.command_result("k", fingerprint="close case a") == {"case_id": "a"}
+    with pytest.raises(Rejected):
+        store.command_result("k", fingerprint="close case b")
+    # commands without a client's key (phone defaults, internal ids) carry no fingerprint: as before
+    assert store.command_result("k") == {"case_id": "a"}

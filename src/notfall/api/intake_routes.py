@@ -6,8 +6,9 @@ and `billed_*` as the family invoice bills care: each ended, not voided session 
 Berlin month it started, rounded per session by BILLING_ROUNDING_MINUTES.
 
 Headers every command understands:
-- `Idempotency-Key`: the command id. A retry with the same key appends nothing and gets the
-  first answer. Phone events default to one derived from the call, its event type and time.
+- `Idempotency-Key`: the command id, scoped to the caller. A retry of the same request with
+  the same key appends nothing and gets the first answer; the key with another request
+  answers 422. Phone events default to one derived from the call, its event type and time.
 - `If-Match`: the case version the person saw; a different current version answers 409.
 - `X-Correlation-Id`: ties the events of one conversation together (default: request id).
 """

@@ -25,7 +25,7 @@ def execute(store: EventStore, meta: Metadata, decide: Callable[[], Decision]) -
     except DomainError:
         # A retry of a command that already succeeded may now break a rule (the case it
         # closed is closed): answer as the first time.
-        first = store.command_result(meta.command_id)
+        first = store.command_result(meta.command_id, meta.request_fingerprint)  # another request: 422
         if first is not None:
             return _answer(first)
         raise

@@ -16,9 +16,13 @@ plus the due date, the bank details (IBAN/BIC), and on a credit note ("Gutschrif
 is set off against the invoice it cancels (the domain cancels only unpaid invoices).
 
 Deterministic: the PDF's creation date is the issue date (midnight in Berlin), so the same
-event always renders the same bytes. The text is set in DejaVu Sans Condensed, embedded (subset):
-names print in full as the law asks, Łukasz and Şükrü included; the rare character the font
-lacks is transliterated, see `printable`.
+event always renders the same bytes. User text (names, addresses, places, notes) prints
+literally: fpdf2's markdown is never enabled, and its page-count alias is a string that text
+passed through `printable` cannot contain (the default `{nb}` printed "Kita {nb}" as "Kita 1").
+
+The text is set in DejaVu Sans Condensed, embedded (subset): names print in full as the law
+asks, Łukasz and Şükrü included; the rare character the font lacks is transliterated, see
+`printable`.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ HEAD_FILL = (232, 232, 232)
 COLUMNS = (("Pos.", 10.0, "L"), ("Datum", 20.0, "L"), ("Leistung", 70.0, "L"),
            ("Menge", 22.0, "R"), ("Einzelpreis", 24.0, "R"), ("Betrag", 24.0, "R"))
 UNITS = {"HUR": "Std.", "C62": "Stk."}
+# fpdf2 puts the page count wherever its alias occurs; NUL never survives `printable`, so user
+# text cannot contain this one. Three characters reserve three digits, as `{nb}` did.
+PAGE_COUNT = "\x00n\x00"
 
 TRANSLITERATION = {
     "ł": "l", "Ł": "L", "ı": "i", "İ": "I", "đ": "d", "Đ": "D", "ħ": "h", "ŧ": "t",
@@ -119,18 +126,19 @@ class _InvoicePdf(FPDF):
             self.add_font(FONT, style, str(path))
         self.set_margins(LEFT, TOP, RIGHT)
         self.set_auto_page_break(True, margin=FOOTER_SPACE)
-        self.alias_nb_pages()
+        self.alias_nb_pages(PAGE_COUNT)
 
     def put(self, w: float, h: float, text: str, *, align: str = "L", size: float = 9, style: str = "",
             color: tuple[int, int, int] = (0, 0, 0), fill: bool = False, border: Literal[0, 1] | str = 0,
-            multi: bool = False) -> None:
+            multi: bool = False, then: str = "") -> None:
+        """`text` as printed, literally; `then` (our own markup: the page count) is appended unchanged."""
         self.set_font(FONT, style, size)
         self.set_text_color(*color)
         if multi:
-            self.multi_cell(w, h, printable(text), border=border, align=align, fill=fill,
+            self.multi_cell(w, h, printable(text) + then, border=border, align=align, fill=fill,
                             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         else:
-            self.cell(w, h, printable(text), border=border, align=align, fill=fill,
+            self.cell(w, h, printable(text) + then, border=border, align=align, fill=fill,
                       new_x=XPos.RIGHT, new_y=YPos.TOP)
 
     def height_of(self, w: float, h: float, text: str, size: float, style: str = "") -> float:
@@ -171,7 +179,7 @@ class _InvoicePdf(FPDF):
                 self.put(width, 3.3, text, size=7, color=GREY)
                 self.ln(3.3)
         self.set_xy(LEFT, -10)
-        self.put(WIDTH, 4, f"Seite {self.page_no()} von {{nb}}", align="R", size=7, color=GREY)
+        self.put(WIDTH, 4, f"Seite {self.page_no()} von ", then=PAGE_COUNT, align="R", size=7, color=GREY)
 
 
 def invoice_pdf(invoice: InvoiceIssued) -> bytes:

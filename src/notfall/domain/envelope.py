@@ -75,6 +75,9 @@ class Metadata(BaseModel):
     actor: str
     correlation_id: str
     causation_id: str | None = None
+    # SHA-256 of the request a client's Idempotency-Key came with; kept with the command's
+    # answer, so the key replayed with another request is refused. Not copied onto events.
+    request_fingerprint: str | None = None
 
 
 class Envelope(BaseModel):

@@ -7,7 +7,9 @@ Guarantees (each backend's tests check them):
 - every event gets a global `position` in the same atomic write; positions run 1, 2, 3 ...
   without gaps and in commit order, so a reader of the global log never skips an event.
 - a command id is recorded atomically with its events: appending again under the same
-  command id writes nothing and returns the first answer.
+  command id writes nothing and returns the first answer. A command id that came with a
+  request fingerprint (a client's Idempotency-Key) answers only the same request: another
+  fingerprint raises KeyReused (422) and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, Metadata
+from notfall.domain.errors import KeyReused
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class EventStore(Protocol):
 
     def append(self, decision: Decision, meta: Metadata) -> AppendResult: ...
 
-    def command_result(self, command_id: str) -> dict[str, Any] | None: ...
+    def command_result(self, command_id: str, fingerprint: str | None = None) -> dict[str, Any] | None: ...
 
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage: ...
 
@@ -69,6 +72,12 @@ def envelopes_for(appends: Sequence[Append], meta: Metadata, first_position: int
             )
             position += 1
     return out
+
+
+def same_request(stored: str | None, fingerprint: str | None) -> None:
+    """A first answer goes only to the request it answered (when both sides know their request)."""
+    if stored and fingerprint and stored != fingerprint:
+        raise KeyReused()
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,8 @@ whole history; index reads are eventually consistent, so `read_all` stops at the
 and never hands out a later event before an earlier one.
 
 Commands table: one item per command id, written in the same transaction, holding the
-command's answer. A retry finds it through the failed condition and gets the first answer.
+command's answer and, for a client's Idempotency-Key, the request's fingerprint. A retry finds
+it through the failed condition and gets the first answer, if it is the same request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, utcnow
+from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request, utcnow
 
 LOG_COUNTER = "$log"
 LOG_PAGE_SIZE = 1000
@@ -93,7 +94,7 @@ class DynamoEventStore:
                 return AppendResult(decision.result, duplicate=False)
             except self._db.exceptions.TransactionCanceledException as err:
                 reasons = err.response.get("CancellationReasons", [])
-                outcome = self._read_cancellation(reasons, items)
+                outcome = self._read_cancellation(reasons, items, meta)
                 if isinstance(outcome, AppendResult):
                     return outcome
                 # Only the global counter moved (another stream's writer): take the next slot.
@@ -151,16 +152,19 @@ class DynamoEventStore:
                     }
                 }
             )
+        command: dict[str, Any] = {
+            "command_id": {"S": meta.command_id},
+            "result": {"S": json.dumps(decision.result, sort_keys=True, default=str)},
+            "recorded_at": {"S": envelopes[0].recorded_at.isoformat() if envelopes else ""},
+            "actor": {"S": meta.actor},
+        }
+        if meta.request_fingerprint:
+            command["request_fingerprint"] = {"S": meta.request_fingerprint}
         items.append(
             {
                 "Put": {
                     "TableName": self._commands,
-                    "Item": {
-                        "command_id": {"S": meta.command_id},
-                        "result": {"S": json.dumps(decision.result, sort_keys=True, default=str)},
-                        "recorded_at": {"S": envelopes[0].recorded_at.isoformat() if envelopes else ""},
-                        "actor": {"S": meta.actor},
-                    },
+                    "Item": command,
                     "ConditionExpression": "attribute_not_exists(command_id)",
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
@@ -168,14 +172,15 @@ class DynamoEventStore:
         )
         return items
 
-    def _read_cancellation(self, reasons: list[dict[str, Any]], items: list[dict[str, Any]]) -> AppendResult | None:
-        """Tell a retried command, a real version conflict and a moved counter apart."""
+    def _read_cancellation(
+        self, reasons: list[dict[str, Any]], items: list[dict[str, Any]], meta: Metadata
+    ) -> AppendResult | None:
+        """Tell a retried command, a key reused for another request, a real version conflict
+        and a moved counter apart."""
         command_reason = reasons[-1] if reasons else {}
         if command_reason.get("Code") == "ConditionalCheckFailed":
-            stored = command_reason.get("Item") or self._command_item(items[-1]["Put"]["Item"]["command_id"]["S"])
-            if stored is None:  # the condition failed on that very item, and command items are never deleted
-                raise RuntimeError("a command's item vanished after it cancelled the transaction")
-            return AppendResult(json.loads(stored["result"]["S"]), duplicate=True)
+            stored = command_reason.get("Item") or self._command_item(meta.command_id)
+            return AppendResult(self._first(stored, meta.request_fingerprint), duplicate=True)
         for reason, item in zip(reasons[1:-1], items[1:-1], strict=True):
             if reason.get("Code") == "ConditionalCheckFailed":
                 body = item.get("Put") or item["ConditionCheck"]
@@ -188,9 +193,14 @@ class DynamoEventStore:
             TableName=self._commands, Key={"command_id": {"S": command_id}}, ConsistentRead=True
         ).get("Item")
 
-    def command_result(self, command_id: str) -> dict[str, Any] | None:
+    def command_result(self, command_id: str, fingerprint: str | None = None) -> dict[str, Any] | None:
         item = self._command_item(command_id)
-        return json.loads(item["result"]["S"]) if item else None
+        return self._first(item, fingerprint) if item else None
+
+    @staticmethod
+    def _first(item: dict[str, Any], fingerprint: str | None) -> dict[str, Any]:
+        same_request(item.get("request_fingerprint", {}).get("S"), fingerprint)
+        return json.loads(item["result"]["S"])
 
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
         events: list[Envelope] = []

@@ -8,14 +8,14 @@ from typing import Any
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, utcnow
+from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request, utcnow
 
 
 class MemoryEventStore:
     def __init__(self) -> None:
         self._streams: dict[str, list[Envelope]] = {}
         self._log: list[Envelope] = []
-        self._commands: dict[str, dict[str, Any]] = {}
+        self._commands: dict[str, tuple[dict[str, Any], str | None]] = {}  # id -> answer, request fingerprint
         self._lock = threading.Lock()
 
     def load(self, stream_id: str) -> list[Envelope]:
@@ -24,7 +24,7 @@ class MemoryEventStore:
     def append(self, decision: Decision, meta: Metadata) -> AppendResult:
         with self._lock:
             if meta.command_id in self._commands:
-                return AppendResult(self._commands[meta.command_id], duplicate=True)
+                return AppendResult(self._first(meta.command_id, meta.request_fingerprint), duplicate=True)
             for append in decision.appends:
                 if len(self._streams.get(append.stream_id, [])) != append.expected_version:
                     raise VersionConflict(append.stream_id)
@@ -32,11 +32,16 @@ class MemoryEventStore:
             for env in envelopes:
                 self._streams.setdefault(env.stream_id, []).append(env)
                 self._log.append(env)
-            self._commands[meta.command_id] = decision.result
+            self._commands[meta.command_id] = (decision.result, meta.request_fingerprint)
             return AppendResult(decision.result, duplicate=False)
 
-    def command_result(self, command_id: str) -> dict[str, Any] | None:
-        return self._commands.get(command_id)
+    def command_result(self, command_id: str, fingerprint: str | None = None) -> dict[str, Any] | None:
+        return self._first(command_id, fingerprint) if command_id in self._commands else None
+
+    def _first(self, command_id: str, fingerprint: str | None) -> dict[str, Any]:
+        result, stored = self._commands[command_id]
+        same_request(stored, fingerprint)
+        return result
 
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
         events = self._log[after : after + limit]
