@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from notfall.app.eligibility import partners_from_streams
@@ -211,14 +212,13 @@ class Invoicing:
 
         for family_id in sorted(cases_of):
             ids = cases_of[family_id]
-            yield _Item(inv.family_key(family_id, month), family_id,
-                        lambda fresh=False, f=family_id, c=ids: build(f, c, fresh))
+            yield _Item(inv.family_key(family_id, month), family_id, partial(build, family_id, ids))
 
     def _partner_items(self, kind: str, period: str) -> Iterator[_Item]:
         """Every partner in the register; each partner's stream is loaded from the store."""
         partner_ids = sorted({row["partner_id"] for row in self.readmodel.query(PARTNERS_PK)})
 
-        def build(partner_id: str):
+        def build(partner_id: str, fresh: bool = False):  # the partner streams are loaded anew anyway
             state = fold_partner(self.store.load(partner_stream(partner_id)))
             if state is None:
                 return None, None, f"unknown partner {partner_id}"
@@ -231,7 +231,7 @@ class Invoicing:
             return draft, debtor, f"no billing details for partner {partner_id}"
 
         for partner_id in partner_ids:
-            yield _Item(partner_key(partner_id, period), partner_id, lambda fresh=False, p=partner_id: build(p))
+            yield _Item(partner_key(partner_id, period), partner_id, partial(build, partner_id))
 
     def _billing(self, key: str) -> inv.Billing:
         return inv.fold_billing(key, self.store.load(inv.billing_stream(key)))

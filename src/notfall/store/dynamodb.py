@@ -180,6 +180,8 @@ class DynamoEventStore:
         command_reason = reasons[-1] if reasons else {}
         if command_reason.get("Code") == "ConditionalCheckFailed":
             stored = command_reason.get("Item") or self._command_item(meta.command_id)
+            if stored is None:  # the condition failed on that very item, and command items are never deleted
+                raise RuntimeError("a command's item vanished after it cancelled the transaction")
             return AppendResult(self._first(stored, meta.request_fingerprint), duplicate=True)
         for reason, item in zip(reasons[1:-1], items[1:-1], strict=True):
             if reason.get("Code") == "ConditionalCheckFailed":
