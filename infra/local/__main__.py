@@ -9,9 +9,13 @@ import signal
 import sys
 import threading
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.local.client import call
+from notfall.domain.hours import BERLIN
+
+if TYPE_CHECKING:
+    from infra.local.demo import DemoCalendar
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
@@ -97,24 +101,27 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     if demo is not None:
         emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
         waiting = next((c["case_id"] for c in demo["cases"] if "waiting for a caregiver" in c["label"]), None)
-        month = at[:7]  # needs count in the month they were recorded: the demo records them now
+        # Needs count in the Berlin month they were recorded (the demo records them now); invoices too.
+        month = datetime.now(BERLIN).strftime("%Y-%m")
+        calendar = demo["calendar"]
+        recent = calendar.month("2026-11-05T10:40:00Z")  # the month of the children's emergency, as written
         lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
                   f"{len(demo['cases'])} cases.",
                   f"  curl -s {url}/cases          the open queue",
                   f"  curl -s {url}/callbacks      voicemails waiting",
-                  f"  curl -s {url}/hours/2026-11  care hours of the month",
+                  f"  curl -s {url}/hours/{recent}  care hours of the month",
                   f"  curl -s {url}/caregivers     the caregiver register"]
         if emergency:
             lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case: offers, assignment, session")
         if waiting:
             lines.append(f"  curl -s {url}/cases/{waiting}/candidates   who could take a Saturday evening")
         if demo.get("caregivers"):
-            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/2026-11   an expense statement "
+            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/{recent}   an expense statement "
                       "(?format=csv: the file)",
                       f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
-                      f"  curl -s {url}/reports/transports/2026-11   transport services"]
+                      f"  curl -s {url}/reports/transports/{recent}   transport services"]
         if demo.get("families"):
-            lines += invoicing_lines(url, month)
+            lines += invoicing_lines(url, month, calendar)
     lines += ["", "Open a case (a call starts):", f"  {post}",
               "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
               f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
@@ -122,14 +129,17 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def invoicing_lines(url: str, month: str) -> list[str]:
-    """How to run the invoicing of the demo's October and download the documents."""
+def invoicing_lines(url: str, month: str, calendar: DemoCalendar) -> list[str]:
+    """How to run the invoicing of the demo's month to invoice and download the documents."""
     post = f"curl -s -X POST {url}/invoice-runs -H 'Content-Type: application/json' -d"
+    billed, year = calendar.month_to_invoice, str(calendar.year(2025))
+    change = calendar.day("2026-10-16").isoformat()
     return [
-        "", "Invoicing (the demo has care in October 2026, partners with contracts, and a price change on 16 Oct):",
-        f"""  {post} '{{"kind": "family", "period": "2026-10"}}'          families' October""",
-        f"""  {post} '{{"kind": "partner-monthly", "period": "2026-10"}}' companies' monthly fees""",
-        f"""  {post} '{{"kind": "partner-yearly", "period": "2025"}}'     yearly fees and municipalities""",
+        "", f"Invoicing (the demo has care in {billed}, the previous month, partners with contracts, and a price "
+        f"change on {change}):",
+        f"""  {post} '{{"kind": "family", "period": "{billed}"}}'          families' month""",
+        f"""  {post} '{{"kind": "partner-monthly", "period": "{billed}"}}' companies' monthly fees""",
+        f"""  {post} '{{"kind": "partner-yearly", "period": "{year}"}}'     yearly fees and municipalities""",
         "  (or fire the schedule: python -m infra.local fire FamilyInvoices - it bills the previous month)",
         f"  curl -s '{url}/invoices?month={month}'   the invoices issued this month",
         f"  curl -s {url}/invoices/F-{month[:4]}-00001/documents   links to the PDF (partners: also the e-invoice XML)",

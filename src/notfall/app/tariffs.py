@@ -3,15 +3,15 @@ and read the prices valid now and before (from the `tariffs` stream, strongly co
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, berlin_today, system_clock
 from notfall.domain import tariffs as t
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 PUBLISH_ATTEMPTS = 5
 
@@ -22,12 +22,17 @@ def published_command_id(price: t.TariffIn) -> str:
 
 
 class TariffRegister:
-    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: EventStore, clock: Clock = system_clock) -> None:
         self.store = store
         self.clock = clock
 
     def current(self) -> t.Tariffs:
         return t.fold_tariffs(self.store.load(t.TARIFF_STREAM))
+
+    def valid_today(self) -> tuple[t.Tariffs, date, dict[str, t.Price | None]]:
+        """The register, the clock's Berlin day, and each tier's price on that day."""
+        state, today = self.current(), berlin_today(self.clock)
+        return state, today, {tier.value: state.price_on(tier, today) for tier in t.Tier}
 
     def set_tariff(self, cmd: t.TariffIn, meta: Metadata) -> dict[str, Any]:
         return execute(self.store, meta, lambda: t.decide_tariff(self.current(), cmd, self.clock()))

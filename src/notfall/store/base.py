@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from notfall.domain.decision import Append, Decision
@@ -69,10 +69,6 @@ def envelopes_for(appends: Sequence[Append], meta: Metadata, first_position: int
             )
             position += 1
     return out
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def iter_log(store: EventStore, after: int = 0, page_size: int = 500) -> Iterator[Envelope]:
