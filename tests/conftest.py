@@ -53,6 +53,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         traveller.stop()
 
 
+@pytest.fixture(scope="session")
+def clock_option(request: pytest.FixtureRequest) -> datetime | None:
+    """Where `--clock` moved the session's clock to, or None on the real clock."""
+    return clock_moment(request.config)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     moment = clock_moment(config)
     return f"clock moved to {moment.isoformat()} (replay: --clock {config.getoption('--clock')})" if moment else None
