@@ -8,7 +8,7 @@ import json
 import logging
 import signal
 import sys
-import threading
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -94,13 +94,20 @@ def load_with_progress(url: str) -> dict[str, Any]:
 
 
 def wait_for_interrupt() -> None:
-    stop = threading.Event()
     # Both set explicitly: a shell that starts us in the background hands SIGINT over ignored,
-    # and SIGTERM (a process manager) should end the stack as cleanly as Ctrl-C.
+    # and SIGTERM (a process manager) should end the stack as cleanly as Ctrl-C. The handler
+    # raises rather than setting a threading.Event: it runs on the main thread, which may hold
+    # that Event's lock inside wait(), and then Ctrl-C hung the process for good.
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1):
-        pass
+        signal.signal(signum, interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C cuts the stopping short
 
 
 def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
