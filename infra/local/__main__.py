@@ -64,11 +64,15 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         return 1
     try:
+        interrupt_raises()  # from here on Ctrl-C ends the stack cleanly, even the moment the banner shows
         _out_of_gc_sight()
         demo = None if args.no_demo else load_with_progress(stack.url)
         _out_of_gc_sight()
         print(banner(stack.url, stack.stage, stack.endpoint, demo), flush=True)
-        wait_for_interrupt()
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C cuts the stopping short
     finally:
         print("stopping...", flush=True)
         stack.stop()
@@ -93,21 +97,17 @@ def load_with_progress(url: str) -> dict[str, Any]:
         return load_demo(url, progress=bar.update)
 
 
-def wait_for_interrupt() -> None:
-    # Both set explicitly: a shell that starts us in the background hands SIGINT over ignored,
-    # and SIGTERM (a process manager) should end the stack as cleanly as Ctrl-C. The handler
-    # raises rather than setting a threading.Event: it runs on the main thread, which may hold
-    # that Event's lock inside wait(), and then Ctrl-C hung the process for good.
+def interrupt_raises() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread. Both set explicitly: a shell
+    that starts us in the background hands SIGINT over ignored, and SIGTERM (a process manager)
+    should end the stack as cleanly as Ctrl-C. The handler raises rather than setting a
+    threading.Event: it runs on the main thread, which may hold that Event's lock inside wait(),
+    and then Ctrl-C hung the process for good."""
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, interrupt)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C cuts the stopping short
 
 
 def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:

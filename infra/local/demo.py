@@ -63,9 +63,9 @@ class DemoCalendar:
         return cls(timedelta(weeks=month_weeks), timedelta(weeks=recent_weeks), today.year - _WRITTEN_YEAR,
                    previous.strftime("%Y-%m"))
 
-    def moment(self, written: str, shift: timedelta | None = None) -> str:
-        """A written ISO moment ("...Z") or day, moved: Berlin wall time plus whole days."""
-        shift = self._shift_for(written) if shift is None else shift
+    def moment(self, written: str) -> str:
+        """A written ISO moment ("...Z") or day, moved: Berlin wall time plus whole weeks."""
+        shift = self.month_shift if written.startswith(_WRITTEN_MONTH) else self.recent_shift
         if "T" not in written:
             return (date.fromisoformat(written) + shift).isoformat()
         local = datetime.fromisoformat(written).astimezone(BERLIN).replace(tzinfo=None) + shift
@@ -84,9 +84,6 @@ class DemoCalendar:
     def year(self, written: int) -> int:
         return written + self.years
 
-    def _shift_for(self, written: str) -> timedelta:
-        return self.month_shift if written.startswith(_WRITTEN_MONTH) else self.recent_shift
-
     def _years(self, written: str) -> str:
         if written.startswith(_WRITTEN_MONTH):
             return self.moment(written)
@@ -94,16 +91,15 @@ class DemoCalendar:
         return day.replace(year=self.year(day.year)).isoformat()  # no partner date falls on 29 February
 
     def move(self, data: Any, by_year: bool = False) -> Any:
-        """The demo data with every date in it moved (partners' dates by years)."""
+        """The demo data with every date in it moved (in strings too, e.g. a recording's path);
+        under "partners" by years, except the days of the month to invoice."""
         if isinstance(data, dict):
-            return {k: (self.year(v) if by_year and k == "year" else
-                        self.move(v, by_year or k == "partners")) for k, v in data.items()}
+            return {k: self.year(v) if by_year and k == "year" else self.move(v, by_year or k == "partners")
+                    for k, v in data.items()}
         if isinstance(data, list):
             return [self.move(v, by_year) for v in data]
-        if isinstance(data, str) and not data.startswith("_"):
-            moved: Callable[[re.Match[str]], str] = (
-                (lambda m: self._years(m.group(0))) if by_year else (lambda m: self.moment(m.group(0))))
-            return _DATE.sub(moved, data)
+        if isinstance(data, str):
+            return _DATE.sub(lambda m: self._years(m.group(0)) if by_year else self.moment(m.group(0)), data)
         return data
 
 
