@@ -1,6 +1,11 @@
-"""Settings every test shares: no real AWS credentials, no metrics flushing, a fixed region."""
+"""Settings every test shares: no real AWS credentials, no metrics flushing, a fixed region;
+and `--clock`: the whole session on another day, to prove no test depends on today's date."""
 
 import os
+from datetime import datetime, timezone
+
+import pytest
+import time_machine
 
 os.environ.update(
     {
@@ -16,3 +21,47 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--clock", default=os.environ.get("NOTFALL_TEST_CLOCK") or None, metavar="MOMENT",
+                     help="run the session with the process clock moved to MOMENT (ISO 8601, UTC unless it "
+                          "names an offset, e.g. 2030-06-15T21:30 or 2027-01-01T00:30+01:00); it ticks on from "
+                          "there, for every thread (moto, the local stack). Also NOTFALL_TEST_CLOCK.")
+
+
+def clock_moment(config: pytest.Config) -> datetime | None:
+    """The moment `--clock` named, aware, or None when the session runs on the real clock."""
+    value = config.getoption("--clock")
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = clock_moment(config)
+    if moment is not None:
+        # Before collection, so even module-level code sees the moved clock.
+        config.stash[_TRAVEL] = traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVEL, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+@pytest.fixture(scope="session")
+def clock_option(request: pytest.FixtureRequest) -> datetime | None:
+    """Where `--clock` moved the session's clock to, or None on the real clock."""
+    return clock_moment(request.config)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    moment = clock_moment(config)
+    return f"clock moved to {moment.isoformat()} (replay: --clock {config.getoption('--clock')})" if moment else None
+
+
+_TRAVEL = pytest.StashKey[time_machine.travel]()

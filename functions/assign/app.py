@@ -18,10 +18,10 @@ tracer = Tracer()
 metrics = Metrics()
 wiring = Wiring()
 rules = CareSettings.from_env().rules()
-care = Care(wiring.store, rules)
+care = Care(wiring.store, rules, clock=wiring.clock)
 app = make_resolver()
 care_routes.register(app, care, wiring.readmodel, rules)
-caregiver_routes.register(app, Caregivers(wiring.store), care, wiring.readmodel, rules)
+caregiver_routes.register(app, Caregivers(wiring.store, wiring.clock), care, wiring.readmodel, rules)
 report_routes.register(app, wiring.readmodel)
 
 

@@ -20,11 +20,11 @@ tracer = Tracer()
 wiring = Wiring()
 eligibility = EligibilitySettings.from_env().rules()  # only what intake uses: billing settings are not read
 app = make_resolver()
-intake_routes.register(app, Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility)), wiring.readmodel,
-                       RoundingSettings.from_env().rounding())
-partner_routes.register(app, Partners(wiring.store), wiring.readmodel)
-tariff_routes.register(app, TariffRegister(wiring.store, wiring.readmodel))
-family_routes.register(app, Families(wiring.store))
+intake = Intake(wiring.store, assess=assessor(wiring.readmodel, eligibility), clock=wiring.clock)
+intake_routes.register(app, intake, wiring.readmodel, RoundingSettings.from_env().rounding())
+partner_routes.register(app, Partners(wiring.store, wiring.clock), wiring.readmodel)
+tariff_routes.register(app, TariffRegister(wiring.store, wiring.readmodel, wiring.clock))
+family_routes.register(app, Families(wiring.store, wiring.clock))
 openapi.register(app)
 
 

@@ -1,8 +1,6 @@
 """Invoicing Lambda: the staff's invoice routes (handler), and the scheduled invoice runs
 (run_handler: {"kind": ..., "period": "previous"} from EventBridge Scheduler)."""
 
-from datetime import datetime, timezone
-
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
@@ -24,8 +22,8 @@ wiring = Wiring()
 settings = BillingSettings.from_env()
 s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
 invoicing = Invoicing(wiring.store, wiring.readmodel, DocumentStore(s3, settings.bucket()), settings.issuer(),
-                      settings.vat(), settings.rounding(), eligibility=EligibilitySettings.from_env().rules(),
-                      headcount_bands=settings.headcount_bands)
+                      settings.vat(), settings.rounding(), wiring.clock,
+                      eligibility=EligibilitySettings.from_env().rules(), headcount_bands=settings.headcount_bands)
 app = make_resolver()
 billing_routes.register(app, invoicing)
 
@@ -43,7 +41,7 @@ def run_handler(event, context):
     """Scheduled: bill the period that just ended. A rerun is safe (each invoice is issued
     once), so documents that could not be stored fail the invocation and Lambda retries it."""
     scheduled = ScheduledRun.model_validate(event)
-    report = invoicing.run(scheduled.kind, scheduled.resolve(datetime.now(timezone.utc)))
+    report = invoicing.run(scheduled.kind, scheduled.resolve(invoicing.clock()))
     metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=len(report["issued"]))
     metrics.add_metric(name="InvoicesRefused", unit=MetricUnit.Count, value=len(report["refused"]))
     metrics.add_metric(name="DocumentsStored", unit=MetricUnit.Count, value=report["documents_stored"])

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import signal
 import sys
-import threading
+import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.local.client import call
+from notfall.domain.hours import BERLIN
+
+if TYPE_CHECKING:
+    from infra.local.demo import DemoCalendar
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
@@ -45,11 +50,11 @@ def fire_schedule(url: str, event: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.local.demo import load_demo
     from infra.local.stack import LocalStack
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("infra.local").setLevel(logging.INFO)
+    # Each HTTP request and stream delivery is logged at DEBUG: the demo alone makes a few hundred.
+    logging.getLogger("infra.local").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.INFO)
     parameters = {"LogLevel": args.log_level} if args.log_level else {}
     stack = LocalStack(host=args.host, port=args.port, parameters=parameters)
     try:
@@ -59,23 +64,50 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         return 1
     try:
-        demo = None if args.no_demo else load_demo(stack.url)
+        interrupt_raises()  # from here on Ctrl-C ends the stack cleanly, even the moment the banner shows
+        _out_of_gc_sight()
+        demo = None if args.no_demo else load_with_progress(stack.url)
+        _out_of_gc_sight()
         print(banner(stack.url, stack.stage, stack.endpoint, demo), flush=True)
-        wait_for_interrupt()
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C cuts the stopping short
     finally:
         print("stopping...", flush=True)
         stack.stop()
+        _out_of_gc_sight()
     return 0
 
 
-def wait_for_interrupt() -> None:
-    stop = threading.Event()
-    # Both set explicitly: a shell that starts us in the background hands SIGINT over ignored,
-    # and SIGTERM (a process manager) should end the stack as cleanly as Ctrl-C.
+def _out_of_gc_sight() -> None:
+    """Moto keeps every table in memory, and its transactions deep-copy them: after the demo some
+    1.5 million objects live for good. Each full garbage collection walks them all (about 1.7 s),
+    the demo load triggers many, and interpreter shutdown runs several: Ctrl-C took 10 to 30 s.
+    Frozen objects are skipped by the collector; nothing of them needs collecting."""
+    gc.freeze()
+
+
+def load_with_progress(url: str) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from infra.local.demo import demo_items, load_demo
+
+    with tqdm(total=demo_items(), desc="loading the demo", unit="item", leave=False) as bar:
+        return load_demo(url, progress=bar.update)
+
+
+def interrupt_raises() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread. Both set explicitly: a shell
+    that starts us in the background hands SIGINT over ignored, and SIGTERM (a process manager)
+    should end the stack as cleanly as Ctrl-C. The handler raises rather than setting a
+    threading.Event: it runs on the main thread, which may hold that Event's lock inside wait(),
+    and then Ctrl-C hung the process for good."""
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1):
-        pass
+        signal.signal(signum, interrupt)
 
 
 def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
@@ -97,24 +129,27 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     if demo is not None:
         emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
         waiting = next((c["case_id"] for c in demo["cases"] if "waiting for a caregiver" in c["label"]), None)
-        month = at[:7]  # needs count in the month they were recorded: the demo records them now
+        # Needs count in the Berlin month they were recorded (the demo records them now); invoices too.
+        month = datetime.now(BERLIN).strftime("%Y-%m")
+        calendar = demo["calendar"]
+        recent = calendar.month("2026-11-05T10:40:00Z")  # the month of the children's emergency, as written
         lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
                   f"{len(demo['cases'])} cases.",
                   f"  curl -s {url}/cases          the open queue",
                   f"  curl -s {url}/callbacks      voicemails waiting",
-                  f"  curl -s {url}/hours/2026-11  care hours of the month",
+                  f"  curl -s {url}/hours/{recent}  care hours of the month",
                   f"  curl -s {url}/caregivers     the caregiver register"]
         if emergency:
             lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case: offers, assignment, session")
         if waiting:
             lines.append(f"  curl -s {url}/cases/{waiting}/candidates   who could take a Saturday evening")
         if demo.get("caregivers"):
-            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/2026-11   an expense statement "
+            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/{recent}   an expense statement "
                       "(?format=csv: the file)",
                       f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
-                      f"  curl -s {url}/reports/transports/2026-11   transport services"]
+                      f"  curl -s {url}/reports/transports/{recent}   transport services"]
         if demo.get("families"):
-            lines += invoicing_lines(url, month)
+            lines += invoicing_lines(url, month, calendar)
     lines += ["", "Open a case (a call starts):", f"  {post}",
               "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
               f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
@@ -122,14 +157,17 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def invoicing_lines(url: str, month: str) -> list[str]:
-    """How to run the invoicing of the demo's October and download the documents."""
+def invoicing_lines(url: str, month: str, calendar: DemoCalendar) -> list[str]:
+    """How to run the invoicing of the demo's month to invoice and download the documents."""
     post = f"curl -s -X POST {url}/invoice-runs -H 'Content-Type: application/json' -d"
+    billed, year = calendar.month_to_invoice, str(calendar.year(2025))
+    change = calendar.day("2026-10-16").isoformat()
     return [
-        "", "Invoicing (the demo has care in October 2026, partners with contracts, and a price change on 16 Oct):",
-        f"""  {post} '{{"kind": "family", "period": "2026-10"}}'          families' October""",
-        f"""  {post} '{{"kind": "partner-monthly", "period": "2026-10"}}' companies' monthly fees""",
-        f"""  {post} '{{"kind": "partner-yearly", "period": "2025"}}'     yearly fees and municipalities""",
+        "", f"Invoicing (the demo has care in {billed}, the previous month, partners with contracts, and a price "
+        f"change on {change}):",
+        f"""  {post} '{{"kind": "family", "period": "{billed}"}}'          families' month""",
+        f"""  {post} '{{"kind": "partner-monthly", "period": "{billed}"}}' companies' monthly fees""",
+        f"""  {post} '{{"kind": "partner-yearly", "period": "{year}"}}'     yearly fees and municipalities""",
         "  (or fire the schedule: python -m infra.local fire FamilyInvoices - it bills the previous month)",
         f"  curl -s '{url}/invoices?month={month}'   the invoices issued this month",
         f"  curl -s {url}/invoices/F-{month[:4]}-00001/documents   links to the PDF (partners: also the e-invoice XML)",

@@ -190,7 +190,7 @@ class StreamPump:
         batch = self._pending[: self._plan[0] if self._plan else self.source.batch_size]
         self.stats.invocations += 1
         self.stats.records_delivered += len(batch)
-        log.info("%s: %d record(s) to %s%s", self.name, len(batch), self.source.function.spec.logical_id,
+        log.debug("%s: %d record(s) to %s%s", self.name, len(batch), self.source.function.spec.logical_id,
                  f" (attempt {self._attempts + 1})" if self._attempts else "")
         try:
             result = self.source.function.invoke({"Records": batch})

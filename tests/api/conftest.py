@@ -20,14 +20,21 @@ from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
+from notfall.clock import Clock
 from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.memory import MemoryEventStore
 
 
 @pytest.fixture
-def store() -> MemoryEventStore:
-    return MemoryEventStore()
+def clock() -> Clock:
+    """The apps' one clock, frozen at RUN_AT (after the samples' care): no API test reads today's date."""
+    return lambda: RUN_AT
+
+
+@pytest.fixture
+def store(clock: Clock) -> MemoryEventStore:
+    return MemoryEventStore(clock)
 
 
 @pytest.fixture
@@ -36,27 +43,27 @@ def readmodel() -> MemoryReadModel:
 
 
 @pytest.fixture
-def api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
+def api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock) -> Api:
     """The intake function's app, wired as functions/intake/app.py wires it: eligibility is
     assessed from the partner list of the read model (default rules: the city is hannover)."""
     app = make_resolver()
-    intake = Intake(store, assess=assessor(readmodel, EligibilitySettings().rules()))
+    intake = Intake(store, assess=assessor(readmodel, EligibilitySettings().rules()), clock=clock)
     intake_routes.register(app, intake, readmodel, BillingSettings().rounding())
-    partner_routes.register(app, Partners(store), readmodel)
-    tariff_routes.register(app, TariffRegister(store, readmodel))
-    family_routes.register(app, Families(store))
+    partner_routes.register(app, Partners(store, clock), readmodel)
+    tariff_routes.register(app, TariffRegister(store, readmodel, clock))
+    family_routes.register(app, Families(store, clock))
     openapi.register(app)
     return Api(app, store, readmodel)
 
 
 @pytest.fixture
-def assign_api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
+def assign_api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock) -> Api:
     """The assign function's app, wired as functions/assign/app.py wires it (default rules)."""
     rules = CareSettings().rules()
-    care = Care(store, rules)
+    care = Care(store, rules, clock=clock)
     app = make_resolver()
     care_routes.register(app, care, readmodel, rules)
-    caregiver_routes.register(app, Caregivers(store), care, readmodel, rules)
+    caregiver_routes.register(app, Caregivers(store, clock), care, readmodel, rules)
     report_routes.register(app, readmodel)
     return Api(app, store, readmodel)
 
@@ -81,12 +88,12 @@ def documents() -> Documents:
 
 
 @pytest.fixture
-def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: Documents) -> Api:
+def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: Documents, clock: Clock) -> Api:
     """The invoice function's app, wired as functions/invoice/app.py wires it (default billing
     settings), with the documents in memory and the clock on RUN_AT."""
     settings = BillingSettings()
     invoicing = Invoicing(store, readmodel, documents, settings.issuer(), settings.vat(), settings.rounding(),
-                          clock=lambda: RUN_AT, headcount_bands=settings.headcount_bands)
+                          clock=clock, headcount_bands=settings.headcount_bands)
     app = make_resolver()
     billing_routes.register(app, invoicing)
     return Api(app, store, readmodel)

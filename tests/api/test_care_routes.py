@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -465,7 +465,7 @@ def test_the_problem_says_why_a_caregiver_cannot_take_the_need(assign_api: Api, 
 # --- the sweep ----------------------------------------------------------------------------
 
 
-def test_the_sweep_times_out_offers_and_flags_the_need_with_the_reason(api: Api, assign_api: Api) -> None:
+def test_the_sweep_times_out_offers_and_flags_the_need_with_the_reason(api: Api, assign_api: Api, clock) -> None:
     register(assign_api, CG)
     register(assign_api, OTHER, name="Deniz Yilmaz")
     register(assign_api, EXPIRED, name="Jonas Abendroth", first_aid_on="2023-06-01")
@@ -479,7 +479,7 @@ def test_the_sweep_times_out_offers_and_flags_the_need_with_the_reason(api: Api,
 
     # Ten minutes on: too early for anything. Two hours on: the open offer timed out, the need is flagged.
     for minutes, expected in ((10, (0, 0)), (120, (1, 1)), (125, (0, 0))):
-        at = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+        at = clock() + timedelta(minutes=minutes)
         result = sweep(Care(api.store, rules, clock=lambda at=at: at), assign_api.readmodel, rules)
         assert (result["cases_with_offers_timed_out"], result["needs_flagged_unfilled"]) == expected, minutes
         assert result["cases"] == 1 and result["failed"] == []
@@ -489,14 +489,14 @@ def test_the_sweep_times_out_offers_and_flags_the_need_with_the_reason(api: Api,
     assert case.unfilled.reason == "2 caregivers could take it; 1 offer declined, 1 timed out, none accepted"
 
 
-def test_the_sweep_says_why_nobody_can_take_a_need(api: Api, assign_api: Api) -> None:
+def test_the_sweep_says_why_nobody_can_take_a_need(api: Api, assign_api: Api, clock) -> None:
     register(assign_api, CG)
     register(assign_api, EXPIRED, name="Jonas Abendroth", first_aid_on="2023-06-01")
     night = {"start": "2026-03-03T02:00:00+01:00", "expected_end": "2026-03-03T04:00:00+01:00"}
     case_id = emergency(api, window=night)
     assign_api.project()
     rules = CareSettings().rules()
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    later = clock() + timedelta(hours=2)
     assert sweep(Care(api.store, rules, clock=lambda: later), assign_api.readmodel, rules)[
         "needs_flagged_unfilled"] == 1
     assert case_state(api, case_id).unfilled.reason == (

@@ -30,6 +30,7 @@ from infra.local.stream_records import filter_patterns, lambda_record, passes_fi
 from infra.local.template import TABLE, Template, load_template
 from notfall.app.intake import Intake
 from notfall.app.partners import Partners
+from notfall.clock import Clock, system_clock
 from notfall.domain.commands import (
     CallbackIn,
     CallEventIn,
@@ -113,8 +114,8 @@ class AwsEnv:
         create_table(self.client, name, self._props[logical_id])
         return name
 
-    def store(self) -> DynamoEventStore:
-        return DynamoEventStore(self.client, self.events_table, self.commands_table)
+    def store(self, clock: Clock = system_clock) -> DynamoEventStore:
+        return DynamoEventStore(self.client, self.events_table, self.commands_table, clock)
 
     def readmodel(self, table: str | None = None) -> DynamoReadModel:
         return DynamoReadModel(self.client, table or self.read_model_table)

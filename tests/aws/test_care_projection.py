@@ -47,8 +47,6 @@ class Clock:
 def care_log(aws, monkeypatch):
     """Two caregivers, and an emergency on the last night of October 2026 (Berlin, CET)."""
     clock = Clock(utc(2026, 10, 31, 15, 40))  # 16:40 in Berlin: the care need is recorded
-    monkeypatch.setattr("notfall.app.intake.utcnow", clock)
-    monkeypatch.setattr("notfall.app.caregivers.utcnow", clock)
     store = aws.store()
     commands = count(1)
 
@@ -57,7 +55,7 @@ def care_log(aws, monkeypatch):
         return Metadata(command_id=f"cmd-{n}", actor=actor, correlation_id=f"corr-{n}")
 
     ids = (f"id{n}" for n in count(1))
-    caregivers, care = Caregivers(store), Care(store, ids=lambda: next(ids), clock=clock)
+    caregivers, care = Caregivers(store, clock), Care(store, ids=lambda: next(ids), clock=clock)
     all_week = [WeeklyWindow(weekday=day, start=time(0), end=time(0)) for day in range(7)]
     for caregiver_id, name in [("helga", "Helga Brandt"), ("omar", "Omar Haddad")]:
         profile = Profile(name=name, qualification="pedagogical", certificate_level=2,
@@ -68,7 +66,7 @@ def care_log(aws, monkeypatch):
     caregivers.training("helga", TrainingIn(title="Grundkurs", kind="initial", on=date(2026, 9, 5),
                                             days=Decimal("1.5")), meta())
 
-    intake = Intake(store, new_id=lambda: "night1")
+    intake = Intake(store, new_id=lambda: "night1", clock=clock)
     case_id = intake.call_event(CallEventIn(type="started", call_id="k1", line="hotline-1",
                                             caller_number="+49 511 76023145", at=utc(2026, 10, 31, 15, 30)),
                                 meta("phone-system"))["case_id"]

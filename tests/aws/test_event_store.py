@@ -73,13 +73,12 @@ def snapshot(aws):
 
 
 def test_append_then_load_round_trips_envelopes(aws):
-    store = aws.store()
+    recorded = datetime(2026, 10, 30, 7, 55, 2, 250000, tzinfo=timezone.utc)
+    store = aws.store(clock=lambda: recorded)
     # An offset timestamp: the store must keep it in UTC.
     cmd = call("started", "c1", "2026-10-30T08:55:00+01:00")
     decision = decide_call(store, cmd, "case0001")
-    before = datetime.now(timezone.utc)
     result = store.append(decision, meta("cmd-1", "phone-system"))
-    after = datetime.now(timezone.utc)
 
     assert result.duplicate is False
     assert result.result == {"case_id": "case0001", "call_id": "c1", "opened": True}
@@ -95,7 +94,7 @@ def test_append_then_load_round_trips_envelopes(aws):
     for env in ledger + case:
         assert env.occurred_at == datetime(2026, 10, 30, 7, 55, tzinfo=timezone.utc)
         assert env.occurred_at.utcoffset() == timedelta(0) and env.recorded_at.utcoffset() == timedelta(0)
-        assert before - timedelta(seconds=1) <= env.recorded_at <= after + timedelta(seconds=1)
+        assert env.recorded_at == recorded  # the store's clock stamps it
         assert (env.actor, env.command_id, env.correlation_id) == ("phone-system", "cmd-1", "corr-cmd-1")
     assert len({e.event_id for e in ledger + case}) == 4
     assert aws.counter() == 4

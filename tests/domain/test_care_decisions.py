@@ -48,14 +48,11 @@ class Hotline:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, rules: d.CareRules | None = None) -> None:
         self.store = MemoryEventStore()
         self.clock = Clock(NOW)
-        # Intake and the register stamp their events with utcnow(); give them our clock.
-        monkeypatch.setattr("notfall.app.intake.utcnow", self.clock)
-        monkeypatch.setattr("notfall.app.caregivers.utcnow", self.clock)
         ids = itertools.count(1)
         self.care = Care(self.store, rules=rules, ids=lambda: f"id{next(ids)}", clock=self.clock)
-        self.caregivers = Caregivers(self.store)
+        self.caregivers = Caregivers(self.store, self.clock)
         cases = itertools.count(1)
-        self.intake = Intake(self.store, new_id=lambda: f"case{next(cases)}")
+        self.intake = Intake(self.store, new_id=lambda: f"case{next(cases)}", clock=self.clock)
         self._commands = itertools.count(1)
         self._callers = itertools.count(1)
 

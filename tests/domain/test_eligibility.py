@@ -180,10 +180,8 @@ class Desk:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, rules: EligibilityRules = RULES) -> None:
         self.store = MemoryEventStore()
         self.now = NOW
-        monkeypatch.setattr("notfall.app.intake.utcnow", lambda: self.now)
-        monkeypatch.setattr("notfall.app.caregivers.utcnow", lambda: self.now)
         ids = itertools.count(1)
-        self.intake = Intake(self.store, new_id=lambda: "c1", assess=self.assess)
+        self.intake = Intake(self.store, new_id=lambda: "c1", assess=self.assess, clock=lambda: self.now)
         self.care = Care(self.store, ids=lambda: f"id{next(ids)}", clock=lambda: self.now)
         self.rules = rules
         self.assessed: list[tuple[ev.Need, date]] = []
@@ -329,8 +327,8 @@ def test_sessions_carry_no_tier_stamp_the_invoice_decides_the_tier_of_their_day(
     desk = Desk(monkeypatch)
     case_id = desk.case_with_need(municipality="Hannover", student=True)
     desk.outcome(case_id)
-    Caregivers(desk.store).register(RegisterIn(caregiver_id="anna", profile=profile(name="Anna"), weekly=ALL_WEEK),
-                                    desk.meta())
+    Caregivers(desk.store, lambda: desk.now).register(
+        RegisterIn(caregiver_id="anna", profile=profile(name="Anna"), weekly=ALL_WEEK), desk.meta())
     desk.care.assign(case_id, d.CaregiverRef(caregiver_id="anna"), desk.meta())
     desk.now = AFTER_CARE
 
@@ -359,7 +357,7 @@ def test_sessions_stamped_with_a_tier_by_older_versions_still_load() -> None:
 def test_without_an_assessment_callable_no_eligibility_is_recorded(monkeypatch) -> None:
     desk = Desk(monkeypatch)
     case_id = desk.case_with_need(municipality="Sehnde")
-    Intake(desk.store).outcome(case_id, OutcomeIn(outcome="care_need"), desk.meta())
+    Intake(desk.store, clock=lambda: desk.now).outcome(case_id, OutcomeIn(outcome="care_need"), desk.meta())
     assert desk.types(case_id)[-1] == "OutcomeRecorded"
     assert desk.intake.load_case(case_id).eligibility is None
 

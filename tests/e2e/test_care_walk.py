@@ -8,7 +8,7 @@ import csv
 import io
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -112,8 +112,8 @@ def test_the_sweep_flags_a_need_nobody_can_take(api, stack, caller, call_id, car
     stack.drain()
     assert "not available for the whole window" in ok(api.get(f"/cases/{night}/candidates"))["why_none"]
 
-    # The sweep runs as if two hours had passed: past the 90-minute target time of the need.
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    # The sweep runs as if two hours had passed since the need was recorded: past its 90-minute target time.
+    later = datetime.fromisoformat(ok(api.get(f"/cases/{night}"))["need_at"]) + timedelta(hours=2)
     monkeypatch.setattr(stack.functions["SweepFunction"].module.care, "clock", lambda: later)
     fired = ok(api.post("/_local/schedules/SweepUnassigned", b""))
     assert fired["result"]["needs_flagged_unfilled"] >= 1 and fired["result"]["failed"] == []

@@ -86,9 +86,10 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack, demo):
     assert len(demo["cases"]) == 11 and all(c["case_id"] for c in demo["cases"])
     assert len(demo["caregivers"]) == 10
     assert len(demo["partners"]) == 8
+    calendar = demo["calendar"]  # the demo's dates, moved to the day it was loaded
     status, garbsen = api.get("/partners/m-garbsen")
-    assert status == 200 and garbsen["contracts"][0]["start"] == "2016-10-01" and garbsen["child_counts"] == {
-        "2025": 5400}
+    assert status == 200 and garbsen["contracts"][0]["start"] == f"{calendar.year(2016)}-10-01"
+    assert garbsen["child_counts"] == {str(calendar.year(2025)): 5400}
     assert len(demo["families"]) == 6  # billing addresses of every family with care
 
     ids = {c["label"]: c["case_id"] for c in demo["cases"]}
@@ -108,12 +109,16 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack, demo):
     assert [t["status"] for t in children["transports"]] == ["done"]
     _, elder = api.get(f"/cases/{ids['eldercare, care need: emergency']}")
     assert elder["assignments"][0]["caregiver_id"] == "cg-elke-brandes" and elder["assignments"][0]["offer_id"] is None
-    status, statement = api.get("/caregivers/cg-anke-brenner/statements/2026-11")
-    assert status == 200 and statement["totals"]["cared_minutes"] == 275 and statement["totals"]["amount_cents"] == 1225
-    status, hours = api.get("/caregivers/cg-marta-wozniak/hours")
-    november = next(m for m in hours["months"] if m["month"] == "2026-11")
-    assert november["sessions"] == 2 and november["cared_minutes"] == 420
-    _, trips = api.get("/reports/transports/2026-11")
+    # Early in a month the recent cases share their month with the month to invoice: read their own lines.
+    month = calendar.month("2026-11-05T06:27:00Z")
+    status, statement = api.get(f"/caregivers/cg-anke-brenner/statements/{month}")
+    [line] = [line for line in statement["lines"] if line["case_id"] == ids["children, care need: emergency"]]
+    assert status == 200 and line["cared_minutes"] == 275 and line["amount_cents"] == 1225
+    laatzen = ids["eldercare in Laatzen: offer accepted, two sessions recorded, one corrected"]
+    _, statement = api.get(f"/caregivers/cg-marta-wozniak/statements/{calendar.month('2026-11-10T07:00:00Z')}")
+    [line] = [line for line in statement["lines"] if line["case_id"] == laatzen]
+    assert line["sessions"] == 2 and line["cared_minutes"] == 420
+    _, trips = api.get(f"/reports/transports/{month}")
     assert trips["done"] >= 1 and trips["price_total_cents"] >= 800
     _, found = api.get(f"/cases/{ids['children, Saturday evening in Langenhagen: waiting for a caregiver']}/candidates")
     assert [c["caregiver_id"] for c in found["candidates"]][:2] == ["cg-jonas-feldhaus", "cg-tobias-rehm"]
@@ -126,6 +131,6 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack, demo):
     # Loading again changes nothing: phone events and staff commands carry the same idempotency keys.
     written = api.audit_count()
     assert demo["events_after"] > demo["events_before"]
-    again = load_demo(stack.url)
+    again = load_demo(stack.url, clock=lambda: demo["loaded_at"])  # the same day, whatever the clock says now
     assert again == {k: v for k, v in demo.items() if k not in ("events_before", "events_after")}
     assert api.audit_count() == written

@@ -8,7 +8,6 @@ case's stream and understand `If-Match` (the case version), like every case comm
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -21,9 +20,8 @@ from notfall.app.care import Care
 from notfall.domain.hours import as_hours as hours
 from notfall.domain import care as d
 from notfall.domain.care import CareRules
-from notfall.domain.caregiver import CaregiverState, OneOffWindow, Profile, clearance_problems
+from notfall.domain.caregiver import CaregiverState, OneOffWindow, Profile
 from notfall.domain.errors import NotFound
-from notfall.domain.hours import BERLIN
 from notfall.projection.caregiver_rows import CAREGIVERS_PK, caregiver_pk
 from notfall.projection.readmodel import STATE_SK, ReadModel
 from notfall.reports.expenses import statement, statement_csv
@@ -84,9 +82,8 @@ def register(app: APIGatewayRestResolver, caregivers: Caregivers, care: Care, re
     def get_caregiver(caregiver_id: CaregiverId) -> dict[str, Any]:
         row = state_row(caregiver_id)
         state = CaregiverState.model_validate(row["caregiver"])
-        today = datetime.now(timezone.utc).astimezone(BERLIN).date()
         return {**row["caregiver"], "training_days": row["training_days"], "families_known": row["families_known"],
-                "clearance_problems": clearance_problems(state, today, rules.clearance)}
+                "clearance_problems": caregivers.clearance_problems(state, rules.clearance)}
 
     @app.put("/caregivers/<caregiver_id>/profile", tags=["caregivers"], summary="Replace the profile")
     def change_profile(caregiver_id: CaregiverId, body: Annotated[Profile, Body()]) -> dict[str, Any]:
@@ -121,13 +118,9 @@ def register(app: APIGatewayRestResolver, caregivers: Caregivers, care: Care, re
              summary="Offers to the caregiver; open ones (not yet timed out) unless ?status= says otherwise")
     def offers(caregiver_id: CaregiverId, status: Annotated[OfferStatus, Query()] = "open") -> dict[str, Any]:
         state_row(caregiver_id)
-        now = datetime.now(timezone.utc)
         rows = []
         for row in readmodel.query(caregiver_pk(caregiver_id), "offer#"):
-            offer = _plain(row)
-            # The sweep records time-outs every few minutes; the caregiver sees one at once.
-            if offer["status"] == "open" and datetime.fromisoformat(offer["expires_at"]) <= now:
-                offer["status"] = "timed_out"
+            offer = care.offer_as_seen(_plain(row))
             if status in ("all", offer["status"]):
                 rows.append(offer)
         return {"caregiver_id": caregiver_id, "status": status, "offers": rows}

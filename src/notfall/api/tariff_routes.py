@@ -8,7 +8,6 @@ before), and never on or before a day an issued, not cancelled invoice priced wi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -16,8 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from notfall.api.request import command_meta
 from notfall.app.tariffs import TariffRegister
-from notfall.domain.hours import BERLIN
-from notfall.domain.tariffs import TariffIn, Tier
+from notfall.domain.tariffs import TariffIn
 
 
 def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
@@ -33,11 +31,7 @@ def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
 
     @app.get("/tariffs", tags=["billing"], summary="Every price with its validity, and the prices valid today")
     def list_tariffs() -> dict[str, Any]:
-        state = tariffs.current()
-        today = datetime.now(timezone.utc).astimezone(BERLIN).date()
-        current = {}
-        for tier in Tier:
-            price = state.price_on(tier, today)
-            current[tier.value] = price.model_dump(mode="json") if price else None
+        state, today, prices = tariffs.valid_today()
+        current = {tier: price.model_dump(mode="json") if price else None for tier, price in prices.items()}
         return {"version": state.version, "today": today.isoformat(), "current": current,
                 "prices": [p.model_dump(mode="json") for p in state.prices]}

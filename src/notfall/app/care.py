@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, system_clock
 from notfall.domain import care as d
 from notfall.domain.caregiver import CaregiverState, caregiver_stream, fold_caregiver
 from notfall.domain.case import CaseState, case_stream, fold_case
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 
 def new_id() -> str:
@@ -27,7 +28,7 @@ def new_id() -> str:
 
 class Care:
     def __init__(self, store: EventStore, rules: d.CareRules | None = None,
-                 ids: Callable[[], str] = new_id, clock: Callable[[], datetime] = utcnow) -> None:
+                 ids: Callable[[], str] = new_id, clock: Clock = system_clock) -> None:
         self.store = store
         self.rules = rules or d.CareRules()
         self.ids = ids
@@ -134,6 +135,13 @@ class Care:
                          expected: int | None = None) -> dict[str, Any]:
         return self._run(meta, lambda: d.decide_transport_cancel(self.case(case_id, expected), case_id,
                                                                  transport_id, cmd, self.clock()))
+
+    def offer_as_seen(self, offer: dict[str, Any]) -> dict[str, Any]:
+        """An offer row as the caregiver sees it now: the sweep records time-outs every few
+        minutes, the caregiver sees an open offer past its expiry as timed out at once."""
+        if offer["status"] == "open" and datetime.fromisoformat(offer["expires_at"]) <= self.clock():
+            return {**offer, "status": "timed_out"}
+        return offer
 
     # the sweep
     def sweep_case(self, case_id: str, reason_for: Callable[[CaseState], str]) -> list[str]:

@@ -7,10 +7,11 @@ from typing import Any
 from pydantic import Field
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, berlin_today, system_clock
 from notfall.domain import caregiver as cg
 from notfall.domain.envelope import Metadata
 from notfall.domain.events import Value
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 
 class RegisterIn(Value):
@@ -36,14 +37,19 @@ class WeeklyIn(Value):
 
 
 class Caregivers:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, clock: Clock = system_clock) -> None:
         self.store = store
+        self.clock = clock
+
+    def clearance_problems(self, state: cg.CaregiverState, rules: cg.ClearanceRules) -> list[str]:
+        """What keeps the caregiver from being offered care on the clock's Berlin day."""
+        return cg.clearance_problems(state, berlin_today(self.clock), rules)
 
     def load(self, caregiver_id: str) -> cg.CaregiverState | None:
         return cg.fold_caregiver(self.store.load(cg.caregiver_stream(caregiver_id)))
 
     def _run(self, caregiver_id: str, meta: Metadata, decide) -> dict[str, Any]:
-        return execute(self.store, meta, lambda: decide(self.load(caregiver_id), utcnow()))
+        return execute(self.store, meta, lambda: decide(self.load(caregiver_id), self.clock()))
 
     def register(self, cmd: RegisterIn, meta: Metadata) -> dict[str, Any]:
         return self._run(cmd.caregiver_id, meta,

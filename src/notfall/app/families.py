@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, system_clock
 from notfall.domain import families as fam
 from notfall.domain.envelope import Metadata
 from notfall.domain.invoice_events import Address
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 
 class Families:
-    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: EventStore, clock: Clock = system_clock) -> None:
         self.store = store
         self.clock = clock
 

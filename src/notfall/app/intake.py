@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, system_clock
 from notfall.domain import case as c
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Decision
@@ -20,7 +21,7 @@ from notfall.domain.eligibility import Assessment
 from notfall.domain.events import Need
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 PHONE_RETRIES = 3
 
@@ -31,13 +32,14 @@ def new_case_id() -> str:
 
 class Intake:
     def __init__(self, store: EventStore, new_id: Callable[[], str] = new_case_id,
-                 assess: Callable[[Need, date], Assessment] | None = None) -> None:
+                 assess: Callable[[Need, date], Assessment] | None = None, clock: Clock = system_clock) -> None:
         """`assess` (see `notfall.app.eligibility.assessor`) decides eligibility and the price
         tier when a care need is recorded, and again when an emergency's need is clarified;
         without it none is recorded."""
         self.store = store
         self.new_id = new_id
         self.assess = assess
+        self.clock = clock
 
     def _run(self, meta: Metadata, decide: Callable[[], Decision]) -> dict[str, Any]:
         return execute(self.store, meta, decide)
@@ -76,12 +78,13 @@ class Intake:
         return self._staff(case_id, meta, lambda case: c.decide_consultation(case, case_id, cmd), expected)
 
     def need(self, case_id: str, cmd: NeedIn, meta: Metadata, expected: int | None = None):
-        return self._staff(case_id, meta, lambda case: c.decide_need(case, case_id, cmd, utcnow(), assess=self.assess),
-                           expected)
+        return self._staff(case_id, meta,
+                           lambda case: c.decide_need(case, case_id, cmd, self.clock(), assess=self.assess), expected)
 
     def outcome(self, case_id: str, cmd: OutcomeIn, meta: Metadata, expected: int | None = None):
         return self._staff(case_id, meta,
-                           lambda case: c.decide_outcome(case, case_id, cmd, utcnow(), assess=self.assess), expected)
+                           lambda case: c.decide_outcome(case, case_id, cmd, self.clock(), assess=self.assess),
+                           expected)
 
     def callback(self, case_id: str, cmd: CallbackIn, meta: Metadata, expected: int | None = None):
         return self._staff(case_id, meta, lambda case: c.decide_callback(case, case_id, cmd), expected)

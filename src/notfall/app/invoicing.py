@@ -29,12 +29,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from notfall.app.eligibility import partners_from_streams
 from notfall.app.execute import execute
+from notfall.clock import Clock, system_clock
 from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.domain.case import case_stream, fold_case
@@ -49,7 +50,7 @@ from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariff
 from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
 from notfall.projection.partner_rows import PARTNERS_PK
 from notfall.projection.readmodel import STATE_SK, ReadModel
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 if TYPE_CHECKING:
     from notfall.documents.storage import Stored
@@ -137,7 +138,7 @@ class _Item:
 
 class Invoicing:
     def __init__(self, store: EventStore, readmodel: ReadModel, documents: DocumentStore | None, issuer: ie.Issuer,
-                 vat: ie.Vat, rounding: Rounding, clock: Callable[[], datetime] = utcnow, *,
+                 vat: ie.Vat, rounding: Rounding, clock: Clock = system_clock, *,
                  render_pdf: Render = _render_pdf, render_xml: Render = _render_xml,
                  ids: Callable[[], str] = new_id, eligibility: EligibilityRules | None = None,
                  headcount_bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> None:

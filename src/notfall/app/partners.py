@@ -14,11 +14,12 @@ from typing import Any
 from pydantic import Field
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, system_clock
 from notfall.domain import partners as p
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Metadata
 from notfall.domain.events import Value
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 
 class ContractEndIn(Value):
@@ -35,7 +36,7 @@ class ChildCountIn(Value):
 
 
 class Partners:
-    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: EventStore, clock: Clock = system_clock) -> None:
         self.store = store
         self.clock = clock
 

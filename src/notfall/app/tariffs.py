@@ -11,17 +11,17 @@ version it was priced with, else the run prices it again (`invoicing.decide_issu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from notfall.app.execute import execute
+from notfall.clock import Clock, berlin_today, system_clock
 from notfall.domain import tariffs as t
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
 from notfall.projection.invoice_rows import priced_pk
 from notfall.projection.readmodel import ReadModel
-from notfall.store.base import EventStore, utcnow
+from notfall.store.base import EventStore
 
 PUBLISH_ATTEMPTS = 5
 
@@ -32,7 +32,7 @@ def published_command_id(price: t.TariffIn) -> str:
 
 
 class TariffRegister:
-    def __init__(self, store: EventStore, readmodel: ReadModel, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: EventStore, readmodel: ReadModel, clock: Clock = system_clock) -> None:
         self.store = store
         self.readmodel = readmodel
         self.clock = clock
@@ -44,6 +44,11 @@ class TariffRegister:
         """The latest day a live invoice priced care of `tier` at, and that invoice."""
         row = self.readmodel.last(priced_pk(tier.value))
         return t.PricedDay(day=date.fromisoformat(row["day"]), number=row["number"]) if row else None
+
+    def valid_today(self) -> tuple[t.Tariffs, date, dict[str, t.Price | None]]:
+        """The register, the clock's Berlin day, and each tier's price on that day."""
+        state, today = self.current(), berlin_today(self.clock)
+        return state, today, {tier.value: state.price_on(tier, today) for tier in t.Tier}
 
     def set_tariff(self, cmd: t.TariffIn, meta: Metadata) -> dict[str, Any]:
         return execute(self.store, meta,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from notfall.domain.decision import Append, Decision
@@ -78,10 +78,6 @@ def same_request(stored: str | None, fingerprint: str | None) -> None:
     """A first answer goes only to the request it answered (when both sides know their request)."""
     if stored and fingerprint and stored != fingerprint:
         raise KeyReused()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def iter_log(store: EventStore, after: int = 0, page_size: int = 500) -> Iterator[Envelope]:

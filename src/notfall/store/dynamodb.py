@@ -20,10 +20,11 @@ import random
 import time
 from typing import Any
 
+from notfall.clock import Clock, system_clock
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request, utcnow
+from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request
 
 LOG_COUNTER = "$log"
 LOG_PAGE_SIZE = 1000
@@ -56,8 +57,9 @@ def envelope_from_item(item: dict[str, Any]) -> Envelope:
 
 
 class DynamoEventStore:
-    def __init__(self, client: Any, events_table: str, commands_table: str) -> None:
+    def __init__(self, client: Any, events_table: str, commands_table: str, clock: Clock = system_clock) -> None:
         self._db = client
+        self._clock = clock  # stamps recorded_at
         self._events = events_table
         self._commands = commands_table
 
@@ -87,7 +89,7 @@ class DynamoEventStore:
     def append(self, decision: Decision, meta: Metadata) -> AppendResult:
         for attempt in range(_COUNTER_ATTEMPTS):
             last = self._last_position()
-            envelopes = envelopes_for(decision.appends, meta, last + 1, utcnow())
+            envelopes = envelopes_for(decision.appends, meta, last + 1, self._clock())
             items = self._transaction(decision, meta, envelopes, last)
             try:
                 self._db.transact_write_items(TransactItems=items)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from notfall.clock import Clock, system_clock
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request, utcnow
+from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request
 
 
 class MemoryEventStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
+        self._clock = clock  # stamps recorded_at
         self._streams: dict[str, list[Envelope]] = {}
         self._log: list[Envelope] = []
         self._commands: dict[str, tuple[dict[str, Any], str | None]] = {}  # id -> answer, request fingerprint
@@ -28,7 +30,7 @@ class MemoryEventStore:
             for append in decision.appends:
                 if len(self._streams.get(append.stream_id, [])) != append.expected_version:
                     raise VersionConflict(append.stream_id)
-            envelopes = envelopes_for(decision.appends, meta, len(self._log) + 1, utcnow())
+            envelopes = envelopes_for(decision.appends, meta, len(self._log) + 1, self._clock())
             for env in envelopes:
                 self._streams.setdefault(env.stream_id, []).append(env)
                 self._log.append(env)
