@@ -77,10 +77,16 @@ def translate(template: dict[str, Any], parameters: dict[str, str] | None = None
             os.environ["AWS_DEFAULT_REGION"] = region
 
 
+RUNTIME_LIFECYCLE = ("E2531", "E2533", "W2531")  # cfn-lint: runtime deprecated for creation, for update, soon
+
+
 def test_cfn_lint_passes():
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     assert cfn_lint.exists(), "cfn-lint is not installed in this environment (requirements-dev.txt)"
-    result = subprocess.run([str(cfn_lint), "template.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    # Without the Lambda runtime life-cycle rules: they compare the runtime's end-of-life dates with
+    # the day the lint runs, so they would fail this suite on a fixed day; `make lint` keeps them.
+    result = subprocess.run([str(cfn_lint), "--ignore-checks", *RUNTIME_LIFECYCLE, "--", "template.yaml"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
