@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 
-os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                   "AWS_DEFAULT_REGION": "eu-central-1", "POWERTOOLS_METRICS_DISABLED": "true"})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from moto import mock_aws  # noqa: E402  (after the fake credentials)
+from moto import mock_aws
 
-from infra.local.resources import create_all  # noqa: E402
-from infra.local.template import Template  # noqa: E402
-from notfall.settings import Settings  # noqa: E402
-from notfall.wiring import Wiring  # noqa: E402
+from infra.local.resources import create_all
+from infra.local.template import Template
+from notfall.settings import Settings
+from notfall.wiring import Wiring
 
 
 class RequestCounter:
@@ -53,14 +60,18 @@ def stack() -> Iterator[tuple[Wiring, RequestCounter, dict[str, str]]]:
     """The template's tables in moto, wired as the Lambdas wire them, with a counting client."""
     with mock_aws():
         names = create_all(Template.load()).refs
-        settings = Settings.model_validate({"EVENTS_TABLE": names["EventStoreTable"],
-                                            "COMMANDS_TABLE": names["CommandsTable"],
-                                            "READ_MODEL_TABLE": names["ReadModelTable"]})
+        settings = Settings.model_validate(
+            {
+                "EVENTS_TABLE": names["EventStoreTable"],
+                "COMMANDS_TABLE": names["CommandsTable"],
+                "READ_MODEL_TABLE": names["ReadModelTable"],
+            }
+        )
         client = boto3.client("dynamodb", region_name="eu-central-1")
         yield Wiring(settings, client), RequestCounter(client), names
 
 
 def table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths))  # noqa: E731
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])

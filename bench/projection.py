@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import stack, table
 from notfall.app.intake import Intake
@@ -21,10 +21,14 @@ from notfall.projection.readmodel import DynamoReadModel, MemoryReadModel
 from notfall.store.base import iter_log
 
 CASES = 40
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
-NEED = {"persons": [{"kind": "child", "age": 2}, {"kind": "child", "age": 7}], "location": {"kind": "home"},
-        "window": {"start": "2026-11-30T18:00:00+01:00", "expected_end": "2026-12-01T01:00:00+01:00"},
-        "reasons": ["hospital_stay"], "municipality": "garbsen"}
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+NEED = {
+    "persons": [{"kind": "child", "age": 2}, {"kind": "child", "age": 7}],
+    "location": {"kind": "home"},
+    "window": {"start": "2026-11-30T18:00:00+01:00", "expected_end": "2026-12-01T01:00:00+01:00"},
+    "reasons": ["hospital_stay"],
+    "municipality": "garbsen",
+}
 
 
 def meta(cid: str) -> Metadata:
@@ -34,7 +38,7 @@ def meta(cid: str) -> Metadata:
 def run_case(intake: Intake, i: int) -> Iterator[None]:
     """One case: started, answered, consultation, need, care need, ended (7 case events);
     pauses after each command so that its stream records can be delivered."""
-    call = dict(call_id=f"p-{i}", line="hotline", caller_number=f"+49 511 {8000000 + i}", at=T0)
+    call = {"call_id": f"p-{i}", "line": "hotline", "caller_number": f"+49 511 {8000000 + i}", "at": T0}
 
     def phone(kind: str, seconds: int, **more) -> dict:
         event = CallEventIn(type=kind, **{**call, "at": T0 + timedelta(seconds=seconds)}, **more)
@@ -44,8 +48,9 @@ def run_case(intake: Intake, i: int) -> Iterator[None]:
     yield
     phone("answered", 9, agent="ben")
     yield
-    intake.consultation(case_id, ConsultationIn(agent="ben", started_at=T0, ended_at=T0 + timedelta(minutes=9)),
-                        meta(f"c{i}"))
+    intake.consultation(
+        case_id, ConsultationIn(agent="ben", started_at=T0, ended_at=T0 + timedelta(minutes=9)), meta(f"c{i}")
+    )
     yield
     intake.need(case_id, NeedIn.model_validate(NEED), meta(f"n{i}"))
     yield
@@ -67,8 +72,9 @@ def main() -> None:
                 counter.reset()
                 started = time.perf_counter()
                 outcome = projector.project(env.stream_id, env.version)
-                by_outcome[f"{label}: {outcome}"].append((counter.total, counter.items_read,
-                                                          time.perf_counter() - started))
+                by_outcome[f"{label}: {outcome}"].append(
+                    (counter.total, counter.items_read, time.perf_counter() - started)
+                )
 
         for i in range(CASES):
             for _ in run_case(intake, i):
@@ -81,8 +87,16 @@ def main() -> None:
         rows = []
         for label, runs in by_outcome.items():
             n = len(runs)
-            rows.append((label, n, f"{sum(r[0] for r in runs) / n:.2f}", f"{sum(r[1] for r in runs) / n:.2f}",
-                         max(r[1] for r in runs), f"{sum(r[2] for r in runs) / n * 1000:.1f}"))
+            rows.append(
+                (
+                    label,
+                    n,
+                    f"{sum(r[0] for r in runs) / n:.2f}",
+                    f"{sum(r[1] for r in runs) / n:.2f}",
+                    max(r[1] for r in runs),
+                    f"{sum(r[2] for r in runs) / n * 1000:.1f}",
+                )
+            )
         print(f"Projection of {len(log)} events ({CASES} cases of 7 events, plus their caller ledgers)\n")
         print(table(rows, ("record", "records", "requests/record", "items read/record", "max items", "ms (moto)")))
 
@@ -91,9 +105,11 @@ def main() -> None:
         replayed = MemoryReadModel()
         stats = rebuild(wiring.store, replayed)
         elapsed = time.perf_counter() - started
-        print(f"\nRebuild from the global log into memory: {stats['events']} events, {stats['streams']} streams, "
-              f"{counter.total} requests ({', '.join(f'{k} {v}' for k, v in counter.ops.items())}), "
-              f"{elapsed * 1000:.0f} ms = {stats['events'] / elapsed:.0f} events/s on moto")
+        print(
+            f"\nRebuild from the global log into memory: {stats['events']} events, {stats['streams']} streams, "
+            f"{counter.total} requests ({', '.join(f'{k} {v}' for k, v in counter.ops.items())}), "
+            f"{elapsed * 1000:.0f} ms = {stats['events'] / elapsed:.0f} events/s on moto"
+        )
         live = DynamoReadModel(wiring.client, names["ReadModelTable"]).dump()
         print("Rebuild equals live read model:", replayed.dump() == live)
 

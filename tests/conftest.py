@@ -2,7 +2,7 @@
 and `--clock`: the whole session on another day, to prove no test depends on today's date."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -24,10 +24,14 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--clock", default=os.environ.get("NOTFALL_TEST_CLOCK") or None, metavar="MOMENT",
-                     help="run the session with the process clock moved to MOMENT (ISO 8601, UTC unless it "
-                          "names an offset, e.g. 2030-06-15T21:30 or 2027-01-01T00:30+01:00); it ticks on from "
-                          "there, for every thread (moto, the local stack). Also NOTFALL_TEST_CLOCK.")
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("NOTFALL_TEST_CLOCK") or None,
+        metavar="MOMENT",
+        help="run the session with the process clock moved to MOMENT (ISO 8601, UTC unless it "
+        "names an offset, e.g. 2030-06-15T21:30 or 2027-01-01T00:30+01:00); it ticks on from "
+        "there, for every thread (moto, the local stack). Also NOTFALL_TEST_CLOCK.",
+    )
 
 
 def clock_moment(config: pytest.Config) -> datetime | None:
@@ -36,7 +40,7 @@ def clock_moment(config: pytest.Config) -> datetime | None:
     if not value:
         return None
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def pytest_configure(config: pytest.Config) -> None:

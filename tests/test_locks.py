@@ -77,7 +77,10 @@ def test_the_dev_lock_pins_the_runtime_versions_of_every_package_they_share():
 
 @pytest.mark.parametrize("lock", [RUNTIME_LOCK, DEV_LOCK], ids=lambda p: p.name)
 def test_the_tests_run_the_locked_versions(lock):
-    wanted = {canonicalize_name(r.name): next(iter(r.specifier)).version
-              for r in requirements(lock) if r.marker is None or r.marker.evaluate()}
+    wanted = {
+        canonicalize_name(r.name): next(iter(r.specifier)).version
+        for r in requirements(lock)
+        if r.marker is None or r.marker.evaluate()
+    }
     installed = {name: metadata.version(name) for name in wanted}
     assert installed == wanted, "run `make install`"

@@ -21,9 +21,17 @@ metrics = Metrics()
 wiring = Wiring()
 settings = BillingSettings.from_env()
 s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
-invoicing = Invoicing(wiring.store, wiring.readmodel, DocumentStore(s3, settings.bucket()), settings.issuer(),
-                      settings.vat(), settings.rounding(), wiring.clock,
-                      eligibility=EligibilitySettings.from_env().rules(), headcount_bands=settings.headcount_bands)
+invoicing = Invoicing(
+    wiring.store,
+    wiring.readmodel,
+    DocumentStore(s3, settings.bucket()),
+    settings.issuer(),
+    settings.vat(),
+    settings.rounding(),
+    wiring.clock,
+    eligibility=EligibilitySettings.from_env().rules(),
+    headcount_bands=settings.headcount_bands,
+)
 app = make_resolver()
 billing_routes.register(app, invoicing)
 

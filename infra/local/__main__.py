@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from infra.local.client import call
@@ -22,13 +22,18 @@ DEFAULT_URL = "http://127.0.0.1:3000"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.local",
-                                     description="notfall on moto, built from template.yaml")
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.local", description="notfall on moto, built from template.yaml"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000, help="HTTP port of the API (0: any free one)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without demo partners and cases")
-    parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="the template's LogLevel parameter (default: its Default)")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the template's LogLevel parameter (default: its Default)",
+    )
     sub = parser.add_subparsers(dest="command")
     fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
     fire.add_argument("event", help="the event's name under the function's Events, e.g. Nightly")
@@ -103,6 +108,7 @@ def interrupt_raises() -> None:
     should end the stack as cleanly as Ctrl-C. The handler raises rather than setting a
     threading.Event: it runs on the main thread, which may hold that Event's lock inside wait(),
     and then Ctrl-C hung the process for good."""
+
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
@@ -111,11 +117,20 @@ def interrupt_raises() -> None:
 
 
 def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    call_body = json.dumps({"type": "started", "call_id": f"call-{at[11:19].replace(':', '')}", "line": "hotline-1",
-                            "caller_number": "+49 511 9876543", "at": at})
-    post = (f"curl -s -X POST {url}/calls/events -H 'Content-Type: application/json' "
-            f"-H 'X-Actor: phone-system' -d '{call_body}'")
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    call_body = json.dumps(
+        {
+            "type": "started",
+            "call_id": f"call-{at[11:19].replace(':', '')}",
+            "line": "hotline-1",
+            "caller_number": "+49 511 9876543",
+            "at": at,
+        }
+    )
+    post = (
+        f"curl -s -X POST {url}/calls/events -H 'Content-Type: application/json' "
+        f"-H 'X-Actor: phone-system' -d '{call_body}'"
+    )
     lines = [
         "",
         "notfall local stack (from template.yaml, on moto) - Ctrl-C stops it",
@@ -124,7 +139,8 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
         f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
         "  schedules    python -m infra.local fire Nightly|SweepUnassigned|FamilyInvoices|PartnerMonthlyInvoices"
         "|PartnerYearlyInvoices" + ("" if url == DEFAULT_URL else f" --url {url}"),
-        f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan --table-name notfall-local-ReadModelTable",
+        f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan"
+        " --table-name notfall-local-ReadModelTable",
     ]
     if demo is not None:
         emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
@@ -133,27 +149,38 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
         month = datetime.now(BERLIN).strftime("%Y-%m")
         calendar = demo["calendar"]
         recent = calendar.month("2026-11-05T10:40:00Z")  # the month of the children's emergency, as written
-        lines += ["", f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
-                  f"{len(demo['cases'])} cases.",
-                  f"  curl -s {url}/cases          the open queue",
-                  f"  curl -s {url}/callbacks      voicemails waiting",
-                  f"  curl -s {url}/hours/{recent}  care hours of the month",
-                  f"  curl -s {url}/caregivers     the caregiver register"]
+        lines += [
+            "",
+            f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
+            f"{len(demo['cases'])} cases.",
+            f"  curl -s {url}/cases          the open queue",
+            f"  curl -s {url}/callbacks      voicemails waiting",
+            f"  curl -s {url}/hours/{recent}  care hours of the month",
+            f"  curl -s {url}/caregivers     the caregiver register",
+        ]
         if emergency:
             lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case: offers, assignment, session")
         if waiting:
             lines.append(f"  curl -s {url}/cases/{waiting}/candidates   who could take a Saturday evening")
         if demo.get("caregivers"):
-            lines += [f"  curl -s {url}/caregivers/cg-anke-brenner/statements/{recent}   an expense statement "
-                      "(?format=csv: the file)",
-                      f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
-                      f"  curl -s {url}/reports/transports/{recent}   transport services"]
+            lines += [
+                f"  curl -s {url}/caregivers/cg-anke-brenner/statements/{recent}   an expense statement "
+                "(?format=csv: the file)",
+                f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
+                f"  curl -s {url}/reports/transports/{recent}   transport services",
+            ]
         if demo.get("families"):
             lines += invoicing_lines(url, month, calendar)
-    lines += ["", "Open a case (a call starts):", f"  {post}",
-              "", "...and read it back, taking the case id from the answer (the projection follows within a moment):",
-              f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
-              f"  curl -s {url}/cases/$case", ""]
+    lines += [
+        "",
+        "Open a case (a call starts):",
+        f"  {post}",
+        "",
+        "...and read it back, taking the case id from the answer (the projection follows within a moment):",
+        f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
+        f"  curl -s {url}/cases/$case",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -163,7 +190,8 @@ def invoicing_lines(url: str, month: str, calendar: DemoCalendar) -> list[str]:
     billed, year = calendar.month_to_invoice, str(calendar.year(2025))
     change = calendar.day("2026-10-16").isoformat()
     return [
-        "", f"Invoicing (the demo has care in {billed}, the previous month, partners with contracts, and a price "
+        "",
+        f"Invoicing (the demo has care in {billed}, the previous month, partners with contracts, and a price "
         f"change on {change}):",
         f"""  {post} '{{"kind": "family", "period": "{billed}"}}'          families' month""",
         f"""  {post} '{{"kind": "partner-monthly", "period": "{billed}"}}' companies' monthly fees""",

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -53,8 +53,11 @@ class Route:
 
 
 def routes_from(functions: dict[str, LoadedFunction]) -> list[Route]:
-    routes = [Route(e.properties["Method"].upper(), e.properties["Path"], fn, e.name)
-              for fn in functions.values() for e in fn.spec.events_of("Api")]
+    routes = [
+        Route(e.properties["Method"].upper(), e.properties["Path"], fn, e.name)
+        for fn in functions.values()
+        for e in fn.spec.events_of("Api")
+    ]
     return sorted(routes, key=Route.specificity)
 
 
@@ -63,7 +66,7 @@ def find_route(routes: list[Route], method: str, path: str, stage: str) -> tuple
     candidates = [path]
     if path == f"/{stage}" or path.startswith(f"/{stage}/"):
         # The stage form first, as on the execute-api URL; else a greedy root route would swallow it.
-        candidates.insert(0, path[len(stage) + 1:] or "/")
+        candidates.insert(0, path[len(stage) + 1 :] or "/")
     for candidate in candidates:
         for route in routes:
             params = route.match(method, candidate)
@@ -82,13 +85,22 @@ def _single_and_multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | No
     return (single or None, multi or None)
 
 
-def proxy_event(route: Route, params: dict[str, str], method: str, raw_target: str, stage_path: str,
-                headers: list[tuple[str, str]], body: bytes, source_ip: str, stage: str) -> dict[str, Any]:
+def proxy_event(
+    route: Route,
+    params: dict[str, str],
+    method: str,
+    raw_target: str,
+    stage_path: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    stage: str,
+) -> dict[str, Any]:
     """The event a Lambda proxy integration receives (REST API, payload format 1.0)."""
     query = urlsplit(raw_target).query
     single_h, multi_h = _single_and_multi(headers)
     single_q, multi_q = _single_and_multi(parse_qsl(query, keep_blank_values=True))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         text, is_b64 = (body.decode("utf-8"), False) if body else (None, False)
     except UnicodeDecodeError:
@@ -119,10 +131,19 @@ def proxy_event(route: Route, params: dict[str, str], method: str, raw_target: s
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": str(uuid.uuid4()),
             # IAM auth is not checked locally, so there is no caller identity beyond the address.
-            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "caller": None, "user": None,
-                         "userArn": None, "accessKey": None, "accountId": None, "cognitoIdentityId": None,
-                         "cognitoIdentityPoolId": None, "cognitoAuthenticationType": None,
-                         "cognitoAuthenticationProvider": None},
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": user_agent,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "accessKey": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+            },
             "domainName": f"{API_ID}.execute-api.localhost",
             "apiId": API_ID,
         },

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,12 @@ class DemoCalendar:
         previous = (today.replace(day=1) - timedelta(days=1)).replace(day=5)
         month_weeks = -(-(previous - _WRITTEN_MONTH_START).days // 7)  # rounded up: lands on the 5th to 11th
         recent_weeks = -(-(now + timedelta(days=1) - _WRITTEN_WAITING) // timedelta(weeks=1))
-        return cls(timedelta(weeks=month_weeks), timedelta(weeks=recent_weeks), today.year - _WRITTEN_YEAR,
-                   previous.strftime("%Y-%m"))
+        return cls(
+            timedelta(weeks=month_weeks),
+            timedelta(weeks=recent_weeks),
+            today.year - _WRITTEN_YEAR,
+            previous.strftime("%Y-%m"),
+        )
 
     def moment(self, written: str) -> str:
         """A written ISO moment ("...Z") or day, moved: Berlin wall time plus whole weeks."""
@@ -69,14 +73,15 @@ class DemoCalendar:
         if "T" not in written:
             return (date.fromisoformat(written) + shift).isoformat()
         local = datetime.fromisoformat(written).astimezone(BERLIN).replace(tzinfo=None) + shift
-        moved = local.replace(tzinfo=BERLIN).astimezone(timezone.utc)
+        moved = local.replace(tzinfo=BERLIN).astimezone(UTC)
         return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def day(self, written: str) -> date:
         """The Berlin day a written day or moment falls on once moved."""
         moved = self.moment(written)
-        return date.fromisoformat(moved) if "T" not in moved else \
-            datetime.fromisoformat(moved).astimezone(BERLIN).date()
+        return (
+            date.fromisoformat(moved) if "T" not in moved else datetime.fromisoformat(moved).astimezone(BERLIN).date()
+        )
 
     def month(self, written: str) -> str:
         return self.day(written).strftime("%Y-%m")
@@ -94,8 +99,10 @@ class DemoCalendar:
         """The demo data with every date in it moved (in strings too, e.g. a recording's path);
         under "partners" by years, except the days of the month to invoice."""
         if isinstance(data, dict):
-            return {k: self.year(v) if by_year and k == "year" else self.move(v, by_year or k == "partners")
-                    for k, v in data.items()}
+            return {
+                k: self.year(v) if by_year and k == "year" else self.move(v, by_year or k == "partners")
+                for k, v in data.items()
+            }
         if isinstance(data, list):
             return [self.move(v, by_year) for v in data]
         if isinstance(data, str):
@@ -107,8 +114,12 @@ class DemoError(RuntimeError):
     """The API refused demo data: the data or the API changed; either way somebody should look."""
 
 
-def load_demo(base_url: str, data: dict[str, Any] | None = None, clock: Clock = system_clock,
-              progress: Callable[[], None] | None = None) -> dict[str, Any]:
+def load_demo(
+    base_url: str,
+    data: dict[str, Any] | None = None,
+    clock: Clock = system_clock,
+    progress: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Loads the data with its dates moved to the clock's day. Answers what was loaded, and the
     calendar it was moved by. `progress` is called once per item loaded (`demo_items(data)` in all)."""
     now = clock()
@@ -125,8 +136,14 @@ def load_demo(base_url: str, data: dict[str, Any] | None = None, clock: Clock = 
     families = _billing_addresses(base_url, data.get("cases", []), cases)
     _drain(base_url)
     done()
-    return {"partners": partners, "caregivers": caregivers, "cases": cases, "families": families,
-            "loaded_at": now, "calendar": calendar}
+    return {
+        "partners": partners,
+        "caregivers": caregivers,
+        "cases": cases,
+        "families": families,
+        "loaded_at": now,
+        "calendar": calendar,
+    }
 
 
 def demo_items(data: dict[str, Any] | None = None) -> int:
@@ -176,15 +193,20 @@ def _partner(base_url: str, entry: dict[str, Any], done: Callable[[], None]) -> 
 def _billing_addresses(base_url: str, specs: list[dict[str, Any]], cases: list[dict[str, Any]]) -> dict[str, str]:
     """A case's `billing_address` becomes its family's (the family id is on the projected case)."""
     families = {}
-    for spec, case in zip(specs, cases):
+    for spec, case in zip(specs, cases, strict=True):
         if "billing_address" not in spec or case["case_id"] is None:
             continue
         status, projected = call("GET", f"{base_url}/cases/{case['case_id']}")
         if status != 200:
             raise DemoError(f"{spec['label']}: the case is not projected ({status}): {projected}")
         family_id = projected["family_id"]
-        _post(base_url, "PUT", f"/families/{family_id}/billing-address", spec["billing_address"],
-              f"demo-family-billing-{spec['steps'][0]['body']['call_id']}")
+        _post(
+            base_url,
+            "PUT",
+            f"/families/{family_id}/billing-address",
+            spec["billing_address"],
+            f"demo-family-billing-{spec['steps'][0]['body']['call_id']}",
+        )
         families[spec["billing_address"]["name"]] = family_id
     return families
 
@@ -194,8 +216,10 @@ def _caregiver(base_url: str, entry: dict[str, Any], done: Callable[[], None]) -
     cid = entry["register"]["caregiver_id"]
     headers = {"X-Actor": "demo-loader"}
     steps = [("POST", "/caregivers", entry["register"], f"demo-caregiver-{cid}")]
-    steps += [("POST", f"/caregivers/{cid}/trainings", t, f"demo-caregiver-{cid}-training-{i}")
-              for i, t in enumerate(entry.get("trainings", []))]
+    steps += [
+        ("POST", f"/caregivers/{cid}/trainings", t, f"demo-caregiver-{cid}-training-{i}")
+        for i, t in enumerate(entry.get("trainings", []))
+    ]
     if "status" in entry:
         steps.append(("POST", f"/caregivers/{cid}/status", entry["status"], f"demo-caregiver-{cid}-status"))
     for method, path, body, key in steps:

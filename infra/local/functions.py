@@ -9,9 +9,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from infra.local.aws import ACCOUNT_ID, REGION
 from infra.local.resources import Resources, physical_name
@@ -66,8 +67,9 @@ class LoadedFunction:
         return getattr(self.module, self.spec.handler.rsplit(".", 1)[1])
 
     def context(self) -> LambdaContext:
-        return LambdaContext(self.name, self.spec.memory, self.arn, str(uuid.uuid4()),
-                             time.monotonic() + self.spec.timeout)
+        return LambdaContext(
+            self.name, self.spec.memory, self.arn, str(uuid.uuid4()), time.monotonic() + self.spec.timeout
+        )
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with _INVOKE_LOCK:
@@ -77,8 +79,12 @@ class LoadedFunction:
             took = time.monotonic() - started
         if took > self.spec.timeout:
             # A thread cannot be stopped from outside; say loudly what Lambda would have killed.
-            log.warning("%s took %.1fs, over its Timeout of %ss: Lambda would have stopped it",
-                        self.spec.logical_id, took, self.spec.timeout)
+            log.warning(
+                "%s took %.1fs, over its Timeout of %ss: Lambda would have stopped it",
+                self.spec.logical_id,
+                took,
+                self.spec.timeout,
+            )
         return result
 
 
@@ -113,8 +119,9 @@ def load_all(functions: list[Function], resources: Resources) -> dict[str, Loade
         for name, value in env.items():
             # One process has one os.environ: a variable two functions set differently would leak.
             if name in seen and seen[name][1] != value:
-                log.warning("%s and %s set %s differently; locally the last one loaded wins",
-                            seen[name][0], fn.logical_id, name)
+                log.warning(
+                    "%s and %s set %s differently; locally the last one loaded wins", seen[name][0], fn.logical_id, name
+                )
             seen[name] = (fn.logical_id, value)
         loaded[fn.logical_id] = load_function(fn, env)
     return loaded

@@ -15,16 +15,37 @@ from infra.local.template import BUCKET, QUEUE, TABLE, Template
 STACK_NAME = "notfall-local"
 
 # create_table takes these Properties as they are; StreamSpecification it takes with StreamEnabled added.
-_TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-               "BillingMode", "ProvisionedThroughput")
+_TABLE_KEYS = (
+    "KeySchema",
+    "AttributeDefinitions",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+)
 # Table Properties with no local effect.
-TABLE_KEYS_WITHOUT_LOCAL_EFFECT = frozenset({"SSESpecification", "PointInTimeRecoverySpecification",
-                                             "TimeToLiveSpecification", "Tags"})
+TABLE_KEYS_WITHOUT_LOCAL_EFFECT = frozenset(
+    {"SSESpecification", "PointInTimeRecoverySpecification", "TimeToLiveSpecification", "Tags"}
+)
 # Bucket Properties created locally; the rest has no local effect (or none moto models).
-BUCKET_KEYS = frozenset({"ObjectLockEnabled", "ObjectLockConfiguration", "VersioningConfiguration",
-                         "PublicAccessBlockConfiguration", "BucketEncryption"})
-_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
-                     "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication")
+BUCKET_KEYS = frozenset(
+    {
+        "ObjectLockEnabled",
+        "ObjectLockConfiguration",
+        "VersioningConfiguration",
+        "PublicAccessBlockConfiguration",
+        "BucketEncryption",
+    }
+)
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
 
 
 def physical_name(logical_id: str) -> str:
@@ -41,8 +62,13 @@ class Resources:
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str:
-        return {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME,
-                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}[name]
+        return {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }[name]
 
     def ref(self, name: str) -> Any:
         if name.startswith("AWS::"):
@@ -157,8 +183,11 @@ def _create_table(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[
 
 def _create_queue(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
     name = physical_name(logical_id) + (".fifo" if props.get("FifoQueue") else "")
-    attributes = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
-                  for k in _QUEUE_ATTRIBUTES if k in props}
+    attributes = {
+        k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+        for k in _QUEUE_ATTRIBUTES
+        if k in props
+    }
     url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # A queue's Ref is its URL in CloudFormation.
@@ -182,20 +211,30 @@ def create_bucket(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[
         kwargs["ObjectLockEnabledForBucket"] = True  # turns versioning on too
     client.create_bucket(**kwargs)
     if "ObjectLockConfiguration" in props:
-        client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=copy.deepcopy(
-            props["ObjectLockConfiguration"]))
+        client.put_object_lock_configuration(
+            Bucket=name, ObjectLockConfiguration=copy.deepcopy(props["ObjectLockConfiguration"])
+        )
     if "VersioningConfiguration" in props:
-        client.put_bucket_versioning(Bucket=name, VersioningConfiguration=copy.deepcopy(
-            props["VersioningConfiguration"]))
+        client.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration=copy.deepcopy(props["VersioningConfiguration"])
+        )
     if "PublicAccessBlockConfiguration" in props:
-        client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=copy.deepcopy(
-            props["PublicAccessBlockConfiguration"]))
+        client.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=copy.deepcopy(props["PublicAccessBlockConfiguration"])
+        )
     if "BucketEncryption" in props:
         # CloudFormation lists the rules with ServerSideEncryptionByDefault; the API wants
         # {"Rules": [{"ApplyServerSideEncryptionByDefault": ...}]}.
-        rules = [{("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
-                  for k, v in copy.deepcopy(rule).items()}
-                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+        rules = [
+            {
+                ("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
+                for k, v in copy.deepcopy(rule).items()
+            }
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
         client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
-    return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
-                  "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com"}
+    return name, {
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com",
+    }

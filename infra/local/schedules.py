@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.local.aws import ACCOUNT_ID, REGION
@@ -42,7 +42,7 @@ class Schedule:
             "detail-type": "Scheduled Event",
             "source": "aws.scheduler" if self.event.type == "ScheduleV2" else "aws.events",
             "account": ACCOUNT_ID,
-            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": REGION,
             "resources": [self.arn],
             "detail": {},
@@ -53,9 +53,14 @@ class Schedule:
 
     def describe(self) -> dict[str, Any]:
         p = self.event.properties
-        return {"event": self.event.name, "function": self.function.spec.logical_id, "type": self.event.type,
-                "expression": p.get("ScheduleExpression"), "timezone": p.get("ScheduleExpressionTimezone", "UTC"),
-                "fire": f"POST /_local/schedules/{self.event.name}"}
+        return {
+            "event": self.event.name,
+            "function": self.function.spec.logical_id,
+            "type": self.event.type,
+            "expression": p.get("ScheduleExpression"),
+            "timezone": p.get("ScheduleExpressionTimezone", "UTC"),
+            "fire": f"POST /_local/schedules/{self.event.name}",
+        }
 
 
 def schedules_from(functions: dict[str, LoadedFunction]) -> dict[str, Schedule]:
@@ -63,7 +68,9 @@ def schedules_from(functions: dict[str, LoadedFunction]) -> dict[str, Schedule]:
     for fn in functions.values():
         for event in fn.spec.events_of(*SCHEDULE_TYPES):
             if event.name in found:
-                raise ValueError(f"two functions have a schedule event named {event.name}; "
-                                 "POST /_local/schedules/<EventName> needs them apart")
+                raise ValueError(
+                    f"two functions have a schedule event named {event.name}; "
+                    "POST /_local/schedules/<EventName> needs them apart"
+                )
             found[event.name] = Schedule(fn, event)
     return found

@@ -17,8 +17,9 @@ log = logging.getLogger("infra.local.http")
 
 
 def json_response(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, [("Content-Type", "application/json")],
-                        json.dumps(body, indent=2, default=str).encode())
+    return HttpResponse(
+        status, [("Content-Type", "application/json")], json.dumps(body, indent=2, default=str).encode()
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,8 +30,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
-            response = self.server.stack.handle(self.command, self.path, list(self.headers.items()), body,
-                                                self.client_address[0])
+            response = self.server.stack.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            )
         except Exception as err:  # a handler that raises is a 502 in API Gateway too
             log.exception("%s %s failed", self.command, self.path)
             response = json_response(502, {"message": "Internal server error", "error": repr(err)})
@@ -45,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
 

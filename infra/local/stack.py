@@ -23,8 +23,15 @@ _SCHEDULE_PATH = re.compile(r"^/_local/schedules/([A-Za-z0-9]+)$")
 
 
 class LocalStack:
-    def __init__(self, host: str = "127.0.0.1", port: int = 3000, parameters: dict[str, Any] | None = None,
-                 template: Template | None = None, poll_interval: float = 0.2, retry_delay: float = 0.02) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        parameters: dict[str, Any] | None = None,
+        template: Template | None = None,
+        poll_interval: float = 0.2,
+        retry_delay: float = 0.02,
+    ) -> None:
         self.template = template or Template.load()
         # No X-Ray daemon here: the template's switch turns the functions' Tracer off.
         self.parameters = {"Tracing": "Disabled", **(parameters or {})}
@@ -48,12 +55,17 @@ class LocalStack:
         self.http = HttpServer(self, self._host, self._port)
         endpoint = self.endpoint = self._moto.start()
         globals_env = self.template.globals_function.get("Environment", {}).get("Variables", {})
-        self._set_env(process_environment(endpoint, {
-            "POWERTOOLS_METRICS_NAMESPACE": str(globals_env.get("POWERTOOLS_METRICS_NAMESPACE", "Local")),
-            # Metrics would print an EMF blob per invocation: unreadable on a console, and
-            # nothing collects them locally. The namespace stays set so the code path is the cloud's.
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }))
+        self._set_env(
+            process_environment(
+                endpoint,
+                {
+                    "POWERTOOLS_METRICS_NAMESPACE": str(globals_env.get("POWERTOOLS_METRICS_NAMESPACE", "Local")),
+                    # Metrics would print an EMF blob per invocation: unreadable on a console, and
+                    # nothing collects them locally. The namespace stays set so the code path is the cloud's.
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                },
+            )
+        )
         self.resources = create_all(self.template, self.parameters)
         for fn in self.template.functions:  # remember what load_all will overwrite, to put it back
             for name in fn.environment:
@@ -62,9 +74,11 @@ class LocalStack:
         self.routes = routes_from(self.functions)
         self.stage = self._stage_name()
         self.schedules = schedules_from(self.functions)
-        self.pumps = [StreamPump(StreamSource.from_event(fn, ev, self.resources), self._poll_interval,
-                                 self._retry_delay)
-                      for fn in self.functions.values() for ev in fn.spec.events_of("DynamoDB")]
+        self.pumps = [
+            StreamPump(StreamSource.from_event(fn, ev, self.resources), self._poll_interval, self._retry_delay)
+            for fn in self.functions.values()
+            for ev in fn.spec.events_of("DynamoDB")
+        ]
         for pump in self.pumps:
             pump.start()
         self.http.start()
@@ -129,30 +143,44 @@ class LocalStack:
 
     def describe(self) -> dict[str, Any]:
         assert self.resources is not None
+
         def named(type_: str) -> dict[str, Any]:
-            return {k: {"name": self.resources.refs[k], **self.resources.attributes[k]}
-                    for k in self.template.of_type(type_)}
+            return {
+                k: {"name": self.resources.refs[k], **self.resources.attributes[k]}
+                for k in self.template.of_type(type_)
+            }
 
         tables, buckets = named(TABLE), named(BUCKET)
         queues = {k: self.resources.attributes[k] for k in self.template.of_type(QUEUE)}
         return {
-            "api": {"url": self.url, "stage_prefix": f"/{self.stage}", "openapi": f"{self.url}/openapi.json",
-                    "auth": "none locally (the template's AWS_IAM authorizer is not checked)"},
-            "routes": [{"method": r.method, "path": r.resource, "function": r.function.spec.logical_id,
-                        "event": r.event_name} for r in self.routes],
+            "api": {
+                "url": self.url,
+                "stage_prefix": f"/{self.stage}",
+                "openapi": f"{self.url}/openapi.json",
+                "auth": "none locally (the template's AWS_IAM authorizer is not checked)",
+            },
+            "routes": [
+                {"method": r.method, "path": r.resource, "function": r.function.spec.logical_id, "event": r.event_name}
+                for r in self.routes
+            ],
             "tables": tables,
             "queues": queues,
             "buckets": buckets,
             "streams": [p.describe() for p in self.pumps],
             "schedules": [s.describe() for s in self.schedules.values()],
-            "tools": ["GET /_local", "POST /_local/schedules/<EventName>", "POST /_local/drain",
-                      "POST /_local/rebuild-check"],
+            "tools": [
+                "GET /_local",
+                "POST /_local/schedules/<EventName>",
+                "POST /_local/drain",
+                "POST /_local/rebuild-check",
+            ],
         }
 
     # --- HTTP -----------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
-               source_ip: str) -> HttpResponse:
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
         path = urlsplit(target).path
         if path == "/_local" or path.startswith("/_local/"):
             return self._tools(method, path)
@@ -175,8 +203,13 @@ class LocalStack:
         if method == "POST" and match:
             schedule = self.schedules.get(match.group(1))
             if schedule is None:
-                return json_response(404, {"message": f"no schedule event {match.group(1)}",
-                                           "errors": [{"field": "path", "problem": "unknown schedule"}],
-                                           "schedules": sorted(self.schedules)})
+                return json_response(
+                    404,
+                    {
+                        "message": f"no schedule event {match.group(1)}",
+                        "errors": [{"field": "path", "problem": "unknown schedule"}],
+                        "schedules": sorted(self.schedules),
+                    },
+                )
             return json_response(200, {"schedule": schedule.describe(), "result": schedule.fire()})
         return no_route(method, path)

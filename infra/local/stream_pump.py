@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -183,15 +183,21 @@ class StreamPump:
             where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last_read}
         elif self.source.starting_position == "LATEST" and self._latest_iterator:
             return self._latest_iterator  # "latest" must not move on while nothing arrives
-        return self._streams.get_shard_iterator(StreamArn=self.source.stream_arn, ShardId=self._shard_id,
-                                                **where)["ShardIterator"]
+        return self._streams.get_shard_iterator(StreamArn=self.source.stream_arn, ShardId=self._shard_id, **where)[
+            "ShardIterator"
+        ]
 
     def _deliver_head(self) -> None:
         batch = self._pending[: self._plan[0] if self._plan else self.source.batch_size]
         self.stats.invocations += 1
         self.stats.records_delivered += len(batch)
-        log.debug("%s: %d record(s) to %s%s", self.name, len(batch), self.source.function.spec.logical_id,
-                 f" (attempt {self._attempts + 1})" if self._attempts else "")
+        log.debug(
+            "%s: %d record(s) to %s%s",
+            self.name,
+            len(batch),
+            self.source.function.spec.logical_id,
+            f" (attempt {self._attempts + 1})" if self._attempts else "",
+        )
         try:
             result = self.source.function.invoke({"Records": batch})
         except Exception as err:
@@ -204,9 +210,14 @@ class StreamPump:
             self._settle(len(batch))
             return
         self.stats.partial_failures += 1
-        log.warning("%s: %d reported failed; redelivering %d of %d records, from sequence number %s",
-                    self.name, len(result["batchItemFailures"]), len(batch) - first_failed, len(batch),
-                    batch[first_failed]["dynamodb"]["SequenceNumber"])
+        log.warning(
+            "%s: %d reported failed; redelivering %d of %d records, from sequence number %s",
+            self.name,
+            len(result["batchItemFailures"]),
+            len(batch) - first_failed,
+            len(batch),
+            batch[first_failed]["dynamodb"]["SequenceNumber"],
+        )
         self._settle(first_failed)  # the records before the lowest failure are done
         self._failed(batch[first_failed:], raised=False)
 
@@ -250,8 +261,13 @@ class StreamPump:
 
     def _give_up(self, records: list[dict[str, Any]], raised: bool) -> None:
         self.stats.sent_to_destination += len(records)
-        log.error("%s: %d records failed %d times; sending them to %s", self.name, len(records),
-                  self._attempts, self.source.on_failure or "nowhere (no OnFailure destination)")
+        log.error(
+            "%s: %d records failed %d times; sending them to %s",
+            self.name,
+            len(records),
+            self._attempts,
+            self.source.on_failure or "nowhere (no OnFailure destination)",
+        )
         if not self.source.on_failure:
             return
         first, last = records[0], records[-1]
@@ -262,10 +278,13 @@ class StreamPump:
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": self._attempts,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                **({"functionError": "Unhandled"} if raised else {})},
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                **({"functionError": "Unhandled"} if raised else {}),
+            },
             "version": "1.0",
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {
                 "shardId": self._shard_id,
                 "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
@@ -279,14 +298,20 @@ class StreamPump:
         send_to_destination(self.source.on_failure, message)
 
     def describe(self) -> dict[str, Any]:
-        return {"function": self.source.function.spec.logical_id, "event": self.source.event_name,
-                "stream": self.source.stream_arn, "batch_size": self.source.batch_size,
-                "on_failure": self.source.on_failure, "pending": len(self._pending), "stats": asdict(self.stats)}
+        return {
+            "function": self.source.function.spec.logical_id,
+            "event": self.source.event_name,
+            "stream": self.source.stream_arn,
+            "batch_size": self.source.batch_size,
+            "on_failure": self.source.on_failure,
+            "pending": len(self._pending),
+            "stats": asdict(self.stats),
+        }
 
 
 def _iso(record: dict[str, Any]) -> str | None:
     epoch = record["dynamodb"].get("ApproximateCreationDateTime")
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch else None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch else None
 
 
 def send_to_destination(arn: str, message: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=CfnLoader)
 
 
 @dataclass(frozen=True)
@@ -128,5 +128,6 @@ class Template:
 
     def api_paths(self) -> list[tuple[str, str]]:
         """(method, path) of every Api event in the template."""
-        return [(e.properties["Method"].upper(), e.properties["Path"])
-                for fn in self.functions for e in fn.events_of("Api")]
+        return [
+            (e.properties["Method"].upper(), e.properties["Path"]) for fn in self.functions for e in fn.events_of("Api")
+        ]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from notfall.domain.hours import BERLIN
 
@@ -12,7 +12,7 @@ Clock = Callable[[], datetime]  # returns an aware datetime in UTC
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def berlin_today(clock: Clock) -> date:

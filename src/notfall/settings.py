@@ -62,8 +62,9 @@ class CareSettings(BaseModel):
             allowance_cents=self.allowance_cents,
             travel_cents_per_km=self.travel_cents_per_km,
             transport_price_cents=self.transport_price_cents,
-            clearance=ClearanceRules(police_clearance_years=self.police_clearance_years,
-                                     first_aid_years=self.first_aid_years),
+            clearance=ClearanceRules(
+                police_clearance_years=self.police_clearance_years, first_aid_years=self.first_aid_years
+            ),
         )
 
 
@@ -81,12 +82,16 @@ def parse_headcount_bands(text: str) -> tuple[HeadcountBand, ...]:
     for n, item in enumerate(items, start=1):
         match = _BAND.match(item)
         if match is None:
-            raise ValueError(f"PARTNER_HEADCOUNT_BANDS: {item!r} is no band like 1-49:12000 or 1000+:240000 "
-                             "(employees, then the yearly fee in whole cents)")
+            raise ValueError(
+                f"PARTNER_HEADCOUNT_BANDS: {item!r} is no band like 1-49:12000 or 1000+:240000 "
+                "(employees, then the yearly fee in whole cents)"
+            )
         first, last, cents = int(match[1]), None if match[2] is None else int(match[2]), int(match[3])
         if first != first_expected:
-            raise ValueError(f"PARTNER_HEADCOUNT_BANDS: {item!r} must start at {first_expected} employees: "
-                             "bands ascend from 1 without gaps or overlaps")
+            raise ValueError(
+                f"PARTNER_HEADCOUNT_BANDS: {item!r} must start at {first_expected} employees: "
+                "bands ascend from 1 without gaps or overlaps"
+            )
         if (last is None) != (n == len(items)):
             raise ValueError("PARTNER_HEADCOUNT_BANDS: the last band, and only the last, is open (like 1000+:240000)")
         if last is not None and last < first:
@@ -151,7 +156,9 @@ class BillingSettings(BaseModel):
     issuer_email: str | None = Field("rechnung@notfallbetreuung.example", alias="ISSUER_EMAIL")
     issuer_tax_number: str = Field("25/200/12345", alias="ISSUER_TAX_NUMBER", min_length=1)
     issuer_vat_id: str | None = Field(None, alias="ISSUER_VAT_ID")
-    issuer_iban: str = Field("DE02120300000000202051", alias="ISSUER_IBAN", pattern=r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{10,30}$")
+    issuer_iban: str = Field(
+        "DE02120300000000202051", alias="ISSUER_IBAN", pattern=r"^[A-Z]{2}[0-9]{2}[0-9A-Z]{10,30}$"
+    )
     issuer_bic: str = Field("BYLADEM1001", alias="ISSUER_BIC", pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     issuer_bank: str = Field("Deutsche Kreditbank (Demo)", alias="ISSUER_BANK", min_length=1)
     issuer_contact: str = Field("Buchhaltung Notfallbetreuung", alias="ISSUER_CONTACT", min_length=1)
@@ -183,11 +190,24 @@ class BillingSettings(BaseModel):
         return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
 
     def issuer(self) -> Issuer:
-        address = Address(name=self.issuer_name, street=self.issuer_street, postcode=self.issuer_postcode,
-                          city=self.issuer_city, country=self.issuer_country, email=self.issuer_email)
-        return Issuer(address=address, tax_number=self.issuer_tax_number, vat_id=self.issuer_vat_id,
-                      iban=self.issuer_iban, bic=self.issuer_bic, bank=self.issuer_bank,
-                      contact=self.issuer_contact, phone=self.issuer_phone)
+        address = Address(
+            name=self.issuer_name,
+            street=self.issuer_street,
+            postcode=self.issuer_postcode,
+            city=self.issuer_city,
+            country=self.issuer_country,
+            email=self.issuer_email,
+        )
+        return Issuer(
+            address=address,
+            tax_number=self.issuer_tax_number,
+            vat_id=self.issuer_vat_id,
+            iban=self.issuer_iban,
+            bic=self.issuer_bic,
+            bank=self.issuer_bank,
+            contact=self.issuer_contact,
+            phone=self.issuer_phone,
+        )
 
     def vat(self) -> Vat:
         reason = self.vat_exemption_reason if self.vat_category == "E" else None

@@ -13,7 +13,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -107,8 +107,11 @@ class Route:
 @cache
 def template_routes() -> tuple[Route, ...]:
     """Every Api event of every function in template.yaml, as the local stack reads them."""
-    return tuple(Route(fn.logical_id, fn.properties["CodeUri"], e.properties["Path"], e.properties["Method"].upper())
-                 for fn in Template.load().functions for e in fn.events_of("Api"))
+    return tuple(
+        Route(fn.logical_id, fn.properties["CodeUri"], e.properties["Path"], e.properties["Method"].upper())
+        for fn in Template.load().functions
+        for e in fn.events_of("Api")
+    )
 
 
 # --- running requests -------------------------------------------------------------------
@@ -204,4 +207,4 @@ class Documents:
         return f"https://documents.example/{key}?X-Amz-Expires={expires}"
 
 
-RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=timezone.utc)  # the invoice runs of the API tests: 2 April 2026
+RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)  # the invoice runs of the API tests: 2 April 2026

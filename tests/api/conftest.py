@@ -1,4 +1,5 @@
-# Fixtures of the API tests: the intake, assign, audit and invoice functions' apps, wired as their handlers do, in memory.
+# Fixtures of the API tests: the intake, assign, audit and invoice functions' apps, wired as their
+# handlers do, in memory.
 """`api` is the intake function's app exactly as functions/intake/app.py builds it, with the
 in-memory event store and read model instead of DynamoDB; `assign_api`, `audit_api` and
 `invoice_api` are the assign, audit and invoice functions' apps over the same store. The
@@ -9,8 +10,18 @@ from __future__ import annotations
 import pytest
 from api_harness import RUN_AT, Api, Documents
 
-from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes, intake_routes,
-                         openapi, partner_routes, report_routes, tariff_routes)
+from notfall.api import (
+    audit_routes,
+    billing_routes,
+    care_routes,
+    caregiver_routes,
+    family_routes,
+    intake_routes,
+    openapi,
+    partner_routes,
+    report_routes,
+    tariff_routes,
+)
 from notfall.api.resolver import make_resolver
 from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers
@@ -21,8 +32,8 @@ from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
 from notfall.clock import Clock
-from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
 from notfall.projection.readmodel import MemoryReadModel
+from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
 from notfall.store.memory import MemoryEventStore
 
 
@@ -92,8 +103,16 @@ def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: 
     """The invoice function's app, wired as functions/invoice/app.py wires it (default billing
     settings), with the documents in memory and the clock on RUN_AT."""
     settings = BillingSettings()
-    invoicing = Invoicing(store, readmodel, documents, settings.issuer(), settings.vat(), settings.rounding(),
-                          clock=clock, headcount_bands=settings.headcount_bands)
+    invoicing = Invoicing(
+        store,
+        readmodel,
+        documents,
+        settings.issuer(),
+        settings.vat(),
+        settings.rounding(),
+        clock=clock,
+        headcount_bands=settings.headcount_bands,
+    )
     app = make_resolver()
     billing_routes.register(app, invoicing)
     return Api(app, store, readmodel)

@@ -50,8 +50,21 @@ def test_records_are_complete_and_load_back_as_envelopes(api: Api, audit_api: Ap
     records = page(audit_api, 0, 100)["events"]
     assert [r["event_type"] for r in records[:4]] == ["CallerCaseOpened", "CallRouted", "CaseOpened", "CallStarted"]
     for record in records:
-        assert {"event_id", "stream_id", "version", "position", "event_type", "schema_version", "occurred_at",
-                "recorded_at", "actor", "correlation_id", "causation_id", "command_id", "data"} <= record.keys()
+        assert {
+            "event_id",
+            "stream_id",
+            "version",
+            "position",
+            "event_type",
+            "schema_version",
+            "occurred_at",
+            "recorded_at",
+            "actor",
+            "correlation_id",
+            "causation_id",
+            "command_id",
+            "data",
+        } <= record.keys()
         assert Envelope.from_record(record).to_record() == record
     need = next(r for r in records if r["event_type"] == "NeedClarified")
     assert need["schema_version"] == 2 and need["correlation_id"] == sample("need")["requestContext"]["requestId"]

@@ -1,8 +1,9 @@
-# Proves the command routes record the right events: opening and attaching calls, outcomes, callbacks, idempotent retries, If-Match.
+# Proves the command routes record the right events: opening and attaching calls, outcomes,
+# callbacks, idempotent retries, If-Match.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from api_harness import Api, sample, sample_body
@@ -39,13 +40,17 @@ def test_a_call_from_an_unknown_number_opens_a_case(api: Api) -> None:
     log = api.log()
     # the caller's ledger and the new case, in one write
     assert [(e.stream_id.split("-")[0], e.event_type, e.version, e.position) for e in log] == [
-        ("caller", "CallerCaseOpened", 1, 1), ("caller", "CallRouted", 2, 2),
-        ("case", "CaseOpened", 1, 3), ("case", "CallStarted", 2, 4),
+        ("caller", "CallerCaseOpened", 1, 1),
+        ("caller", "CallRouted", 2, 2),
+        ("case", "CaseOpened", 1, 3),
+        ("case", "CallStarted", 2, 4),
     ]
     assert CALLER.replace(" ", "") not in log[0].stream_id  # the ledger key hides the number
     opened = log[2].data
-    assert opened.case_id == case_id and opened.channel == "call" and opened.caller_number == e164(CALLER)  # stored as E.164
-    assert opened.opened_at == datetime(2026, 3, 2, 6, 12, 4, tzinfo=timezone.utc)
+    assert (
+        opened.case_id == case_id and opened.channel == "call" and opened.caller_number == e164(CALLER)
+    )  # stored as E.164
+    assert opened.opened_at == datetime(2026, 3, 2, 6, 12, 4, tzinfo=UTC)
     # provenance: the request id correlates, the derived command id makes resends harmless
     assert {e.correlation_id for e in log} == {sample("call_started")["requestContext"]["requestId"]}
     assert {e.command_id for e in log} == {f"phone:{DAY_CALL}:started:2026-03-02T06:12:04+00:00"}
@@ -59,8 +64,10 @@ def test_later_events_of_the_call_and_new_calls_attach_to_the_open_case(api: Api
     assert api.call("call_ended").status == 200
     # a second call from the same number, written another way, joins the open case
     before = api.log_length()
-    second = api.call("call_started", body=call("call_started", call_id="pbx-2", caller_number="+49 (511) 760-23145",
-                                               at="2026-03-02T09:02:00+01:00"))
+    second = api.call(
+        "call_started",
+        body=call("call_started", call_id="pbx-2", caller_number="+49 (511) 760-23145", at="2026-03-02T09:02:00+01:00"),
+    )
     assert (second.status, second.body["case_id"], second.body["opened"]) == (200, case_id, False)
     assert types(api.log()[before:]) == ["CallRouted", "CallStarted"]
     case = state(api, case_id)
@@ -68,9 +75,9 @@ def test_later_events_of_the_call_and_new_calls_attach_to_the_open_case(api: Api
     first = case.calls[0]
     assert first.agent == "hotline-schulz"
     assert (first.started_at, first.answered_at, first.ended_at) == (
-        datetime(2026, 3, 2, 6, 12, 4, tzinfo=timezone.utc),
-        datetime(2026, 3, 2, 6, 12, 31, tzinfo=timezone.utc),
-        datetime(2026, 3, 2, 6, 31, 10, tzinfo=timezone.utc),
+        datetime(2026, 3, 2, 6, 12, 4, tzinfo=UTC),
+        datetime(2026, 3, 2, 6, 12, 31, tzinfo=UTC),
+        datetime(2026, 3, 2, 6, 31, 10, tzinfo=UTC),
     )
 
 
@@ -103,7 +110,7 @@ def test_voicemail_opens_a_case_waiting_for_a_callback(api: Api) -> None:
     assert reply.status == 201
     case = state(api, reply.body["case_id"])
     assert case.channel == "voicemail"
-    assert case.callback_pending_since == datetime(2026, 3, 2, 4, 48, 20, tzinfo=timezone.utc)
+    assert case.callback_pending_since == datetime(2026, 3, 2, 4, 48, 20, tzinfo=UTC)
     assert case.calls[0].recording_ref == "voicemail/2026/03/02/pbx-20260302-054820-0007.wav"
     unreached = api.call("callback", case_id=case.case_id, body=call("callback", reached=False))
     assert unreached.body == {"case_id": case.case_id, "version": 3}
@@ -125,9 +132,11 @@ def test_consultation_need_and_care_need_make_an_emergency(api: Api) -> None:
     case = state(api, case_id)
     assert case.status == "emergency" and case.outcome == ev.Outcome.CARE_NEED
     assert (case.eligibility.tier, case.eligibility.basis) == (
-        "partner", "beschäftigt bei Partner Leine Logistik GmbH (Rahmenvertrag rv-2015)")
+        "partner",
+        "beschäftigt bei Partner Leine Logistik GmbH (Rahmenvertrag rv-2015)",
+    )
     assert [(p.kind, p.age) for p in case.need.persons] == [("child", 3), ("child", 6)]
-    assert case.need.window.start == datetime(2026, 3, 3, 5, 30, tzinfo=timezone.utc)
+    assert case.need.window.start == datetime(2026, 3, 3, 5, 30, tzinfo=UTC)
 
 
 def test_advice_and_referral_close_the_case(api: Api) -> None:
@@ -186,7 +195,9 @@ def open_two_cases(api: Api) -> tuple[str, str]:
 
 def as_caller(event: dict, role_session: str) -> dict:
     """The request as another authorised principal (IAM puts the caller's ARN in the identity)."""
-    event["requestContext"]["identity"]["userArn"] = f"arn:aws:sts::123456789012:assumed-role/notfall-hotline/{role_session}"
+    event["requestContext"]["identity"]["userArn"] = (
+        f"arn:aws:sts::123456789012:assumed-role/notfall-hotline/{role_session}"
+    )
     return event
 
 
@@ -214,8 +225,10 @@ def test_a_key_replayed_with_another_body_or_route_answers_422(api: Api) -> None
     assert first.status == 200
     before = api.log_length()
     other_body = call("need", municipality="hemmingen")
-    for reply in (api.call("need", case_id=case_id, headers=key, body=other_body),
-                  api.call("consultation", case_id=case_id, headers=key)):
+    for reply in (
+        api.call("need", case_id=case_id, headers=key, body=other_body),
+        api.call("consultation", case_id=case_id, headers=key),
+    ):
         assert reply.status == 422 and reply.fields() == ["header.Idempotency-Key"], reply.body
     assert api.log_length() == before
     # the same body written another way (key order, spacing) is the same request

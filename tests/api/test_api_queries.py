@@ -1,7 +1,8 @@
-# Proves the read routes show the projected state: a case, the queues oldest first, hour sums per month and family, the OpenAPI document.
+# Proves the read routes show the projected state: a case, the queues oldest first, hour sums per
+# month and family, the OpenAPI document.
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from api_harness import Api, sample, sample_body, template_routes
@@ -70,7 +71,9 @@ def test_open_queue_is_oldest_first_and_leaves_out_closed_cases(api: Api) -> Non
     rows = reply.body["cases"]
     assert [r["case_id"] for r in rows] == [oldest, middle, newest]  # an emergency stays open
     assert rows[2]["status"] == "emergency" and rows[2]["municipality"] == "hemmingen"
-    assert instant(rows[0]["opened_at"]) == datetime(2026, 3, 2, 6, tzinfo=timezone.utc) and rows[0]["caller_number"] == e164(LAATZEN)
+    assert instant(rows[0]["opened_at"]) == datetime(2026, 3, 2, 6, tzinfo=UTC) and rows[0]["caller_number"] == e164(
+        LAATZEN
+    )
     assert all(not {"pk", "sk", "queue", "queue_at"} & r.keys() for r in rows)
     assert [r["case_id"] for r in api.call("open_cases", query={"limit": "2"}).body["cases"]] == [oldest, middle]
 
@@ -84,7 +87,7 @@ def test_callback_queue_lists_waiting_voicemails_oldest_first(api: Api) -> None:
     reply = api.call("callbacks")
     assert reply.status == 200 and reply.body["queue"] == "callback"
     assert [r["case_id"] for r in reply.body["cases"]] == [earlier, later]
-    assert instant(reply.body["cases"][0]["callback_pending_since"]) == datetime(2026, 3, 1, 21, 10, tzinfo=timezone.utc)
+    assert instant(reply.body["cases"][0]["callback_pending_since"]) == datetime(2026, 3, 1, 21, 10, tzinfo=UTC)
     # the Laatzen caller rings again in the morning and is answered: the callback is settled
     start_call(api, "pbx-morning", LAATZEN, "2026-03-02T07:05:00+01:00")
     answered = {**sample_body("call_answered"), "call_id": "pbx-morning", "at": "2026-03-02T07:05:20+01:00"}
@@ -116,9 +119,16 @@ def test_hours_are_summed_per_berlin_month_and_per_family(api: Api) -> None:
 
     march = api.call("month_hours")
     assert march.status == 200
-    assert march.body == {"month": "2026-03", "cases": 3, "requested_minutes": 270 + 240 + 180,
-                          "requested_hours": "11.50", "cared_minutes": 0, "cared_hours": "0.00",
-                          "billed_minutes": 0, "billed_hours": "0.00"}
+    assert march.body == {
+        "month": "2026-03",
+        "cases": 3,
+        "requested_minutes": 270 + 240 + 180,
+        "requested_hours": "11.50",
+        "cared_minutes": 0,
+        "cared_hours": "0.00",
+        "billed_minutes": 0,
+        "billed_hours": "0.00",
+    }
     april = api.call("month_hours", path_params={"month": "2026-04"}).body
     assert (april["cases"], april["requested_minutes"], april["requested_hours"]) == (1, 120, "2.00")
     may = api.call("month_hours", path_params={"month": "2026-05"}).body
@@ -130,7 +140,9 @@ def test_hours_are_summed_per_berlin_month_and_per_family(api: Api) -> None:
     reply = api.call("family_hours")
     assert reply.status == 200 and reply.body["family_id"] == laatzen
     assert [(m["month"], m["cases"], m["requested_minutes"], m["requested_hours"]) for m in reply.body["months"]] == [
-        ("2026-03", 2, 510, "8.50"), ("2026-04", 1, 120, "2.00")]
+        ("2026-03", 2, 510, "8.50"),
+        ("2026-04", 1, 120, "2.00"),
+    ]
     months = api.call("family_hours", path_params={"family_id": garbsen}).body["months"]
     assert [(m["month"], m["requested_hours"]) for m in months] == [("2026-03", "3.00")]
     assert api.call("family_hours", path_params={"family_id": "fam-000000000000"}).body["months"] == []
@@ -145,8 +157,10 @@ def test_openapi_document_lists_every_route_of_the_template(api: Api) -> None:
     assert {r[0] for r in routes} >= {"/calls/events", "/audit/events", "/partners"}
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert documented == routes  # one document for the whole API, whichever function serves a route
-    bodiless = {"/caregivers/{caregiver_id}/cases/{case_id}/offers/{offer_id}/accept",  # the path says it all
-                "/tariffs/published"}
+    bodiless = {
+        "/caregivers/{caregiver_id}/cases/{case_id}/offers/{offer_id}/accept",  # the path says it all
+        "/tariffs/published",
+    }
     for path, method in routes:
         if method in ("post", "put") and path not in bodiless:
             assert "requestBody" in doc["paths"][path][method], path

@@ -10,8 +10,17 @@ from api_harness import Route, sample, sample_names, template_routes
 from notfall.domain.commands import CallEventIn
 
 REQUIRED = {
-    "resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters",
-    "multiValueQueryStringParameters", "pathParameters", "stageVariables", "requestContext", "body",
+    "resource",
+    "path",
+    "httpMethod",
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+    "stageVariables",
+    "requestContext",
+    "body",
     "isBase64Encoded",
 }
 CONTEXT = {"resourcePath", "httpMethod", "requestId", "stage", "identity", "path", "accountId", "apiId"}
@@ -24,9 +33,9 @@ def _route_of(event: dict) -> tuple[str, str]:
 @pytest.mark.parametrize("name", sample_names())
 def test_sample_has_the_shape_api_gateway_delivers(name: str) -> None:
     event = sample(name)
-    assert REQUIRED <= event.keys()
+    assert event.keys() >= REQUIRED
     ctx = event["requestContext"]
-    assert CONTEXT <= ctx.keys()
+    assert ctx.keys() >= CONTEXT
     assert ctx["resourcePath"] == event["resource"]
     assert ctx["httpMethod"] == event["httpMethod"]
     assert ctx["path"] == f"/{ctx['stage']}{event['path']}"
@@ -66,21 +75,32 @@ def test_call_samples_cover_every_call_event_type() -> None:
 
 
 def test_outcome_samples_cover_every_outcome() -> None:
-    outcomes = {json.loads(sample(n)["body"])["outcome"] for n in sample_names()
-                if sample(n)["resource"] == "/cases/{case_id}/outcome"}
+    outcomes = {
+        json.loads(sample(n)["body"])["outcome"]
+        for n in sample_names()
+        if sample(n)["resource"] == "/cases/{case_id}/outcome"
+    }
     assert outcomes == {"care_need", "advice", "referral"}
 
 
 def test_samples_use_hannover_region_callers() -> None:
-    numbers = {json.loads(sample(n)["body"]).get("caller_number") for n in sample_names()
-               if sample(n)["resource"] == "/calls/events"}
+    numbers = {
+        json.loads(sample(n)["body"]).get("caller_number")
+        for n in sample_names()
+        if sample(n)["resource"] == "/calls/events"
+    }
     # 0511 Hannover, 05131 Garbsen: international format, as the phone system reports them
     assert numbers and all(re.fullmatch(r"\+49 51\d{1,2} \d{5,8}", n) for n in numbers)
 
 
 def test_loader_moves_path_parameters_and_keeps_the_sample_intact() -> None:
-    event = sample("need", case_id="abc123def456", headers={"Idempotency-Key": "k-1", "X-Actor": None},
-                   body={"x": 1}, query={"limit": "3"})
+    event = sample(
+        "need",
+        case_id="abc123def456",
+        headers={"Idempotency-Key": "k-1", "X-Actor": None},
+        body={"x": 1},
+        query={"limit": "3"},
+    )
     assert event["path"] == "/cases/abc123def456/need"
     assert event["pathParameters"] == {"case_id": "abc123def456"}
     assert event["requestContext"]["path"] == "/v1/cases/abc123def456/need"

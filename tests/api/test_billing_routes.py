@@ -2,7 +2,7 @@
 # eligibility at intake (a refusal), invoice runs, invoices, credit notes, payments, documents, open items.
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -42,7 +42,8 @@ def test_tariffs_are_published_once_and_change_going_forward(api: Api) -> None:
     partner = [p for p in tariffs["prices"] if p["tier"] == "partner"]
     assert partner == [
         {"tier": "partner", "cents_per_hour": 300, "valid_from": "2015-01-01", "valid_to": "2026-12-31"},
-        {"tier": "partner", "cents_per_hour": 350, "valid_from": "2027-01-01", "valid_to": None}]
+        {"tier": "partner", "cents_per_hour": 350, "valid_from": "2027-01-01", "valid_to": None},
+    ]
     assert tariffs["version"] == 4 and set(tariffs["current"]) == {"standard", "partner", "student"}
     # the past is never rewritten: a price must start after the tier's latest one
     earlier = {**sample_body("tariff_set"), "valid_from": "2026-06-01"}
@@ -57,8 +58,15 @@ def test_tariffs_are_published_once_and_change_going_forward(api: Api) -> None:
 def test_contracts_child_counts_and_billing_details_of_partners(api: Api) -> None:
     api.register_sample_employer()
     ok(api.call("partner_billing"))
-    laatzen = {"partner_id": "stadt-laatzen", "kind": "municipality", "name": "Stadt Laatzen",
-               "municipality": "laatzen", "joined_on": "2016-01-01", "inhabitants": 43000, "children_under_10": 3900}
+    laatzen = {
+        "partner_id": "stadt-laatzen",
+        "kind": "municipality",
+        "name": "Stadt Laatzen",
+        "municipality": "laatzen",
+        "joined_on": "2016-01-01",
+        "inhabitants": 43000,
+        "children_under_10": 3900,
+    }
     ok(api.call("partner_register", body=laatzen), 201)
     per_child = {"contract_id": "rv-laatzen", "fee_model": "per_child", "start": "2016-01-01"}
     ok(api.call("partner_contract", path_params={"partner_id": "stadt-laatzen"}, body=per_child), 201)
@@ -68,8 +76,16 @@ def test_contracts_child_counts_and_billing_details_of_partners(api: Api) -> Non
 
     company = ok(api.call("partner"))
     assert company["name"] == "Leine Logistik GmbH" and company["version"] == 4
-    assert company["contracts"] == [{"contract_id": "rv-2015", "fee_model": "monthly", "start": "2015-03-01",
-                                     "end": "2026-12-31", "monthly_fee_cents": 10000, "employees_covered": None}]
+    assert company["contracts"] == [
+        {
+            "contract_id": "rv-2015",
+            "fee_model": "monthly",
+            "start": "2015-03-01",
+            "end": "2026-12-31",
+            "monthly_fee_cents": 10000,
+            "employees_covered": None,
+        }
+    ]
     assert company["billing"]["buyer_reference"] == "PO-4711"
     town = ok(api.call("partner", path_params={"partner_id": "stadt-laatzen"}))
     assert town["child_counts"] == {"2026": 3900} and town["contracts"][0]["fee_model"] == "per_child"
@@ -86,8 +102,11 @@ def test_contracts_child_counts_and_billing_details_of_partners(api: Api) -> Non
     problem(api.call("partner_child_count", path_params={"partner_id": "leine-logistik"}), 422, "partner_id")
     problem(api.call("partner_child_count"), 409, "year")  # reported already
     problem(api.call("partner_contract", path_params={"partner_id": "nobody"}), 404, "partner_id")
-    problem(api.call("partner_contract_end", path_params={"partner_id": "leine-logistik", "contract_id": "rv-9"}),
-            404, "contract_id")
+    problem(
+        api.call("partner_contract_end", path_params={"partner_id": "leine-logistik", "contract_id": "rv-9"}),
+        404,
+        "contract_id",
+    )
     problem(api.call("partner_billing", body={"address": {"name": "X"}}), 422, "address.street")
     assert api.log_length() == before
 
@@ -107,8 +126,9 @@ def test_a_family_gets_a_billing_address(api: Api) -> None:
 # --- eligibility at intake -------------------------------------------------------------------
 
 
-def test_care_for_a_household_not_entitled_is_refused_recorded_and_the_consultation_stays(api: Api,
-                                                                                          assign_api: Api) -> None:
+def test_care_for_a_household_not_entitled_is_refused_recorded_and_the_consultation_stays(
+    api: Api, assign_api: Api
+) -> None:
     """Celle is neither the city nor a partner municipality, and no partner employer is named."""
     case_id = api.open_case()
     ok(api.call("consultation", case_id=case_id))
@@ -128,8 +148,9 @@ def test_care_for_a_household_not_entitled_is_refused_recorded_and_the_consultat
     assert api.log_length() == before + 1
     case = fold_case(api.store.load(f"case-{case_id}"))
     assert case.status == "open" and case.eligibility is None and case.outcome is None
-    assert [(r.refused, r.basis) for r in case.refusals] == [("care_need", reason.removeprefix(
-        "not entitled to care: ").removesuffix("; a consultation is always possible"))]
+    assert [(r.refused, r.basis) for r in case.refusals] == [
+        ("care_need", reason.removeprefix("not entitled to care: ").removesuffix("; a consultation is always possible"))
+    ]
     # the case view shows the refusal; the demand report counts it as demand not met
     api.project()
     shown = ok(api.call("get_case", case_id=case_id))["refusals"]
@@ -165,13 +186,19 @@ def march(api: Api, assign_api: Api) -> None:
 
 
 @pytest.mark.usefixtures("march")
-def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoice_api: Api,
-                                                                   documents: Documents) -> None:
+def test_invoice_run_invoices_credit_note_payment_and_open_items(
+    api: Api, invoice_api: Api, documents: Documents
+) -> None:
     run = {"kind": "family", "period": "2026-03"}
     # no billing address yet: refused with the reason, nothing issued
     report = ok(invoice_api.call("invoice_run", body=run))
     assert report["issued"] == [] and report["refused"] == [
-        {"billing_key": f"family:{FAMILY}:2026-03", "debtor_id": FAMILY, "reason": f"no billing address for family {FAMILY}"}]
+        {
+            "billing_key": f"family:{FAMILY}:2026-03",
+            "debtor_id": FAMILY,
+            "reason": f"no billing address for family {FAMILY}",
+        }
+    ]
     ok(api.call("family_billing_address"))
     ok(api.call("partner_billing"))
 
@@ -183,17 +210,23 @@ def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoi
     # By hand: Leine Logistik's monthly flat fee for all of March: 100.00 EUR.
     partner_run = ok(invoice_api.call("invoice_run", body={"kind": "partner-monthly", "period": "2026-03"}))
     assert partner_run["issued"] == [{"number": "P-2026-00001", "debtor_id": "leine-logistik", "total_cents": 10000}]
-    assert sorted(documents.objects) == ["invoices/2026/F-2026-00001.pdf", "invoices/2026/P-2026-00001.pdf",
-                                         "invoices/2026/P-2026-00001.xml"]
+    assert sorted(documents.objects) == [
+        "invoices/2026/F-2026-00001.pdf",
+        "invoices/2026/P-2026-00001.pdf",
+        "invoices/2026/P-2026-00001.xml",
+    ]
     api.project()
 
     issued = ok(invoice_api.call("invoices", query={"month": "2026-04"}))["invoices"]
     assert [(i["number"], i["debtor_id"], i["total_cents"], i["status"]) for i in issued] == [
-        ("F-2026-00001", FAMILY, 1425, "open"), ("P-2026-00001", "leine-logistik", 10000, "open")]
+        ("F-2026-00001", FAMILY, 1425, "open"),
+        ("P-2026-00001", "leine-logistik", 10000, "open"),
+    ]
     invoice = ok(invoice_api.call("invoice"))
     assert invoice["invoice"]["debtor"]["address"]["name"] == "Familie Brenner"
-    assert [(line["billed_minutes"], line["unit_price_cents"], line["tier"]) for line in invoice["invoice"]["lines"]] \
-        == [(285, 300, "partner")]
+    assert [
+        (line["billed_minutes"], line["unit_price_cents"], line["tier"]) for line in invoice["invoice"]["lines"]
+    ] == [(285, 300, "partner")]
     links = ok(invoice_api.call("invoice_documents"))
     assert links["pdf"].startswith("https://documents.example/invoices/2026/F-2026-00001.pdf") and links["xml"] is None
     partner_links = ok(invoice_api.call("invoice_documents", path_params={"number": "P-2026-00001"}))
@@ -210,8 +243,10 @@ def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoi
     assert items["open_cents"] == 175 and [i["number"] for i in items["items"]] == ["F-2026-00001"]
     assert "payments" in problem(invoice_api.call("invoice_cancel"), 409, "number")
     assert "exceeds the open amount" in problem(
-        invoice_api.call("invoice_payment", body={**sample_body("invoice_payment"), "amount_cents": 176}), 409,
-        "amount_cents")
+        invoice_api.call("invoice_payment", body={**sample_body("invoice_payment"), "amount_cents": 176}),
+        409,
+        "amount_cents",
+    )
 
     # the partner invoice is cancelled by a credit note; the next run bills March again
     credit = ok(invoice_api.call("invoice_cancel", path_params={"number": "P-2026-00001"}), 201)
@@ -222,14 +257,19 @@ def test_invoice_run_invoices_credit_note_payment_and_open_items(api: Api, invoi
     api.project()
     partner_items = ok(invoice_api.call("debtor_open_items", path_params={"debtor_id": "leine-logistik"}))
     assert (partner_items["open_cents"], [i["number"] for i in partner_items["items"]]) == (10000, ["P-2026-00002"])
-    statuses = {i["number"]: i["status"] for i in ok(invoice_api.call("invoices", query={"month": "2026-04"}))["invoices"]}
-    assert statuses == {"F-2026-00001": "open", "P-2026-00001": "cancelled", "P-2026-00002": "open",
-                        "S-2026-00001": "credit_note"}
+    statuses = {
+        i["number"]: i["status"] for i in ok(invoice_api.call("invoices", query={"month": "2026-04"}))["invoices"]
+    }
+    assert statuses == {
+        "F-2026-00001": "open",
+        "P-2026-00001": "cancelled",
+        "P-2026-00002": "open",
+        "S-2026-00001": "credit_note",
+    }
 
 
 @pytest.mark.usefixtures("march")
-def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invoice(api: Api,
-                                                                                    invoice_api: Api) -> None:
+def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invoice(api: Api, invoice_api: Api) -> None:
     ok(api.call("family_billing_address"))
     ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-03"}))
     api.project()
@@ -238,7 +278,8 @@ def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invo
     backwards = {**sample_body("tariff_set"), "valid_from": "2026-03-01"}
     assert problem(api.call("tariff_set", body=backwards), 422, "valid_from") == (
         "invoice F-2026-00001 priced partner care on 2026-03-03 at the prices then valid; "
-        "a new partner price must start after 2026-03-03 (or cancel the invoice first)")
+        "a new partner price must start after 2026-03-03 (or cancel the invoice first)"
+    )
     assert api.log_length() == before
     assert ok(api.call("tariff_set", body={**backwards, "valid_from": "2026-03-04"}), 201)["valid_from"] == "2026-03-04"
 
@@ -246,33 +287,66 @@ def test_a_price_over_a_day_an_issued_invoice_priced_answers_422_naming_the_invo
 def test_hours_show_the_billed_hours_of_the_invoice_next_to_the_calendar_hours(api: Api, invoice_api: Api) -> None:
     """A standard-rate night from 31 January 22:00 to 1 February 02:00 (Berlin): two calendar hours in
     each month, and four billed hours in January, the month it started, as on the January invoice."""
-    start, end = datetime(2026, 1, 31, 21, 0, tzinfo=timezone.utc), datetime(2026, 2, 1, 1, 0, tzinfo=timezone.utc)
-    need = Need.model_validate({"persons": [{"kind": "child", "age": 4}], "location": {"kind": "home"},
-                                "window": {"start": start.isoformat(), "expected_end": end.isoformat()},
-                                "reasons": ["childcare_closed"], "municipality": "hannover"})
-    events = (CaseOpened(case_id="night1", family_id=FAMILY, channel="call", caller_number="+49 511 5550100",
-                         opened_at=start - timedelta(days=1)),
-              NeedClarified(need=need), OutcomeRecorded(outcome=Outcome.CARE_NEED),
-              EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=start.date()),
-              CaregiverAssigned(assignment_id="a1", caregiver_id="cg-sommer", start=start, end=end,
-                                allowance_cents=1000, travel_cents_per_km=30),
-              SessionRecorded(session_id="s1", assignment_id="a1", caregiver_id="cg-sommer", start=start, end=end,
-                              tier="standard", tier_basis="wohnhaft in Hannover", travel_km=Decimal(0)))
-    api.store.append(Decision((Append(case_stream("night1"), 0, events, start),), {}),
-                     Metadata(command_id="night1", actor="test", correlation_id="night1"))
+    start, end = datetime(2026, 1, 31, 21, 0, tzinfo=UTC), datetime(2026, 2, 1, 1, 0, tzinfo=UTC)
+    need = Need.model_validate(
+        {
+            "persons": [{"kind": "child", "age": 4}],
+            "location": {"kind": "home"},
+            "window": {"start": start.isoformat(), "expected_end": end.isoformat()},
+            "reasons": ["childcare_closed"],
+            "municipality": "hannover",
+        }
+    )
+    events = (
+        CaseOpened(
+            case_id="night1",
+            family_id=FAMILY,
+            channel="call",
+            caller_number="+49 511 5550100",
+            opened_at=start - timedelta(days=1),
+        ),
+        NeedClarified(need=need),
+        OutcomeRecorded(outcome=Outcome.CARE_NEED),
+        EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=start.date()),
+        CaregiverAssigned(
+            assignment_id="a1",
+            caregiver_id="cg-sommer",
+            start=start,
+            end=end,
+            allowance_cents=1000,
+            travel_cents_per_km=30,
+        ),
+        SessionRecorded(
+            session_id="s1",
+            assignment_id="a1",
+            caregiver_id="cg-sommer",
+            start=start,
+            end=end,
+            tier="standard",
+            tier_basis="wohnhaft in Hannover",
+            travel_km=Decimal(0),
+        ),
+    )
+    api.store.append(
+        Decision((Append(case_stream("night1"), 0, events, start),), {}),
+        Metadata(command_id="night1", actor="test", correlation_id="night1"),
+    )
     ok(api.call("tariffs_published"))
     ok(api.call("family_billing_address"))
     api.project()
 
     months = ok(api.call("family_hours"))["months"]
-    assert [(m["month"], m["cared_minutes"], m["cared_hours"], m["billed_minutes"], m["billed_hours"])
-            for m in months] == [("2026-01", 120, "2.00", 240, "4.00"), ("2026-02", 120, "2.00", 0, "0.00")]
+    assert [
+        (m["month"], m["cared_minutes"], m["cared_hours"], m["billed_minutes"], m["billed_hours"]) for m in months
+    ] == [("2026-01", 120, "2.00", 240, "4.00"), ("2026-02", 120, "2.00", 0, "0.00")]
     january = ok(api.call("month_hours", path_params={"month": "2026-01"}))
     assert (january["cared_hours"], january["billed_hours"]) == ("2.00", "4.00")
     case_hours = ok(api.call("get_case", case_id="night1"))["hours"]
-    assert case_hours == {"requested_minutes_by_month": {"2026-01": 120, "2026-02": 120},
-                          "cared_minutes_by_month": {"2026-01": 120, "2026-02": 120},
-                          "billed_minutes_by_month": {"2026-01": 240}}
+    assert case_hours == {
+        "requested_minutes_by_month": {"2026-01": 120, "2026-02": 120},
+        "cared_minutes_by_month": {"2026-01": 120, "2026-02": 120},
+        "billed_minutes_by_month": {"2026-01": 240},
+    }
 
     # By hand: 4 h at 5.00 EUR = 20.00 EUR, on the January invoice; February bills nothing.
     report = ok(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-01"}))
@@ -288,16 +362,17 @@ def test_bad_invoice_requests_answer_4xx_and_write_nothing(invoice_api: Api) -> 
     before = invoice_api.log_length()
     problem(invoice_api.call("invoice_run", body={"kind": "weekly", "period": "2026-03"}), 422, "kind")
     problem(invoice_api.call("invoice_run", body={"kind": "family", "period": "March"}), 422, "period")
-    assert "calendar year" in problem(invoice_api.call("invoice_run", body={"kind": "partner-yearly",
-                                                                             "period": "2026-03"}), 422, "period")
-    assert "has not ended" in problem(invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-04"}),
-                                      422, "period")
+    assert "calendar year" in problem(
+        invoice_api.call("invoice_run", body={"kind": "partner-yearly", "period": "2026-03"}), 422, "period"
+    )
+    assert "has not ended" in problem(
+        invoice_api.call("invoice_run", body={"kind": "family", "period": "2026-04"}), 422, "period"
+    )
     problem(invoice_api.call("invoices", query=None), 422, "query.month")
     problem(invoice_api.call("invoice"), 404, "number")
     problem(invoice_api.call("invoice_documents"), 404, "number")
     problem(invoice_api.call("invoice_cancel"), 404, "number")
-    problem(invoice_api.call("invoice_payment", body={"amount_cents": 0, "paid_on": "2026-04-03"}), 422,
-            "amount_cents")
+    problem(invoice_api.call("invoice_payment", body={"amount_cents": 0, "paid_on": "2026-04-03"}), 422, "amount_cents")
     problem(invoice_api.call("invoice", path_params={"number": "f-1"}), 422, "path.number")
     assert invoice_api.log_length() == before
 
@@ -305,13 +380,16 @@ def test_bad_invoice_requests_answer_4xx_and_write_nothing(invoice_api: Api) -> 
 # --- the schedules' input ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "now", "period"), [
-    ("family", "2026-12-01T05:00:00+00:00", "2026-11"),  # 06:00 in Berlin on the 1st
-    ("family", "2026-11-30T23:30:00+00:00", "2026-11"),  # already 1 December in Berlin
-    ("partner-monthly", "2027-01-01T05:15:00+00:00", "2026-12"),  # across the year
-    ("partner-yearly", "2027-01-15T06:00:00+00:00", "2026"),
-    ("partner-yearly", "2026-12-31T23:30:00+00:00", "2026"),  # 1 January 2027 in Berlin
-])
+@pytest.mark.parametrize(
+    ("kind", "now", "period"),
+    [
+        ("family", "2026-12-01T05:00:00+00:00", "2026-11"),  # 06:00 in Berlin on the 1st
+        ("family", "2026-11-30T23:30:00+00:00", "2026-11"),  # already 1 December in Berlin
+        ("partner-monthly", "2027-01-01T05:15:00+00:00", "2026-12"),  # across the year
+        ("partner-yearly", "2027-01-15T06:00:00+00:00", "2026"),
+        ("partner-yearly", "2026-12-31T23:30:00+00:00", "2026"),  # 1 January 2027 in Berlin
+    ],
+)
 def test_previous_is_the_berlin_period_before_the_run(kind: str, now: str, period: str) -> None:
     assert previous_period(kind, datetime.fromisoformat(now)) == period
     assert ScheduledRun(kind=kind).resolve(datetime.fromisoformat(now)) == period
@@ -322,4 +400,4 @@ def test_a_schedule_may_name_its_period() -> None:
     for bad in ({"kind": "family", "period": "last"}, {"kind": "weekly"}, {"kind": "family", "extra": 1}):
         with pytest.raises(ValueError):
             ScheduledRun.model_validate(bad)
-    assert RUN_AT.tzinfo is timezone.utc
+    assert RUN_AT.tzinfo is UTC

@@ -135,9 +135,9 @@ class AwsEnv:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def counter(self) -> int:
-        item = self.client.get_item(TableName=self.events_table,
-                                    Key={"stream_id": {"S": "$log"}, "version": {"N": "0"}},
-                                    ConsistentRead=True).get("Item")
+        item = self.client.get_item(
+            TableName=self.events_table, Key={"stream_id": {"S": "$log"}, "version": {"N": "0"}}, ConsistentRead=True
+        ).get("Item")
         return int(item["last_position"]["N"]) if item else 0
 
     # handlers
@@ -161,8 +161,9 @@ class AwsEnv:
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         records: list[dict[str, Any]] = []
         for shard in shards:
-            iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
-                                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            iterator = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
             while iterator:
                 page = self.streams.get_records(ShardIterator=iterator)
                 if not page["Records"]:
@@ -185,7 +186,7 @@ class AwsEnv:
         """Records cut into batches of the template's BatchSize."""
         records = self.lambda_records() if records is None else records
         size = int(self._source["BatchSize"])
-        return [{"Records": records[i:i + size]} for i in range(0, len(records), size)]
+        return [{"Records": records[i : i + size]} for i in range(0, len(records), size)]
 
 
 @pytest.fixture(scope="session")
@@ -259,10 +260,18 @@ def count_requests():
 def api_event():
     """An API Gateway REST proxy event, as the Api resource delivers it."""
 
-    def build(method: str, path: str, query: dict[str, str] | None = None, body: Any = None,
-              headers: dict[str, str] | None = None) -> dict[str, Any]:
-        headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if body is not None else {}),
-                   **(headers or {})}
+    def build(
+        method: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        headers = {
+            "Accept": "application/json",
+            **({"Content-Type": "application/json"} if body is not None else {}),
+            **(headers or {}),
+        }
         return {
             "resource": path,
             "path": path,
@@ -321,28 +330,56 @@ class Scenario:
 
     def run(self) -> Scenario:
         i = self.intake
-        self.partner(partner_id="acme-logistik", kind="company", name="ACME Logistik GmbH",
-                     municipality="Berlin", joined_on="2026-01-01", employees=250)
+        self.partner(
+            partner_id="acme-logistik",
+            kind="company",
+            name="ACME Logistik GmbH",
+            municipality="Berlin",
+            joined_on="2026-01-01",
+            employees=250,
+        )
         # A: a daytime call, consultation, a care need over the Berlin month boundary.
         self.cases["A"] = self.call("started", "c1", "2026-10-30T07:55:00Z", CALLER_A)["case_id"]
         self.call("answered", "c1", "2026-10-30T07:56:00Z", CALLER_A, agent="anna")
         # B: a voicemail at night enters the callback queue.
-        self.cases["B"] = self.call("voicemail", "v1", "2026-10-29T22:10:00Z", CALLER_B,
-                                    recording_ref="s3://recordings/v1.wav")["case_id"]
+        self.cases["B"] = self.call(
+            "voicemail", "v1", "2026-10-29T22:10:00Z", CALLER_B, recording_ref="s3://recordings/v1.wav"
+        )["case_id"]
         self.call("ended", "c1", "2026-10-30T08:20:00Z", CALLER_A)
         a, b = self.cases["A"], self.cases["B"]
-        i.consultation(a, ConsultationIn(agent="anna", started_at="2026-10-30T07:56:00Z",
-                                         ended_at="2026-10-30T08:20:00Z", notes="mother in hospital"), self.meta())
-        i.need(a, NeedIn(persons=[{"kind": "child", "age": 4}, {"kind": "adult", "age": 81}],
-                         location={"kind": "home"},
-                         window={"start": "2026-10-30T17:00:00Z", "expected_end": "2026-11-02T07:00:00Z"},
-                         reasons=["hospital_stay"], municipality="Berlin-Neukoelln"), self.meta())
+        i.consultation(
+            a,
+            ConsultationIn(
+                agent="anna",
+                started_at="2026-10-30T07:56:00Z",
+                ended_at="2026-10-30T08:20:00Z",
+                notes="mother in hospital",
+            ),
+            self.meta(),
+        )
+        i.need(
+            a,
+            NeedIn(
+                persons=[{"kind": "child", "age": 4}, {"kind": "adult", "age": 81}],
+                location={"kind": "home"},
+                window={"start": "2026-10-30T17:00:00Z", "expected_end": "2026-11-02T07:00:00Z"},
+                reasons=["hospital_stay"],
+                municipality="Berlin-Neukoelln",
+            ),
+            self.meta(),
+        )
         i.callback(b, CallbackIn(agent="anna", at="2026-10-30T08:30:00Z", reached=True), self.meta())
         i.outcome(a, OutcomeIn(outcome="care_need"), self.meta())
         i.outcome(b, OutcomeIn(outcome="advice", note="Kita emergency group"), self.meta())
-        self.partner(partner_id="neukoelln", kind="municipality", name="Bezirk Neukoelln",
-                     municipality="Berlin-Neukoelln", joined_on="2026-10-01", inhabitants=330000,
-                     children_under_10=30000)
+        self.partner(
+            partner_id="neukoelln",
+            kind="municipality",
+            name="Bezirk Neukoelln",
+            municipality="Berlin-Neukoelln",
+            joined_on="2026-10-01",
+            inhabitants=330000,
+            children_under_10=30000,
+        )
         # C: withheld number, closed by staff.
         self.cases["C"] = self.call("started", "c3", "2026-10-30T09:00:00Z", None)["case_id"]
         self.call("answered", "c3", "2026-10-30T09:01:00Z", None, agent="bert")
@@ -353,10 +390,17 @@ class Scenario:
         # B calls again after B was closed: a new case E, referred on.
         self.cases["E"] = self.call("started", "c5", "2026-10-31T11:00:00Z", CALLER_B)["case_id"]
         e = self.cases["E"]
-        i.need(e, NeedIn(persons=[{"kind": "child", "age": 7}],
-                         location={"kind": "elsewhere", "address": "Hermannstr. 1, Berlin"},
-                         window={"start": "2026-11-03T06:00:00Z", "expected_end": "2026-11-05T16:00:00Z"},
-                         reasons=["childcare_closed"], municipality="Berlin-Neukoelln"), self.meta())
+        i.need(
+            e,
+            NeedIn(
+                persons=[{"kind": "child", "age": 7}],
+                location={"kind": "elsewhere", "address": "Hermannstr. 1, Berlin"},
+                window={"start": "2026-11-03T06:00:00Z", "expected_end": "2026-11-05T16:00:00Z"},
+                reasons=["childcare_closed"],
+                municipality="Berlin-Neukoelln",
+            ),
+            self.meta(),
+        )
         i.outcome(e, OutcomeIn(outcome="referral", referral_to="Jugendamt Neukoelln"), self.meta())
         return self
 

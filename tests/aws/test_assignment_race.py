@@ -1,7 +1,7 @@
 # Proves with real threads on moto that a caregiver is never booked twice, and that losing a race is retriable.
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +17,8 @@ from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
 from notfall.wiring import Wiring
 
-NOW = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)  # the day before the care
-CARE_START = datetime(2026, 11, 3, 7, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # the day before the care
+CARE_START = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)
 WHOLE_WEEK = [WeeklyWindow(weekday=day, start="00:00", end="00:00") for day in range(7)]
 
 
@@ -35,23 +35,39 @@ class Desk:
         self._cases = 0
 
     def caregiver(self, caregiver_id: str) -> None:
-        profile = Profile(name="Anna Berger", qualification="pedagogical", certificate_level=2,
-                          age_groups=["preschool", "school"], home_municipality="Berlin",
-                          municipalities_served=["Berlin"], police_clearance_on="2024-01-15",
-                          first_aid_on="2025-09-01")
-        Caregivers(self.store).register(RegisterIn(caregiver_id=caregiver_id, profile=profile, weekly=WHOLE_WEEK),
-                                        meta(f"register-{caregiver_id}"))
+        profile = Profile(
+            name="Anna Berger",
+            qualification="pedagogical",
+            certificate_level=2,
+            age_groups=["preschool", "school"],
+            home_municipality="Berlin",
+            municipalities_served=["Berlin"],
+            police_clearance_on="2024-01-15",
+            first_aid_on="2025-09-01",
+        )
+        Caregivers(self.store).register(
+            RegisterIn(caregiver_id=caregiver_id, profile=profile, weekly=WHOLE_WEEK), meta(f"register-{caregiver_id}")
+        )
 
     def emergency(self, start: datetime, hours: int = 4) -> str:
         """A call, a clarified need for a 5-year-old from `start`, the outcome a care need."""
         n = self._cases = self._cases + 1
         intake = Intake(self.store)
-        call = CallEventIn(type="started", call_id=f"call-{n}", line="hotline-1", caller_number=f"+49 30 5550{n:03d}",
-                           at=NOW - timedelta(hours=1))
+        call = CallEventIn(
+            type="started",
+            call_id=f"call-{n}",
+            line="hotline-1",
+            caller_number=f"+49 30 5550{n:03d}",
+            at=NOW - timedelta(hours=1),
+        )
         case_id = intake.call_event(call, meta(f"call-{n}"))["case_id"]
-        need = NeedIn(persons=[{"kind": "child", "age": 5}], location={"kind": "home"},
-                      window={"start": start, "expected_end": start + timedelta(hours=hours)},
-                      reasons=["childcare_ill"], municipality="Berlin")
+        need = NeedIn(
+            persons=[{"kind": "child", "age": 5}],
+            location={"kind": "home"},
+            window={"start": start, "expected_end": start + timedelta(hours=hours)},
+            reasons=["childcare_ill"],
+            municipality="Berlin",
+        )
         intake.need(case_id, need, meta(f"need-{n}"))
         intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta(f"outcome-{n}"))
         return case_id
@@ -71,16 +87,20 @@ def assert_gapless_log(aws) -> None:
 # --- overlapping windows: one booking, whatever happens ------------------------------------------
 
 
-@pytest.mark.parametrize(("n", "all_read_first"), [(2, True), (6, True), (6, False)],
-                         ids=["2-threads-same-version", "6-threads-same-version", "6-threads-free-race"])
+@pytest.mark.parametrize(
+    ("n", "all_read_first"),
+    [(2, True), (6, True), (6, False)],
+    ids=["2-threads-same-version", "6-threads-same-version", "6-threads-free-race"],
+)
 def test_concurrent_assigns_of_one_caregiver_to_overlapping_cases_book_once(aws, n: int, all_read_first: bool):
     desk = Desk(aws)
     desk.caregiver("anna")
     # case i from 07:00 + 10 i minutes for 4 hours: every pair overlaps
     cases = [desk.emergency(CARE_START + timedelta(minutes=10 * i)) for i in range(n)]
 
-    outcomes = run_together(aws, n, lambda i: desk.assign(cases[i], "anna", f"assign-{i}"),
-                            all_read_first=all_read_first)
+    outcomes = run_together(
+        aws, n, lambda i: desk.assign(cases[i], "anna", f"assign-{i}"), all_read_first=all_read_first
+    )
 
     wins = [i for i, o in enumerate(outcomes) if isinstance(o, dict)]
     assert len(wins) == 1, outcomes
@@ -136,8 +156,9 @@ def test_two_assigns_on_separate_days_both_land_the_loser_after_one_retry(aws):
     desk.caregiver("anna")
     cases = [desk.emergency(CARE_START + timedelta(days=i)) for i in range(2)]
 
-    outcomes = run_together(aws, 2, lambda i: assign_retrying(desk, cases[i], f"assign-{i}", attempts=2),
-                            all_read_first=True)
+    outcomes = run_together(
+        aws, 2, lambda i: assign_retrying(desk, cases[i], f"assign-{i}", attempts=2), all_read_first=True
+    )
 
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     assert sorted(conflicts for _, conflicts in outcomes) == [0, 1]  # one lost the write, one retry sufficed
@@ -153,8 +174,9 @@ def test_many_assigns_on_separate_days_all_land_when_losers_retry(aws):
 
     # Each conflict means another thread's booking committed in between; there are n - 1
     # others, so n attempts always suffice.
-    outcomes = run_together(aws, n, lambda i: assign_retrying(desk, cases[i], f"assign-{i}", attempts=n),
-                            all_read_first=True)
+    outcomes = run_together(
+        aws, n, lambda i: assign_retrying(desk, cases[i], f"assign-{i}", attempts=n), all_read_first=True
+    )
 
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     conflicts = [c for _, c in outcomes]

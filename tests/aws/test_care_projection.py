@@ -13,7 +13,7 @@ projector ignores the streams it has no projection for (caller ledgers).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from itertools import count
 
@@ -32,7 +32,7 @@ from notfall.projection.replay_check import compare
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 class Clock:
@@ -58,36 +58,70 @@ def care_log(aws, monkeypatch):
     caregivers, care = Caregivers(store, clock), Care(store, ids=lambda: next(ids), clock=clock)
     all_week = [WeeklyWindow(weekday=day, start=time(0), end=time(0)) for day in range(7)]
     for caregiver_id, name in [("helga", "Helga Brandt"), ("omar", "Omar Haddad")]:
-        profile = Profile(name=name, qualification="pedagogical", certificate_level=2,
-                          age_groups=["preschool", "school"], home_municipality="laatzen",
-                          municipalities_served=["laatzen"], police_clearance_on=date(2024, 5, 1),
-                          first_aid_on=date(2025, 6, 1))
+        profile = Profile(
+            name=name,
+            qualification="pedagogical",
+            certificate_level=2,
+            age_groups=["preschool", "school"],
+            home_municipality="laatzen",
+            municipalities_served=["laatzen"],
+            police_clearance_on=date(2024, 5, 1),
+            first_aid_on=date(2025, 6, 1),
+        )
         caregivers.register(RegisterIn(caregiver_id=caregiver_id, profile=profile, weekly=all_week), meta())
-    caregivers.training("helga", TrainingIn(title="Grundkurs", kind="initial", on=date(2026, 9, 5),
-                                            days=Decimal("1.5")), meta())
+    caregivers.training(
+        "helga", TrainingIn(title="Grundkurs", kind="initial", on=date(2026, 9, 5), days=Decimal("1.5")), meta()
+    )
 
     intake = Intake(store, new_id=lambda: "night1", clock=clock)
-    case_id = intake.call_event(CallEventIn(type="started", call_id="k1", line="hotline-1",
-                                            caller_number="+49 511 76023145", at=utc(2026, 10, 31, 15, 30)),
-                                meta("phone-system"))["case_id"]
-    intake.need(case_id, NeedIn(persons=[{"kind": "child", "age": 4}], location={"kind": "home"},
-                                window={"start": "2026-10-31T18:00:00+01:00",
-                                        "expected_end": "2026-11-01T08:00:00+01:00"},
-                                reasons=["hospital_stay"], municipality="laatzen"), meta())
+    case_id = intake.call_event(
+        CallEventIn(
+            type="started",
+            call_id="k1",
+            line="hotline-1",
+            caller_number="+49 511 76023145",
+            at=utc(2026, 10, 31, 15, 30),
+        ),
+        meta("phone-system"),
+    )["case_id"]
+    intake.need(
+        case_id,
+        NeedIn(
+            persons=[{"kind": "child", "age": 4}],
+            location={"kind": "home"},
+            window={"start": "2026-10-31T18:00:00+01:00", "expected_end": "2026-11-01T08:00:00+01:00"},
+            reasons=["hospital_stay"],
+            municipality="laatzen",
+        ),
+        meta(),
+    )
     intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta())
 
     clock.now = utc(2026, 10, 31, 16, 25)  # 45 minutes later
     care.assign(case_id, d.CaregiverRef(caregiver_id="helga"), meta())
     clock.now = utc(2026, 11, 1, 8, 0)
-    care.record_session(case_id, d.SessionIn(caregiver_id="helga", start="2026-10-31T21:00:00+01:00",
-                                             end="2026-11-01T03:00:00+01:00", travel_km=Decimal("12.5")), meta())
-    void = care.record_session(case_id, d.SessionIn(caregiver_id="helga", start="2026-11-01T05:00:00+01:00",
-                                                    end="2026-11-01T07:00:00+01:00"), meta())
+    care.record_session(
+        case_id,
+        d.SessionIn(
+            caregiver_id="helga",
+            start="2026-10-31T21:00:00+01:00",
+            end="2026-11-01T03:00:00+01:00",
+            travel_km=Decimal("12.5"),
+        ),
+        meta(),
+    )
+    void = care.record_session(
+        case_id,
+        d.SessionIn(caregiver_id="helga", start="2026-11-01T05:00:00+01:00", end="2026-11-01T07:00:00+01:00"),
+        meta(),
+    )
     care.void_session(case_id, void["session_id"], d.VoidIn(reason="recorded twice"), meta())
-    transport = care.book_transport(case_id, d.TransportIn(from_place="Klinikum", to_place="home",
-                                                           at="2026-11-01T07:30:00+01:00"), meta())
-    care.transport_done(case_id, transport["transport_id"],
-                        d.TransportDoneIn(at="2026-11-01T07:55:00+01:00", km=Decimal("8.4")), meta())
+    transport = care.book_transport(
+        case_id, d.TransportIn(from_place="Klinikum", to_place="home", at="2026-11-01T07:30:00+01:00"), meta()
+    )
+    care.transport_done(
+        case_id, transport["transport_id"], d.TransportDoneIn(at="2026-11-01T07:55:00+01:00", km=Decimal("8.4")), meta()
+    )
     return case_id
 
 
@@ -107,26 +141,43 @@ def test_caregivers_and_care_are_projected_and_rebuild_equals_live(aws, care_log
     assert (state_row["version"], state_row["caregiver"]) == (helga.version, helga.model_dump(mode="json"))
     assert (state_row["training_days"], state_row["families_known"]) == ("1.5", 1)
     assert [(r["caregiver_id"], r["name"]) for r in readmodel.query("caregivers")] == [
-        ("helga", "Helga Brandt"), ("omar", "Omar Haddad")]
+        ("helga", "Helga Brandt"),
+        ("omar", "Omar Haddad"),
+    ]
 
     case = fold_case(store.load(f"case-{case_id}"))
     case_row = readmodel.get(f"case#{case_id}", "state")
     assert (case_row["version"], case_row["case"]) == (case.version, case.model_dump(mode="json"))
     assert case_row["hours"]["cared_minutes_by_month"] == {"2026-10": 180, "2026-11": 180}  # the voided one not
-    assert [(r["month"], r["requested_minutes"], r["cared_minutes"])
-            for m in ("2026-10", "2026-11") for r in readmodel.query(f"month#{m}")] == [
-        ("2026-10", 360, 180), ("2026-11", 480, 180)]
+    assert [
+        (r["month"], r["requested_minutes"], r["cared_minutes"])
+        for m in ("2026-10", "2026-11")
+        for r in readmodel.query(f"month#{m}")
+    ] == [("2026-10", 360, 180), ("2026-11", 480, 180)]
 
     assert [r["sk"] for r in readmodel.query("caregiver#helga")] == [
         f"assignment#{case_id}#{case.assignments[0].assignment_id}",
-        f"month#2026-10#case#{case_id}", f"month#2026-11#case#{case_id}", "state"]
+        f"month#2026-10#case#{case_id}",
+        f"month#2026-11#case#{case_id}",
+        "state",
+    ]
     october = readmodel.get("caregiver#helga", f"month#2026-10#case#{case_id}")
-    assert (october["cared_minutes"], october["sessions"], october["travel_km"], october["travel_cents"],
-            october["allowance_cents"]) == (180, 1, "12.5", 375, 1000)
+    assert (
+        october["cared_minutes"],
+        october["sessions"],
+        october["travel_km"],
+        october["travel_cents"],
+        october["allowance_cents"],
+    ) == (180, 1, "12.5", 375, 1000)
 
     [demand] = readmodel.query("demand#2026-10")
-    assert (demand["case_id"], demand["minutes_to_assignment"], demand["within_target"], demand["weekday"],
-            demand["hour"]) == (case_id, 45, True, 5, 16)
+    assert (
+        demand["case_id"],
+        demand["minutes_to_assignment"],
+        demand["within_target"],
+        demand["weekday"],
+        demand["hour"],
+    ) == (case_id, 45, True, 5, 16)
     assert readmodel.queue("unassigned") == []
     [trip] = readmodel.query("transport#2026-11")
     assert (trip["status"], trip["km"], trip["price_cents"]) == ("done", "8.4", 800)

@@ -11,7 +11,7 @@ number of DynamoDB requests each kind of command costs.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from race import run_together
@@ -46,8 +46,13 @@ def decide_call(store, cmd: CallEventIn, new_case_id: str = "case0001") -> Decis
 
 
 def need_in(start: str = "2026-10-30T17:00:00Z", end: str = "2026-11-02T07:00:00Z") -> NeedIn:
-    return NeedIn(persons=[{"kind": "child", "age": 4}], location={"kind": "home"},
-                  window={"start": start, "expected_end": end}, reasons=["accident"], municipality="Berlin")
+    return NeedIn(
+        persons=[{"kind": "child", "age": 4}],
+        location={"kind": "home"},
+        window={"start": start, "expected_end": end},
+        reasons=["accident"],
+        municipality="Berlin",
+    )
 
 
 def consultation(agent: str) -> ConsultationIn:
@@ -73,7 +78,7 @@ def snapshot(aws):
 
 
 def test_append_then_load_round_trips_envelopes(aws):
-    recorded = datetime(2026, 10, 30, 7, 55, 2, 250000, tzinfo=timezone.utc)
+    recorded = datetime(2026, 10, 30, 7, 55, 2, 250000, tzinfo=UTC)
     store = aws.store(clock=lambda: recorded)
     # An offset timestamp: the store must keep it in UTC.
     cmd = call("started", "c1", "2026-10-30T08:55:00+01:00")
@@ -92,7 +97,7 @@ def test_append_then_load_round_trips_envelopes(aws):
     wanted = [e for a in decision.appends for e in a.events]
     assert [e.data for e in ledger + case] == wanted
     for env in ledger + case:
-        assert env.occurred_at == datetime(2026, 10, 30, 7, 55, tzinfo=timezone.utc)
+        assert env.occurred_at == datetime(2026, 10, 30, 7, 55, tzinfo=UTC)
         assert env.occurred_at.utcoffset() == timedelta(0) and env.recorded_at.utcoffset() == timedelta(0)
         assert env.recorded_at == recorded  # the store's clock stamps it
         assert (env.actor, env.command_id, env.correlation_id) == ("phone-system", "cmd-1", "corr-cmd-1")
@@ -114,7 +119,7 @@ def test_append_then_load_round_trips_envelopes(aws):
 def test_second_append_at_same_expected_version_conflicts(aws):
     state = open_case(aws)
     store = aws.store()
-    first = c.decide_need(state, "case0001", need_in(), datetime(2026, 10, 30, 8, tzinfo=timezone.utc))
+    first = c.decide_need(state, "case0001", need_in(), datetime(2026, 10, 30, 8, tzinfo=UTC))
     second = c.decide_consultation(state, "case0001", consultation("bert"))  # decided on the same state
     store.append(first, meta("need-1"))
     before, counter = snapshot(aws), aws.counter()
@@ -153,7 +158,7 @@ def test_conflict_on_one_stream_leaves_the_other_stream_untouched(aws):
 def test_condition_check_rejects_an_expected_version_ahead_of_the_stream(aws):
     open_case(aws)  # the case is at version 2
     store = aws.store()
-    at = datetime(2026, 10, 30, 9, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 30, 9, tzinfo=UTC)
     ahead = Decision((Append("case-case0001", 5, (ev.CaseClosed(reason="guess", closed_at=at),), at),), {"ok": True})
     before = snapshot(aws)
 
@@ -174,12 +179,14 @@ def test_an_append_without_events_only_requires_its_stream_to_be_at_the_version(
     """How an invoice requires the tariffs it was priced with: it writes nothing to that stream."""
     open_case(aws)  # the case is at version 2
     store = aws.store()
-    at = datetime(2026, 10, 30, 9, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 30, 9, tzinfo=UTC)
     close = (ev.CaseClosed(reason="done", closed_at=at),)
 
     def guarded(command_id: str, version: int) -> None:
-        store.append(Decision((Append("case-other", 0, close, at), Append("case-case0001", version, (), at)),
-                              {"ok": True}), meta(command_id))
+        store.append(
+            Decision((Append("case-other", 0, close, at), Append("case-case0001", version, (), at)), {"ok": True}),
+            meta(command_id),
+        )
 
     for stale in (1, 3):  # behind and ahead of the stream
         with pytest.raises(VersionConflict) as err:
@@ -197,7 +204,7 @@ def test_an_append_without_events_only_requires_its_stream_to_be_at_the_version(
 def test_same_command_id_appends_nothing_and_returns_the_first_answer(aws):
     state = open_case(aws)
     store = aws.store()
-    at = datetime(2026, 10, 30, 8, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 30, 8, tzinfo=UTC)
     decision = c.decide_need(state, "case0001", need_in(), at)
     first = store.append(decision, meta("need-1"))
     before, counter = snapshot(aws), aws.counter()
@@ -248,24 +255,25 @@ def test_staff_retry_that_would_now_break_a_rule_gets_the_first_answer(aws):
 
 def keyed(command_id: str, fingerprint: str) -> Metadata:
     """A command sent with a client's Idempotency-Key: the request's fingerprint comes along."""
-    return Metadata(command_id=command_id, actor="tester", correlation_id=f"corr-{command_id}",
-                    request_fingerprint=fingerprint)
+    return Metadata(
+        command_id=command_id, actor="tester", correlation_id=f"corr-{command_id}", request_fingerprint=fingerprint
+    )
 
 
 def test_a_key_replayed_with_another_request_is_refused_and_writes_nothing(aws, count_requests):
     intake = aws.intake()
     store = intake.store
     case_a = intake.call_event(call("started", "c1", "2026-10-30T07:55:00Z"), meta("open-a"))["case_id"]
-    case_b = intake.call_event(call("started", "c2", "2026-10-30T07:56:00Z", "+49 511 7654321"),
-                               meta("open-b"))["case_id"]
+    case_b = intake.call_event(call("started", "c2", "2026-10-30T07:56:00Z", "+49 511 7654321"), meta("open-b"))[
+        "case_id"
+    ]
     close = CloseIn(reason="solved on the phone", at="2026-10-30T08:10:00Z")
     first = intake.close(case_a, close, keyed("key-k", "close a"))
     before = snapshot(aws)
 
     # The same key for case B: B's decision passes, the transaction fails on the command item.
-    with count_requests(aws.client) as calls:
-        with pytest.raises(Rejected) as err:
-            intake.close(case_b, close, keyed("key-k", "close b"))
+    with count_requests(aws.client) as calls, pytest.raises(Rejected) as err:
+        intake.close(case_b, close, keyed("key-k", "close b"))
     assert err.value.status == 422 and err.value.field == "header.Idempotency-Key"
     assert snapshot(aws) == before
     assert c.fold_case(store.load(c.case_stream(case_b))).status == "open"
@@ -328,8 +336,10 @@ def test_threads_on_different_streams_get_gapless_positions(aws, count_requests)
         # One command's events take consecutive positions: it committed in one piece.
         assert [e.position for e in ledger + case] == list(range(ledger[0].position, ledger[0].position + 4))
     assert calls["TransactWriteItems"] >= n + (n - 1)  # the store retried on the moved counter
-    print(f"\n{n} writers on different streams: {calls['TransactWriteItems']} TransactWriteItems "
-          f"({calls['TransactWriteItems'] - n} counter retries)")
+    print(
+        f"\n{n} writers on different streams: {calls['TransactWriteItems']} TransactWriteItems "
+        f"({calls['TransactWriteItems'] - n} counter retries)"
+    )
 
 
 # --- reading the global log -------------------------------------------------------------------------
@@ -406,16 +416,22 @@ def test_read_all_fills_its_page_past_a_1mb_response(aws):
     """DynamoDB cuts a Query response at 1 MB (moto too). A page cut short that way is no
     gap and no end of the log: read_all must read on, or iter_log - and with it rebuild and
     the replay check - would stop early."""
-    at = datetime(2026, 10, 30, 8, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 30, 8, tzinfo=UTC)
     n = 450  # events of ~2.3 KB (long consultation notes): more than 1 MB in all
     consult = ev.ConsultationRecorded(agent="anna", started_at=at, ended_at=at + timedelta(hours=1), notes="x" * 2000)
     appends = [Append(f"case-big{i:04d}", 0, (consult,), at) for i in range(n)]
     items = [dynamodb_store.event_item(e) for e in envelopes_for(appends, meta("bulk"), 1, at)]
     for i in range(0, n, 25):  # written directly: appending one by one is slow on moto
         aws.client.batch_write_item(
-            RequestItems={aws.events_table: [{"PutRequest": {"Item": item}} for item in items[i:i + 25]]})
-    raw = aws.client.query(TableName=aws.events_table, IndexName="GlobalOrder", Limit=500,
-                           KeyConditionExpression="log_page = :p", ExpressionAttributeValues={":p": {"N": "0"}})
+            RequestItems={aws.events_table: [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]}
+        )
+    raw = aws.client.query(
+        TableName=aws.events_table,
+        IndexName="GlobalOrder",
+        Limit=500,
+        KeyConditionExpression="log_page = :p",
+        ExpressionAttributeValues={":p": {"N": "0"}},
+    )
     assert len(raw["Items"]) < n and "LastEvaluatedKey" in raw  # the 1 MB cut happens
 
     page = aws.store().read_all(0, 500)

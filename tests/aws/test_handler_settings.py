@@ -50,7 +50,10 @@ def test_handler_wires_the_tables_from_the_environment(aws, function):
     module = aws.load_function(function)
     settings = module.wiring.settings
     assert (settings.events_table, settings.commands_table, settings.read_model_table) == (
-        aws.events_table, aws.commands_table, aws.read_model_table)
+        aws.events_table,
+        aws.commands_table,
+        aws.read_model_table,
+    )
     assert module.wiring.client.meta.region_name == "eu-central-1"
     assert callable(module.handler)
 
@@ -62,9 +65,15 @@ def test_the_care_function_reads_its_rules_from_the_environment(aws):
     assert module.care.rules is module.rules
 
 
-@pytest.mark.parametrize(("variable", "value"), [("VOLUNTEER_ALLOWANCE_CENTS", "10.50"),  # no fractions of cents
-                                                 ("TRAVEL_CENTS_PER_KM", "-1"), ("CARE_OFFER_TTL_MINUTES", "0"),
-                                                 ("POLICE_CLEARANCE_YEARS", "fuenf")])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("VOLUNTEER_ALLOWANCE_CENTS", "10.50"),  # no fractions of cents
+        ("TRAVEL_CENTS_PER_KM", "-1"),
+        ("CARE_OFFER_TTL_MINUTES", "0"),
+        ("POLICE_CLEARANCE_YEARS", "fuenf"),
+    ],
+)
 def test_a_care_rule_that_is_no_sensible_whole_number_fails_at_import(aws, variable, value):
     with pytest.raises(ValidationError) as err:
         aws.load_function("assign", **{variable: value})
@@ -78,9 +87,15 @@ def test_the_invoice_function_needs_its_documents_bucket(aws, monkeypatch):
 
 
 def test_the_invoice_function_reads_the_billing_settings(aws):
-    module = aws.load_function("invoice", VAT_CATEGORY="S", VAT_RATE="19", VAT_EXEMPTION_REASON="",
-                               BILLING_ROUNDING_MINUTES="30", ISSUER_NAME="Notfallbetreuung Test",
-                               PARTNER_HEADCOUNT_BANDS="1-9:6000,10+:90000")
+    module = aws.load_function(
+        "invoice",
+        VAT_CATEGORY="S",
+        VAT_RATE="19",
+        VAT_EXEMPTION_REASON="",
+        BILLING_ROUNDING_MINUTES="30",
+        ISSUER_NAME="Notfallbetreuung Test",
+        PARTNER_HEADCOUNT_BANDS="1-9:6000,10+:90000",
+    )
     assert (module.invoicing.vat.category, module.invoicing.vat.rate) == ("S", 19)
     assert module.invoicing.headcount_bands == (HeadcountBand(9, 6_000), HeadcountBand(None, 90_000))
     assert module.invoicing.rounding.unit_minutes == 30
@@ -89,12 +104,16 @@ def test_the_invoice_function_reads_the_billing_settings(aws):
     assert callable(module.run_handler)
 
 
-@pytest.mark.parametrize(("variables", "field"), [({"VAT_CATEGORY": "E", "VAT_RATE": "19"}, None),
-                                                  ({"VAT_CATEGORY": "X"}, "VAT_CATEGORY"),
-                                                  ({"BILLING_ROUNDING_MINUTES": "0"}, "BILLING_ROUNDING_MINUTES"),
-                                                  ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN"),
-                                                  ({"PARTNER_HEADCOUNT_BANDS": "1-49:12000"},
-                                                   "PARTNER_HEADCOUNT_BANDS")])
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"VAT_CATEGORY": "E", "VAT_RATE": "19"}, None),
+        ({"VAT_CATEGORY": "X"}, "VAT_CATEGORY"),
+        ({"BILLING_ROUNDING_MINUTES": "0"}, "BILLING_ROUNDING_MINUTES"),
+        ({"ISSUER_IBAN": "not an iban"}, "ISSUER_IBAN"),
+        ({"PARTNER_HEADCOUNT_BANDS": "1-49:12000"}, "PARTNER_HEADCOUNT_BANDS"),
+    ],
+)
 def test_inconsistent_billing_settings_fail_at_import(aws, variables, field):
     with pytest.raises(ValidationError) as err:
         aws.load_function("invoice", **variables)

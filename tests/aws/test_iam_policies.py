@@ -21,7 +21,12 @@ import pytest
 from infra.local.aws import REGION
 from infra.local.template import TABLE, Template
 
-_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 def _resource(ref: Any) -> tuple[str, str | None]:
@@ -42,8 +47,14 @@ def statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any
     for policy in template["Resources"][function_id]["Properties"].get("Policies", []):
         for st in policy["Statement"]:
             resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-            out.append({"actions": set(st["Action"]), "resources": {_resource(r) for r in resources},
-                        "condition": st.get("Condition"), "effect": st["Effect"]})
+            out.append(
+                {
+                    "actions": set(st["Action"]),
+                    "resources": {_resource(r) for r in resources},
+                    "condition": st.get("Condition"),
+                    "effect": st["Effect"],
+                }
+            )
     return out
 
 
@@ -61,8 +72,10 @@ class Recorder:
 
     def __init__(self, aws, template) -> None:
         self.names = {name: lid for lid, name in _table_names(aws).items()}
-        self.hash_keys = {lid: next(k["AttributeName"] for k in r["Properties"]["KeySchema"] if k["KeyType"] == "HASH")
-                          for lid, r in Template(template).of_type(TABLE).items()}
+        self.hash_keys = {
+            lid: next(k["AttributeName"] for k in r["Properties"]["KeySchema"] if k["KeyType"] == "HASH")
+            for lid, r in Template(template).of_type(TABLE).items()
+        }
         self.needs: set[tuple[str, str, str | None, str | None]] = set()
 
     def _leading(self, table: str, key: dict[str, Any] | None) -> str | None:
@@ -74,7 +87,9 @@ class Recorder:
             for item in params["TransactItems"]:
                 kind, body = next(iter(item.items()))
                 table = self.names[body["TableName"]]
-                self.needs.add((_ITEM_ACTIONS[kind], table, None, self._leading(table, body.get("Key") or body["Item"])))
+                self.needs.add(
+                    (_ITEM_ACTIONS[kind], table, None, self._leading(table, body.get("Key") or body["Item"]))
+                )
         else:
             table = self.names[params["TableName"]]
             self.needs.add((model.name, table, params.get("IndexName"), self._leading(table, params.get("Key"))))
@@ -89,8 +104,11 @@ class Recorder:
 
 
 def _table_names(aws) -> dict[str, str]:
-    return {"EventStoreTable": aws.events_table, "CommandsTable": aws.commands_table,
-            "ReadModelTable": aws.read_model_table}
+    return {
+        "EventStoreTable": aws.events_table,
+        "CommandsTable": aws.commands_table,
+        "ReadModelTable": aws.read_model_table,
+    }
 
 
 def _allows(statement: dict[str, Any], need: tuple) -> bool:
@@ -98,9 +116,13 @@ def _allows(statement: dict[str, Any], need: tuple) -> bool:
     if action.startswith("s3:"):  # (s3 action, bucket, object key or None for the bucket, None)
         return action in statement["actions"] and any(
             name == resource and (pattern is None if sub is None else pattern is not None and fnmatchcase(sub, pattern))
-            for name, pattern in statement["resources"])
-    return (f"dynamodb:{action}" in statement["actions"] and (resource, sub) in statement["resources"]
-            and _condition_holds(statement["condition"], leading))
+            for name, pattern in statement["resources"]
+        )
+    return (
+        f"dynamodb:{action}" in statement["actions"]
+        and (resource, sub) in statement["resources"]
+        and _condition_holds(statement["condition"], leading)
+    )
 
 
 def denied(template, function_id: str, needs) -> list[tuple]:
@@ -123,8 +145,12 @@ class S3Recorder:
 
     def record(self, model, params, **_: Any) -> None:
         bucket, key = self.names[params["Bucket"]], params.get("Key")
-        actions = {"PutObject": ["s3:PutObject"], "HeadObject": ["s3:GetObject"], "GetObject": ["s3:GetObject"],
-                   "ListObjectVersions": []}[model.name]
+        actions = {
+            "PutObject": ["s3:PutObject"],
+            "HeadObject": ["s3:GetObject"],
+            "GetObject": ["s3:GetObject"],
+            "ListObjectVersions": [],
+        }[model.name]
         for action in actions:
             self.needs.add((action, bucket, key, None))
         if model.name == "PutObject" and ("ObjectLockRetainUntilDate" in params or "ObjectLockMode" in params):
@@ -155,28 +181,53 @@ def drive(aws, template, api_event, lambda_context):
         return json.loads(response["body"])
 
     def need(municipality: str, start: str, end: str) -> dict:
-        return {"persons": [{"kind": "child", "age": 3}], "location": {"kind": "home"},
-                "window": {"start": start, "expected_end": end}, "reasons": ["accident"],
-                "municipality": municipality}
+        return {
+            "persons": [{"kind": "child", "age": 3}],
+            "location": {"kind": "home"},
+            "window": {"start": start, "expected_end": end},
+            "reasons": ["accident"],
+            "municipality": municipality,
+        }
 
     with Recorder(aws, template).on(intake.wiring.client) as rec:
-        event = {"type": "started", "call_id": "c1", "line": "hotline-1", "caller_number": "+49 30 1234567",
-                 "at": "2026-10-30T07:55:00Z"}
+        event = {
+            "type": "started",
+            "call_id": "c1",
+            "line": "hotline-1",
+            "caller_number": "+49 30 1234567",
+            "at": "2026-10-30T07:55:00Z",
+        }
         case_id = call("/calls/events", event)["case_id"]
         call("/calls/events", {**event, "call_id": "c2", "at": "2026-10-30T08:55:00Z"})
-        call(f"/cases/{case_id}/need", {"persons": [{"kind": "child", "age": 3}], "location": {"kind": "home"},
-                                        "window": {"start": "2026-10-31T06:00:00Z",
-                                                   "expected_end": "2026-11-01T18:00:00Z"},
-                                        "reasons": ["accident"], "municipality": "Berlin"})
+        call(
+            f"/cases/{case_id}/need",
+            {
+                "persons": [{"kind": "child", "age": 3}],
+                "location": {"kind": "home"},
+                "window": {"start": "2026-10-31T06:00:00Z", "expected_end": "2026-11-01T18:00:00Z"},
+                "reasons": ["accident"],
+                "municipality": "Berlin",
+            },
+        )
         close = {"reason": "done", "at": "2026-10-30T09:00:00Z"}
         call(f"/cases/{case_id}/close", close, headers={"Idempotency-Key": "close-1"})
         call(f"/cases/{case_id}/close", close, headers={"Idempotency-Key": "close-1"})  # retry, via the command table
-        call("/partners", {"partner_id": "acme", "kind": "company", "name": "ACME", "municipality": "Berlin",
-                           "joined_on": "2026-01-01", "employees": 10})
+        call(
+            "/partners",
+            {
+                "partner_id": "acme",
+                "kind": "company",
+                "name": "ACME",
+                "municipality": "Berlin",
+                "joined_on": "2026-01-01",
+                "employees": 10,
+            },
+        )
         # two emergencies for the care work below: one gets a caregiver, one nobody can take
         emergencies = []
-        for n, window in enumerate((("2026-10-27T07:00:00Z", "2026-10-27T12:00:00Z"),
-                                    ("2026-10-28T01:00:00Z", "2026-10-28T03:00:00Z"))):
+        for n, window in enumerate(
+            (("2026-10-27T07:00:00Z", "2026-10-27T12:00:00Z"), ("2026-10-28T01:00:00Z", "2026-10-28T03:00:00Z"))
+        ):
             opened = call("/calls/events", {**event, "call_id": f"e{n}", "caller_number": f"+49 511 555010{n}"})
             call(f"/cases/{opened['case_id']}/need", need("hannover", *window))
             call(f"/cases/{opened['case_id']}/outcome", {"outcome": "care_need"})
@@ -192,10 +243,18 @@ def drive(aws, template, api_event, lambda_context):
         return json.loads(response["body"])
 
     case_id_e = emergencies[0]
-    profile = {"name": "Petra Sommerfeld", "qualification": "pedagogical", "certificate_level": 2,
-               "age_groups": ["preschool", "infant"], "home_municipality": "hannover",
-               "municipalities_served": ["hannover"], "drives": True, "offers_transport": True,
-               "police_clearance_on": "2024-01-10", "first_aid_on": "2025-06-01"}
+    profile = {
+        "name": "Petra Sommerfeld",
+        "qualification": "pedagogical",
+        "certificate_level": 2,
+        "age_groups": ["preschool", "infant"],
+        "home_municipality": "hannover",
+        "municipalities_served": ["hannover"],
+        "drives": True,
+        "offers_transport": True,
+        "police_clearance_on": "2024-01-10",
+        "first_aid_on": "2025-06-01",
+    }
     weekdays = [{"weekday": d, "start": "06:00:00", "end": "18:00:00"} for d in range(7)]
     with Recorder(aws, template).on(assign.wiring.client) as rec:
         for cid in ("cg-a", "cg-b"):
@@ -203,26 +262,40 @@ def drive(aws, template, api_event, lambda_context):
         care("/caregivers/cg-a/profile", profile, method="PUT")
         care("/caregivers/cg-a/trainings", {"title": "Erste Hilfe", "kind": "further", "on": "2026-01-10", "days": 1})
         care("/caregivers/cg-a/availability/weekly", {"windows": weekdays}, method="PUT")
-        care("/caregivers/cg-a/availability/one-off", {"window_id": "w1", "start": "2026-10-31T08:00:00Z",
-                                                       "end": "2026-10-31T12:00:00Z"})
+        care(
+            "/caregivers/cg-a/availability/one-off",
+            {"window_id": "w1", "start": "2026-10-31T08:00:00Z", "end": "2026-10-31T12:00:00Z"},
+        )
         care("/caregivers/cg-a/availability/one-off/w1", method="DELETE")
         offer = care(f"/cases/{case_id_e}/offers", {"caregiver_id": "cg-b"})
         care(f"/caregivers/cg-b/cases/{case_id_e}/offers/{offer['offer_id']}/accept")
         care(f"/caregivers/cg-b/cases/{case_id_e}/check-in", {"at": "2026-10-27T07:00:00Z"})
         care(f"/caregivers/cg-b/cases/{case_id_e}/check-out", {"at": "2026-10-27T09:00:00Z", "travel_km": 5})
-        session = care(f"/cases/{case_id_e}/sessions", {"caregiver_id": "cg-b", "start": "2026-10-27T10:00:00Z",
-                                                         "end": "2026-10-27T11:00:00Z"})
-        care(f"/cases/{case_id_e}/sessions/{session['session_id']}/correction",
-             {"start": "2026-10-27T10:00:00Z", "end": "2026-10-27T11:30:00Z", "reason": "late"})
-        trip = care(f"/cases/{case_id_e}/transports", {"from_place": "Kita", "to_place": "home",
-                                                        "at": "2026-10-27T11:30:00Z", "driver_id": "cg-a"})
+        session = care(
+            f"/cases/{case_id_e}/sessions",
+            {"caregiver_id": "cg-b", "start": "2026-10-27T10:00:00Z", "end": "2026-10-27T11:00:00Z"},
+        )
+        care(
+            f"/cases/{case_id_e}/sessions/{session['session_id']}/correction",
+            {"start": "2026-10-27T10:00:00Z", "end": "2026-10-27T11:30:00Z", "reason": "late"},
+        )
+        trip = care(
+            f"/cases/{case_id_e}/transports",
+            {"from_place": "Kita", "to_place": "home", "at": "2026-10-27T11:30:00Z", "driver_id": "cg-a"},
+        )
         care(f"/cases/{case_id_e}/transports/{trip['transport_id']}/done", {"at": "2026-10-27T12:00:00Z", "km": 3})
         care(f"/cases/{case_id_e}/reassign", {"caregiver_id": "cg-a", "by": "staff", "reason": "ill"})
-        care(f"/cases/{case_id_e}/cancel-assignment", {"by": "family", "reason": "done"},
-             headers={"Idempotency-Key": "cancel-1"})
+        care(
+            f"/cases/{case_id_e}/cancel-assignment",
+            {"by": "family", "reason": "done"},
+            headers={"Idempotency-Key": "cancel-1"},
+        )
         # the retry breaks a rule now (nothing to cancel): answered from the command table
-        care(f"/cases/{case_id_e}/cancel-assignment", {"by": "family", "reason": "done"},
-             headers={"Idempotency-Key": "cancel-1"})
+        care(
+            f"/cases/{case_id_e}/cancel-assignment",
+            {"by": "family", "reason": "done"},
+            headers={"Idempotency-Key": "cancel-1"},
+        )
     needs["AssignFunction"] = rec.needs
 
     projector = aws.load_function("projector")
@@ -232,20 +305,35 @@ def drive(aws, template, api_event, lambda_context):
     needs["ProjectorFunction"] = rec.needs
 
     with Recorder(aws, template).on(intake.wiring.client) as rec:
-        for path in (f"/cases/{case_id}", "/cases", "/callbacks", "/hours/2026-10", "/partners", "/partners/acme",
-                     "/openapi.json"):
+        for path in (
+            f"/cases/{case_id}",
+            "/cases",
+            "/callbacks",
+            "/hours/2026-10",
+            "/partners",
+            "/partners/acme",
+            "/openapi.json",
+        ):
             call(path, method="GET", status=(200,))
         family = call(f"/cases/{case_id}", method="GET")["family_id"]
         call(f"/families/{family}/hours", method="GET", status=(200,))
     needs["IntakeFunction"] |= rec.needs
 
     with Recorder(aws, template).on(assign.wiring.client) as rec:
-        for path in (f"/cases/{case_id_e}/candidates", "/caregivers", "/caregivers/cg-b", "/caregivers/cg-b/offers",
-                     "/caregivers/cg-b/assignments", "/caregivers/cg-b/hours", "/caregivers/cg-b/statements/2026-10",
-                     "/reports/transports/2026-10"):
+        for path in (
+            f"/cases/{case_id_e}/candidates",
+            "/caregivers",
+            "/caregivers/cg-b",
+            "/caregivers/cg-b/offers",
+            "/caregivers/cg-b/assignments",
+            "/caregivers/cg-b/hours",
+            "/caregivers/cg-b/statements/2026-10",
+            "/reports/transports/2026-10",
+        ):
             care(path, method="GET", status=(200,))
-        response = assign.handler(api_event("GET", "/reports/demand", {"from": "2026-10", "to": "2026-11"}),
-                                  lambda_context)
+        response = assign.handler(
+            api_event("GET", "/reports/demand", {"from": "2026-10", "to": "2026-11"}), lambda_context
+        )
         assert response["statusCode"] == 200, response["body"]
     needs["AssignFunction"] |= rec.needs
 
@@ -277,16 +365,30 @@ def drive(aws, template, api_event, lambda_context):
         call("/tariffs/published", {})
         call("/tariffs", {"tier": "partner", "cents_per_hour": 350, "valid_from": "2027-01-01"})
         call("/tariffs", method="GET")
-        call("/partners/acme/contracts", {"contract_id": "rv-1", "fee_model": "monthly", "start": "2026-01-01",
-                                          "monthly_fee_cents": 10000})
+        call(
+            "/partners/acme/contracts",
+            {"contract_id": "rv-1", "fee_model": "monthly", "start": "2026-01-01", "monthly_fee_cents": 10000},
+        )
         call("/partners/acme/billing", {"address": address("ACME")}, method="PUT")
-        call("/partners", {"partner_id": "garbsen", "kind": "municipality", "name": "Stadt Garbsen",
-                           "municipality": "garbsen", "joined_on": "2016-10-01", "inhabitants": 61000,
-                           "children_under_10": 5400})
+        call(
+            "/partners",
+            {
+                "partner_id": "garbsen",
+                "kind": "municipality",
+                "name": "Stadt Garbsen",
+                "municipality": "garbsen",
+                "joined_on": "2016-10-01",
+                "inhabitants": 61000,
+                "children_under_10": 5400,
+            },
+        )
         call("/partners/garbsen/contracts", {"contract_id": "rv-g", "fee_model": "per_child", "start": "2016-10-01"})
         call("/partners/garbsen/child-counts", {"year": 2025, "children_under_10": 5400})
-        call("/partners/garbsen/billing", {"address": address("Stadt Garbsen"), "buyer_reference": "03-1-2"},
-             method="PUT")
+        call(
+            "/partners/garbsen/billing",
+            {"address": address("Stadt Garbsen"), "buyer_reference": "03-1-2"},
+            method="PUT",
+        )
         call("/partners/garbsen/contracts/rv-g/end", {"end": "2030-12-31"})
         call(f"/families/{family}/billing-address", address("Familie Kaya"), method="PUT")
     needs["IntakeFunction"] |= rec.needs
@@ -369,7 +471,11 @@ def test_every_request_of_every_function_is_allowed_by_its_policy(template, driv
     assert actions["InvoiceRunFunction"] >= writes | documents | {"s3:ListBucketVersions"}
     # the projector follows invoices and families' addresses too
     assert {n[3].split("#")[0] for n in drive["ProjectorFunction"] if n[0] == "GetItem"} >= {
-        "invoice", "family-billing", "partner", "case"}
+        "invoice",
+        "family-billing",
+        "partner",
+        "case",
+    }
 
 
 def test_the_check_catches_a_missing_permission(template, drive):

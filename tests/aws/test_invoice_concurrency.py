@@ -1,7 +1,7 @@
 # Proves on moto with real threads: concurrent or re-run invoice runs bill each key once, F numbers 1..n, no gaps.
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,7 @@ from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
 from notfall.store.dynamodb import DynamoEventStore
 
-NOW = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 ISSUE_DAY = date(2026, 12, 1)
 SERIES = "F-2026"
 FAMILIES = [f"fam-{n}" for n in range(1, 7)]
@@ -23,20 +23,45 @@ KEYS = [inv.family_key(f, "2026-11") for f in FAMILIES]
 NUMBERS = [f"F-2026-{n:05d}" for n in range(1, 7)]
 MAX_ATTEMPTS = 30
 ADDRESS = ie.Address(name="Familie Kaya", street="Lister Meile 12", postcode="30161", city="Hannover")
-ISSUER = ie.Issuer(address=ie.Address(name="Notfallbetreuung Region Hannover", street="Hildesheimer Str. 20",
-                                      postcode="30169", city="Hannover"),
-                   tax_number="25/123/45678", iban="DE02120300000000202051", bic="BYLADEM1001", bank="DKB",
-                   contact="Team Abrechnung", phone="+49 511 1234567")
+ISSUER = ie.Issuer(
+    address=ie.Address(
+        name="Notfallbetreuung Region Hannover", street="Hildesheimer Str. 20", postcode="30169", city="Hannover"
+    ),
+    tax_number="25/123/45678",
+    iban="DE02120300000000202051",
+    bic="BYLADEM1001",
+    bank="DKB",
+    contact="Team Abrechnung",
+    phone="+49 511 1234567",
+)
 
 
 def draft(family_id: str) -> inv.Draft:
     """November for one family, by hand: one session of 4 h at 5.00 EUR."""
-    line = ie.Line(line_id="c1:s1", kind="care", description="Betreuung am 10.11.2026, 08:00–12:00 Uhr",
-                   service_date=date(2026, 11, 10), quantity=Decimal("4.00"), unit="HUR", unit_price_cents=500,
-                   amount_cents=2000, tier="standard", case_id="c1", ref="s1", cared_minutes=240, billed_minutes=240)
-    return inv.Draft(billing_key=inv.family_key(family_id, "2026-11"), series="F", debtor_id=family_id,
-                     debtor_kind="family", period_start=date(2026, 11, 1), period_end=date(2026, 11, 30),
-                     lines=[line])
+    line = ie.Line(
+        line_id="c1:s1",
+        kind="care",
+        description="Betreuung am 10.11.2026, 08:00–12:00 Uhr",
+        service_date=date(2026, 11, 10),
+        quantity=Decimal("4.00"),
+        unit="HUR",
+        unit_price_cents=500,
+        amount_cents=2000,
+        tier="standard",
+        case_id="c1",
+        ref="s1",
+        cared_minutes=240,
+        billed_minutes=240,
+    )
+    return inv.Draft(
+        billing_key=inv.family_key(family_id, "2026-11"),
+        series="F",
+        debtor_id=family_id,
+        debtor_kind="family",
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        lines=[line],
+    )
 
 
 class Run:
@@ -56,8 +81,11 @@ class Run:
         return inv.decide_issue(d, debtor, series, billing, ISSUER, ie.Vat(), ISSUE_DAY, NOW)
 
     def issue(self, d: inv.Draft) -> None:
-        meta = Metadata(command_id=f"{self.name}:{d.billing_key}", actor=f"invoice-run-{self.name}",
-                        correlation_id=f"run-{self.name}")
+        meta = Metadata(
+            command_id=f"{self.name}:{d.billing_key}",
+            actor=f"invoice-run-{self.name}",
+            correlation_id=f"run-{self.name}",
+        )
         for _ in range(MAX_ATTEMPTS):
             try:
                 result = execute(self.store, meta, lambda: self.decide(d))
@@ -168,8 +196,11 @@ def test_a_run_that_crashed_after_3_of_6_is_run_again_and_bills_each_key_once(aw
         assert rerun.issued == dict(zip(KEYS, NUMBERS, strict=True))
     else:
         assert rerun.outcomes == {
-            **{key: ("skipped", f"{key} is billed already by {n}") for key, n in zip(KEYS[:3], NUMBERS[:3])},
-            **{key: ("issued", n) for key, n in zip(KEYS[3:], NUMBERS[3:])},
+            **{
+                key: ("skipped", f"{key} is billed already by {n}")
+                for key, n in zip(KEYS[:3], NUMBERS[:3], strict=True)
+            },
+            **{key: ("issued", n) for key, n in zip(KEYS[3:], NUMBERS[3:], strict=True)},
         }
     assert rerun.conflicts == 0
     assert_billed_once_with_gapless_numbers(store, aws)

@@ -21,24 +21,48 @@ def two_companies(aws) -> None:
     """Two partner companies with a monthly fee for October 2026 and billing details, projected."""
     partners = Partners(aws.store())
     for n, partner_id in enumerate(("acme", "bolt"), start=1):
-        partners.register(PartnerIn(partner_id=partner_id, kind="company", name=partner_id.upper(),
-                                    municipality="hannover", joined_on="2026-01-01", employees=10), meta(n * 10))
-        partners.contract(partner_id, ContractIn(contract_id=f"rv-{partner_id}", fee_model="monthly",
-                                                 start="2026-01-01", monthly_fee_cents=10_000), meta(n * 10 + 1))
-        partners.billing(partner_id, BillingIn(address={"name": partner_id.upper(), "street": "Lister Meile 12",
-                                                         "postcode": "30161", "city": "Hannover"}), meta(n * 10 + 2))
+        partners.register(
+            PartnerIn(
+                partner_id=partner_id,
+                kind="company",
+                name=partner_id.upper(),
+                municipality="hannover",
+                joined_on="2026-01-01",
+                employees=10,
+            ),
+            meta(n * 10),
+        )
+        partners.contract(
+            partner_id,
+            ContractIn(
+                contract_id=f"rv-{partner_id}", fee_model="monthly", start="2026-01-01", monthly_fee_cents=10_000
+            ),
+            meta(n * 10 + 1),
+        )
+        partners.billing(
+            partner_id,
+            BillingIn(
+                address={
+                    "name": partner_id.upper(),
+                    "street": "Lister Meile 12",
+                    "postcode": "30161",
+                    "city": "Hannover",
+                }
+            ),
+            meta(n * 10 + 2),
+        )
     store, projector = aws.store(), Projector(aws.store(), aws.readmodel())
     for env in iter_log(store):
         projector.project(env.stream_id, env.version)
 
 
-def test_a_rerun_reports_documents_already_stored_and_none_stored_by_it(aws, lambda_context, api_event,
-                                                                         monkeypatch) -> None:
+def test_a_rerun_reports_documents_already_stored_and_none_stored_by_it(
+    aws, lambda_context, api_event, monkeypatch
+) -> None:
     two_companies(aws)
     runner = aws.load_function("invoice")
     metrics: dict[str, float] = {}
-    monkeypatch.setattr(runner.metrics, "add_metric",
-                        lambda name, unit, value: metrics.__setitem__(name, value))
+    monkeypatch.setattr(runner.metrics, "add_metric", lambda name, unit, value: metrics.__setitem__(name, value))
 
     # By hand: two companies, each a PDF and an EN 16931 XML: 4 documents stored by the first run.
     first = runner.run_handler(RUN, lambda_context)

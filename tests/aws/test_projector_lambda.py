@@ -12,7 +12,7 @@ is handled as delivered.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -101,7 +101,7 @@ def test_redelivery_changes_nothing(aws, records, lambda_context):
     before, written = aws.readmodel().dump(), fn.projector.stats["written"]
 
     assert deliver(fn, records, lambda_context) == {"batchItemFailures": []}
-    assert deliver(fn, records[len(records) // 2:], lambda_context) == {"batchItemFailures": []}
+    assert deliver(fn, records[len(records) // 2 :], lambda_context) == {"batchItemFailures": []}
 
     assert aws.readmodel().dump() == before
     assert fn.projector.stats["written"] == written
@@ -152,7 +152,7 @@ def test_bisected_batch_gives_the_same_state(aws, records, lambda_context, fresh
     half = len(records) // 2
     first, second = records[:half], records[half:]
     assert {stream_of(r) for r in first} & {stream_of(r) for r in second}, "halves should split a case"
-    for part in (first[: half // 2], first[half // 2:], second):
+    for part in (first[: half // 2], first[half // 2 :], second):
         assert deliver(fn, part, lambda_context) == {"batchItemFailures": []}
     assert aws.readmodel(table).dump() == clean_dump
 
@@ -175,11 +175,9 @@ def test_sample_payload_projects_its_case(aws, stream_batch_sample, lambda_conte
     assert [k["version"]["N"] for k in keys] == ["1", "2", "3"] and {k["stream_id"]["S"] for k in keys} == {stream_id}
     # Write the events the sample's records point at: a call opens the case, then is answered.
     intake = Intake(aws.store(), new_id=lambda: case_id)
-    first_at = datetime.fromtimestamp(stream_batch_sample["Records"][0]["dynamodb"]["ApproximateCreationDateTime"],
-                                      timezone.utc)
+    first_at = datetime.fromtimestamp(stream_batch_sample["Records"][0]["dynamodb"]["ApproximateCreationDateTime"], UTC)
     for n, (type_, extra) in enumerate([("started", {}), ("answered", {"agent": "anna"})]):
-        cmd = CallEventIn(type=type_, call_id="c1", line="hotline-1", caller_number="+49 30 999",
-                          at=first_at, **extra)
+        cmd = CallEventIn(type=type_, call_id="c1", line="hotline-1", caller_number="+49 30 999", at=first_at, **extra)
         intake.call_event(cmd, Metadata(command_id=f"s{n}", actor="phone-system", correlation_id="c1"))
 
     fn = aws.load_function("projector")

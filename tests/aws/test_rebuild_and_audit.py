@@ -70,11 +70,15 @@ def test_replay_check_compare_finds_no_difference_then_the_corrupted_rows(aws, p
 
     a = projected.cases["A"]
     corrupt(aws, f"case#{a}", "state", version=1)
-    aws.client.delete_item(TableName=aws.read_model_table,
-                           Key={"pk": {"S": "month#2026-11"}, "sk": {"S": f"case#{a}"}})
-    aws.client.put_item(TableName=aws.read_model_table,
-                        Item={"pk": {"S": "case#ghost"}, "sk": {"S": "state"}, "body": {"S": json.dumps(
-                            {"pk": "case#ghost", "sk": "state", "version": 1})}})
+    aws.client.delete_item(TableName=aws.read_model_table, Key={"pk": {"S": "month#2026-11"}, "sk": {"S": f"case#{a}"}})
+    aws.client.put_item(
+        TableName=aws.read_model_table,
+        Item={
+            "pk": {"S": "case#ghost"},
+            "sk": {"S": "state"},
+            "body": {"S": json.dumps({"pk": "case#ghost", "sk": "state", "version": 1})},
+        },
+    )
 
     report = compare(store, live)
     assert report["differing"] == sorted([f"case#{a}/state", f"month#2026-11/case#{a}", "case#ghost/state"])
@@ -119,8 +123,14 @@ def test_audit_history_pages_in_global_order(aws, projected, api_event, lambda_c
     assert body["next_after"] == total
     assert seen == store_records  # every event once, in order, as stored
     assert pages == total // 4 + 1
-    assert {r["event_type"] for r in seen} >= {"CaseOpened", "VoicemailLeft", "NeedClarified", "CaseClosed",
-                                                 "PartnerRegistered", "CallRouted"}
+    assert {r["event_type"] for r in seen} >= {
+        "CaseOpened",
+        "VoicemailLeft",
+        "NeedClarified",
+        "CaseClosed",
+        "PartnerRegistered",
+        "CallRouted",
+    }
 
     status, body = get({"after": str(total - 2)})  # the default limit
     assert status == 200 and [r["position"] for r in body["events"]] == [total - 1, total]

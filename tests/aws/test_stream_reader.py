@@ -47,11 +47,17 @@ def test_converted_records_are_what_lambda_delivers(aws, scenario, stream_batch_
         assert set(record["dynamodb"]) == set(sample["dynamodb"])
         assert record["awsRegion"] == sample["awsRegion"] == "eu-central-1"
         assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int | float)
-        assert record["eventSourceARN"].startswith(f"arn:aws:dynamodb:eu-central-1:123456789012:table/{aws.events_table}/stream/")
+        assert record["eventSourceARN"].startswith(
+            f"arn:aws:dynamodb:eu-central-1:123456789012:table/{aws.events_table}/stream/"
+        )
         assert record["eventName"] == "INSERT"
-    kept = [(r["dynamodb"]["Keys"]["stream_id"]["S"], int(r["dynamodb"]["Keys"]["version"]["N"]))
-            for r in batch["Records"]]
-    projected = [(i["stream_id"]["S"], int(i["version"]["N"])) for i in aws.event_items()
-                 if projection_for(i["stream_id"]["S"]) is not None]
+    kept = [
+        (r["dynamodb"]["Keys"]["stream_id"]["S"], int(r["dynamodb"]["Keys"]["version"]["N"])) for r in batch["Records"]
+    ]
+    projected = [
+        (i["stream_id"]["S"], int(i["version"]["N"]))
+        for i in aws.event_items()
+        if projection_for(i["stream_id"]["S"]) is not None
+    ]
     assert kept == projected
     assert {s.split("-")[0] for s, _ in kept} == {"case", "partner"}

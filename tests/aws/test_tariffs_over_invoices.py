@@ -2,7 +2,7 @@
 # invoice priced with a price table that changed before it was written is priced again with the new one.
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from notfall.settings import BillingSettings
 from notfall.store.base import iter_log
 
 BERLIN = ZoneInfo("Europe/Berlin")
-RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=timezone.utc)  # the family run for March 2026, on 2 April
+RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)  # the family run for March 2026, on 2 April
 FAMILY = "fam-kaya"
 _ids = count(1)
 
@@ -40,28 +40,52 @@ def march_care(store) -> None:
     """A standard-rate family cared for on 20 March 08:00-12:00 (4 h) and 31 March 18:00-20:00 (2 h), Berlin."""
     first = datetime(2026, 3, 20, 8, 0, tzinfo=BERLIN)
     last = datetime(2026, 3, 31, 18, 0, tzinfo=BERLIN)
-    need = ev.Need.model_validate({
-        "persons": [{"kind": "child", "age": 4}], "location": {"kind": "home"},
-        "window": {"start": first.isoformat(), "expected_end": (last + timedelta(hours=2)).isoformat()},
-        "reasons": ["childcare_closed"], "municipality": "hannover"})
+    need = ev.Need.model_validate(
+        {
+            "persons": [{"kind": "child", "age": 4}],
+            "location": {"kind": "home"},
+            "window": {"start": first.isoformat(), "expected_end": (last + timedelta(hours=2)).isoformat()},
+            "reasons": ["childcare_closed"],
+            "municipality": "hannover",
+        }
+    )
     events = [
-        ev.CaseOpened(case_id="c1", family_id=FAMILY, channel="call", caller_number="+49 511 5550100",
-                      opened_at=first - timedelta(days=1)),
+        ev.CaseOpened(
+            case_id="c1",
+            family_id=FAMILY,
+            channel="call",
+            caller_number="+49 511 5550100",
+            opened_at=first - timedelta(days=1),
+        ),
         ev.NeedClarified(need=need),
         ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
         ev.EligibilityAssessed(entitled=True, tier="standard", basis="wohnhaft in Hannover", day=first.date()),
-        ce.CaregiverAssigned(assignment_id="a1", caregiver_id="cg-anke", start=first, end=last + timedelta(hours=2),
-                             allowance_cents=1000, travel_cents_per_km=30),
+        ce.CaregiverAssigned(
+            assignment_id="a1",
+            caregiver_id="cg-anke",
+            start=first,
+            end=last + timedelta(hours=2),
+            allowance_cents=1000,
+            travel_cents_per_km=30,
+        ),
     ]
     for session_id, start in (("s1", first), ("s2", last)):
         hours = 4 if session_id == "s1" else 2
-        events.append(ce.SessionRecorded(session_id=session_id, assignment_id="a1", caregiver_id="cg-anke",
-                                         start=start, end=start + timedelta(hours=hours), tier="standard",
-                                         tier_basis="wohnhaft in Hannover", travel_km=Decimal(0)))
+        events.append(
+            ce.SessionRecorded(
+                session_id=session_id,
+                assignment_id="a1",
+                caregiver_id="cg-anke",
+                start=start,
+                end=start + timedelta(hours=hours),
+                tier="standard",
+                tier_basis="wohnhaft in Hannover",
+                travel_km=Decimal(0),
+            )
+        )
     store.append(Decision((Append(case_stream("c1"), 0, tuple(events), first),), {}), meta())
     address = Address(name="Familie Kaya", street="Lister Meile 12", postcode="30161", city="Hannover")
-    store.append(Decision((Append(family_stream(FAMILY), 0, (FamilyBillingSet(address=address),), first),), {}),
-                 meta())
+    store.append(Decision((Append(family_stream(FAMILY), 0, (FamilyBillingSet(address=address),), first),), {}), meta())
 
 
 def project(store, readmodel) -> None:
@@ -89,7 +113,8 @@ def test_a_price_over_invoiced_days_is_refused_until_a_credit_note_releases_them
 
     # By hand: 4 h + 2 h = 6 h at 5.00 EUR = 30.00 EUR.
     assert run.run("family", "2026-03")["issued"] == [
-        {"number": "F-2026-00001", "debtor_id": FAMILY, "total_cents": 3000}]
+        {"number": "F-2026-00001", "debtor_id": FAMILY, "total_cents": 3000}
+    ]
     project(store, readmodel)
 
     # 20 March (the issue's example) and 31 March (the last day the invoice priced) are refused, naming both.
@@ -108,7 +133,8 @@ def test_a_price_over_invoiced_days_is_refused_until_a_credit_note_releases_them
     assert tariffs.set_tariff(standard(600, "2026-03-20"), meta())["version"] == 5
     # By hand: 6 h at 6.00 EUR = 36.00 EUR.
     assert run.run("family", "2026-03")["issued"] == [
-        {"number": "F-2026-00002", "debtor_id": FAMILY, "total_cents": 3600}]
+        {"number": "F-2026-00002", "debtor_id": FAMILY, "total_cents": 3600}
+    ]
     project(store, readmodel)
 
     # The new invoice holds March in turn: a price from 25 March (after the tier's latest, 20 March) is refused.
@@ -141,8 +167,10 @@ class PriceChangeFirst:
     def append(self, decision: Decision, meta: Metadata):
         if not self.changed and any(a.stream_id.startswith("invoice-") for a in decision.appends):
             self.changed = True
-            self.tariffs.set_tariff(standard(600, "2026-03-25"), Metadata(command_id="price-change", actor="staff",
-                                                                          correlation_id="price-change"))
+            self.tariffs.set_tariff(
+                standard(600, "2026-03-25"),
+                Metadata(command_id="price-change", actor="staff", correlation_id="price-change"),
+            )
         return self.store.append(decision, meta)
 
 

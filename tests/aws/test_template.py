@@ -38,8 +38,12 @@ def serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def events_of(template: dict[str, Any], type_: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(function, event name, properties) of every event of that type."""
-    return [(fid, name, e["Properties"]) for fid, props in serverless_functions(template).items()
-            for name, e in props.get("Events", {}).items() if e["Type"] == type_]
+    return [
+        (fid, name, e["Properties"])
+        for fid, props in serverless_functions(template).items()
+        for name, e in props.get("Events", {}).items()
+        if e["Type"] == type_
+    ]
 
 
 def of_type(resources: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
@@ -85,8 +89,13 @@ def test_cfn_lint_passes():
     assert cfn_lint.exists(), "cfn-lint is not installed in this environment (requirements-dev.txt)"
     # Without the Lambda runtime life-cycle rules: they compare the runtime's end-of-life dates with
     # the day the lint runs, so they would fail this suite on a fixed day; `make lint` keeps them.
-    result = subprocess.run([str(cfn_lint), "--ignore-checks", *RUNTIME_LIFECYCLE, "--", "template.yaml"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(cfn_lint), "--ignore-checks", *RUNTIME_LIFECYCLE, "--", "template.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -109,7 +118,7 @@ def test_every_function_becomes_a_lambda_with_the_tables_in_its_environment(temp
 
 
 def test_stream_event_source_mapping(template, translated):
-    [(fid, name, source)] = events_of(template, "DynamoDB")
+    [(fid, _name, source)] = events_of(template, "DynamoDB")
     [esm] = of_type(translated, "AWS::Lambda::EventSourceMapping").values()
     props = esm["Properties"]
     assert props["FunctionName"] == {"Ref": fid}
@@ -122,10 +131,12 @@ def test_stream_event_source_mapping(template, translated):
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == failure_queue
     assert translated["ProjectorFailures"]["Type"] == "AWS::SQS::Queue"
     # The function's role may send to that queue (SAM adds the statement for the destination).
-    statements = [s for p in translated[f"{fid}Role"]["Properties"]["Policies"]
-                  for s in p["PolicyDocument"]["Statement"]]
-    assert any(s["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"]) and s["Resource"] == failure_queue
-               for s in statements)
+    statements = [
+        s for p in translated[f"{fid}Role"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        s["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"]) and s["Resource"] == failure_queue for s in statements
+    )
 
 
 def test_one_api_route_per_api_event(template, translated):
@@ -199,8 +210,13 @@ def test_every_handler_is_traced_by_powertools(template):
     for fid, props in serverless_functions(template).items():
         module, _, attribute = props["Handler"].rpartition(".")
         tree = ast.parse((ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py").read_text())
-        assigned = {(t.id, ast.unparse(n.value)) for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-                    if isinstance(t, ast.Name)}
+        assigned = {
+            (t.id, ast.unparse(n.value))
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
         assert ("tracer", "Tracer()") in assigned, fid
         [handler] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == attribute]
         assert "tracer.capture_lambda_handler" in [ast.unparse(d) for d in handler.decorator_list], fid
@@ -259,7 +275,11 @@ def test_the_invoice_runs_are_scheduled_in_berlin_time_with_their_input(template
         assert built["Target"]["Arn"] == {"Fn::GetAtt": [fid, "Arn"]}
     run = serverless_functions(template)["InvoiceRunFunction"]
     assert (run["CodeUri"], run["Handler"], run["Timeout"], run["MemorySize"]) == (
-        "functions/invoice/", "app.run_handler", 900, 1024)
+        "functions/invoice/",
+        "app.run_handler",
+        900,
+        1024,
+    )
     assert not any(e["Type"] == "Api" for e in run["Events"].values())
     invoice_api = serverless_functions(template)["InvoiceFunction"]
     assert (invoice_api["CodeUri"], invoice_api["Handler"]) == ("functions/invoice/", "app.handler")
@@ -274,34 +294,55 @@ def test_the_documents_bucket_is_write_once_for_eight_years_and_private(template
         props = resource["Properties"]
         assert props["ObjectLockEnabled"] is True
         assert props["ObjectLockConfiguration"] == {
-            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 8}}}
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 8}},
+        }
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     # Only the invoice functions know the bucket.
     lambdas = of_type(translated, "AWS::Lambda::Function")
-    with_bucket = {fid for fid, fn in lambdas.items() if "DOCUMENTS_BUCKET" in fn["Properties"]["Environment"]["Variables"]}
+    with_bucket = {
+        fid for fid, fn in lambdas.items() if "DOCUMENTS_BUCKET" in fn["Properties"]["Environment"]["Variables"]
+    }
     assert with_bucket == {"InvoiceFunction", "InvoiceRunFunction"}
     for fid in with_bucket:
         assert lambdas[fid]["Properties"]["Environment"]["Variables"]["DOCUMENTS_BUCKET"] == {"Ref": "DocumentsBucket"}
 
 
 def test_only_the_invoice_functions_may_touch_the_documents(template):
-    s3 = {fid: [st for policy in props.get("Policies", []) for st in policy["Statement"]
-                if any(a.startswith("s3:") for a in st["Action"])]
-          for fid, props in serverless_functions(template).items()}
+    s3 = {
+        fid: [
+            st
+            for policy in props.get("Policies", [])
+            for st in policy["Statement"]
+            if any(a.startswith("s3:") for a in st["Action"])
+        ]
+        for fid, props in serverless_functions(template).items()
+    }
     assert {fid for fid, statements in s3.items() if statements} == {"InvoiceFunction", "InvoiceRunFunction"}
     for fid in ("InvoiceFunction", "InvoiceRunFunction"):
         granted = {(a, json.dumps(st["Resource"], sort_keys=True)) for st in s3[fid] for a in st["Action"]}
         objects = json.dumps({"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"})
         bucket = json.dumps({"Fn::GetAtt": ["DocumentsBucket", "Arn"]})
-        assert granted == {("s3:PutObject", objects), ("s3:PutObjectRetention", objects), ("s3:GetObject", objects),
-                           ("s3:ListBucket", bucket), ("s3:ListBucketVersions", bucket)}, fid
+        assert granted == {
+            ("s3:PutObject", objects),
+            ("s3:PutObjectRetention", objects),
+            ("s3:GetObject", objects),
+            ("s3:ListBucket", bucket),
+            ("s3:ListBucketVersions", bucket),
+        }, fid
         # never a way to shorten a retention or delete a document
-        assert not any(a in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:*")
-                       for a, _ in granted)
+        assert not any(
+            a in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:*")
+            for a, _ in granted
+        )
 
 
 @pytest.mark.parametrize("settings", [BillingSettings, EligibilitySettings])

@@ -16,11 +16,14 @@ def s3():
     versioning), default retention COMPLIANCE for 8 years."""
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION},
-                             ObjectLockEnabledForBucket=True)
+        client.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
+        )
         client.put_object_lock_configuration(
             Bucket=BUCKET,
-            ObjectLockConfiguration={"ObjectLockEnabled": "Enabled",
-                                     "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 8}}},
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 8}},
+            },
         )
         yield client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -30,8 +30,10 @@ def retain_header(s3, key: str) -> datetime:
 
 def test_keys_from_the_number_or_the_issue_date():
     assert keys_for("R-2026-00042") == ("invoices/2026/R-2026-00042.pdf", "invoices/2026/R-2026-00042.xml")
-    assert keys_for("G-2027-00005", date(2026, 12, 30)) == ("invoices/2027/G-2027-00005.pdf",
-                                                           "invoices/2027/G-2027-00005.xml")
+    assert keys_for("G-2027-00005", date(2026, 12, 30)) == (
+        "invoices/2027/G-2027-00005.pdf",
+        "invoices/2027/G-2027-00005.xml",
+    )
     assert keys_for("R-000017", date(2026, 3, 1))[0] == "invoices/2026/R-000017.pdf"
     assert keys_for("R-120261", date(2026, 3, 1))[0] == "invoices/2026/R-120261.pdf"  # no stray year
     with pytest.raises(ValueError, match="no year"):
@@ -41,11 +43,14 @@ def test_keys_from_the_number_or_the_issue_date():
             keys_for(unsafe, ISSUED)
 
 
-@pytest.mark.parametrize("issued, until", [
-    (date(2026, 1, 15), datetime(2034, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
-    (date(2026, 12, 31), datetime(2034, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
-    (date(2027, 1, 1), datetime(2035, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
-])
+@pytest.mark.parametrize(
+    ("issued", "until"),
+    [
+        (date(2026, 1, 15), datetime(2034, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (date(2026, 12, 31), datetime(2034, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (date(2027, 1, 1), datetime(2035, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
 def test_retention_ends_with_the_eighth_calendar_year_after_issue(issued, until):
     assert retain_until(issued) == until
 
@@ -65,8 +70,9 @@ def test_a_rerun_with_other_bytes_keeps_the_original(s3, caplog):
     key, _ = keys_for("R-2026-00042")
     first = store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED)
     with caplog.at_level(logging.WARNING, logger="notfall.documents.storage"):
-        assert store.put_once(key, b"%PDF-rendered-otherwise", "application/pdf",
-                              issue_date=ISSUED) == Stored(first.version_id, created=False)
+        assert store.put_once(key, b"%PDF-rendered-otherwise", "application/pdf", issue_date=ISSUED) == Stored(
+            first.version_id, created=False
+        )
     assert "the stored original stands" in caplog.text
     assert len(versions(s3, key)) == 1
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"%PDF-original"
@@ -78,7 +84,7 @@ def test_each_put_sets_compliance_retention(s3):
     store.put_once(key, b"<xml/>", "application/xml", issue_date=date(2026, 1, 15))
     head = s3.head_object(Bucket=BUCKET, Key=key)
     assert head["ObjectLockMode"] == "COMPLIANCE"
-    assert retain_header(s3, key) == datetime(2034, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert retain_header(s3, key) == datetime(2034, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert head["ContentType"] == "application/xml"
     assert len(head["Metadata"]["sha256"]) == 64
 
@@ -128,8 +134,9 @@ def test_a_concurrent_writer_loses_the_conditional_put(s3):
         return None if len(calls) == 1 else real(k)
 
     store._existing = stale_then_real
-    assert store.put_once(key, b"%PDF-original", "application/pdf",
-                          issue_date=ISSUED) == Stored(winner.version_id, created=False)
+    assert store.put_once(key, b"%PDF-original", "application/pdf", issue_date=ISSUED) == Stored(
+        winner.version_id, created=False
+    )
     assert len(calls) == 2
     assert len(versions(s3, key)) == 1
 
@@ -154,7 +161,11 @@ def test_an_invoice_and_its_credit_note_are_stored_side_by_side(s3):
         store.put_once(pdf_key, invoice_pdf(event), "application/pdf", issue_date=event.issue_date)
         store.put_once(xml_key, invoice_cii(event), "application/xml", issue_date=event.issue_date)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
-    assert keys == ["invoices/2026/G-2026-00005.pdf", "invoices/2026/G-2026-00005.xml",
-                    "invoices/2026/R-2026-00042.pdf", "invoices/2026/R-2026-00042.xml"]
+    assert keys == [
+        "invoices/2026/G-2026-00005.pdf",
+        "invoices/2026/G-2026-00005.xml",
+        "invoices/2026/R-2026-00042.pdf",
+        "invoices/2026/R-2026-00042.xml",
+    ]
     body = s3.get_object(Bucket=BUCKET, Key="invoices/2026/R-2026-00042.pdf")["Body"].read()
     assert body == invoice_pdf(family_invoice())

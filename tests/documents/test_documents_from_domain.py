@@ -5,7 +5,7 @@ signs of a credit note."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.settings import BillingSettings
 
-NOW = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 
 def issued(decision, kind: str) -> ie.InvoiceIssued:
@@ -29,29 +29,54 @@ def issued(decision, kind: str) -> ie.InvoiceIssued:
 
 
 def issue(template: ie.InvoiceIssued, settings: BillingSettings) -> ie.InvoiceIssued:
-    draft = inv.Draft(billing_key=template.billing_key, series=template.series, debtor_id=template.debtor.debtor_id,
-                      debtor_kind=template.debtor.kind, period_start=template.period_start,
-                      period_end=template.period_end, lines=template.lines)
+    draft = inv.Draft(
+        billing_key=template.billing_key,
+        series=template.series,
+        debtor_id=template.debtor.debtor_id,
+        debtor_kind=template.debtor.kind,
+        period_start=template.period_start,
+        period_end=template.period_end,
+        lines=template.lines,
+    )
     series = inv.Series(series=inv.series_for("F", date(2026, 12, 1)), version=41)
-    decision = inv.decide_issue(draft, template.debtor, series, inv.Billing(key=template.billing_key),
-                                settings.issuer(), settings.vat(), date(2026, 12, 1), NOW)
+    decision = inv.decide_issue(
+        draft,
+        template.debtor,
+        series,
+        inv.Billing(key=template.billing_key),
+        settings.issuer(),
+        settings.vat(),
+        date(2026, 12, 1),
+        NOW,
+    )
     return issued(decision, "invoice")
 
 
 def cancel(invoice: ie.InvoiceIssued) -> ie.InvoiceIssued:
     state = inv.InvoiceState(version=1, invoice=invoice)
     series = inv.Series(series=inv.series_for("S", date(2026, 12, 9)), version=4)
-    decision = inv.decide_credit_note(state, invoice.number, series,
-                                      inv.Billing(key=invoice.billing_key, version=1, number=invoice.number),
-                                      inv.CancelIn(reason="falscher Tarif"), date(2026, 12, 9), NOW)
+    decision = inv.decide_credit_note(
+        state,
+        invoice.number,
+        series,
+        inv.Billing(key=invoice.billing_key, version=1, number=invoice.number),
+        inv.CancelIn(reason="falscher Tarif"),
+        date(2026, 12, 9),
+        NOW,
+    )
     return issued(decision, "credit_note")
 
 
-@pytest.mark.parametrize("settings", [
-    BillingSettings(),  # the defaults: VAT-exempt under section 4 no. 25 UStG
-    BillingSettings(VAT_CATEGORY="S", VAT_RATE=Decimal("19"), VAT_EXEMPTION_REASON=None,
-                    ISSUER_VAT_ID="DE123456788"),
-], ids=["exempt", "standard-rated"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        BillingSettings(),  # the defaults: VAT-exempt under section 4 no. 25 UStG
+        BillingSettings(
+            VAT_CATEGORY="S", VAT_RATE=Decimal("19"), VAT_EXEMPTION_REASON=None, ISSUER_VAT_ID="DE123456788"
+        ),
+    ],
+    ids=["exempt", "standard-rated"],
+)
 @pytest.mark.parametrize("template", [family_invoice, company_invoice], ids=["family", "company"])
 def test_issued_invoice_and_its_credit_note_render_and_validate(settings, template):
     invoice = issue(template(), settings)

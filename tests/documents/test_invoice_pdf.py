@@ -31,7 +31,7 @@ def rendered() -> dict[str, tuple[InvoiceIssued, bytes, PdfReader, str]]:
 
 @pytest.mark.parametrize("name", list(ALL))
 def test_carries_every_mandatory_field(rendered, name):
-    invoice, pdf, reader, text = rendered[name]
+    invoice, pdf, _reader, text = rendered[name]
     assert pdf.startswith(b"%PDF-")
     issuer, debtor = invoice.issuer, invoice.debtor
     # 1. full name and address of issuer and recipient
@@ -110,8 +110,10 @@ def test_credit_note_names_the_cancelled_invoice(rendered, name):
     assert "Storno zu Rechnung: R-2026-00042" in text
     assert "hiermit stornieren wir die Rechnung Nr. R-2026-00042" in text
     assert f"Gutschrift gesamt {euro(invoice.total_cents)}" in text
-    assert ("Die Rechnung Nr. R-2026-00042 ist damit storniert: Der Betrag von 36,38 € wird mit ihr verrechnet"
-            in " ".join(text.split()))
+    assert (
+        "Die Rechnung Nr. R-2026-00042 ist damit storniert: Der Betrag von 36,38 € wird mit ihr verrechnet"
+        in " ".join(text.split())
+    )
     assert invoice.note in text.replace("\n", " ")
     assert reader.metadata.title == "Gutschrift (Stornorechnung) Nr. G-2026-00005"
 
@@ -130,7 +132,7 @@ def test_the_same_event_renders_the_same_bytes(rendered, name):
 
 
 def test_metadata_and_page(rendered):
-    invoice, _, reader, _ = rendered["family"]
+    _invoice, _, reader, _ = rendered["family"]
     meta = reader.metadata
     assert meta.title == "Rechnung Nr. R-2026-00042"
     assert meta.author == "Notfallbetreuung Region Hannover gGmbH (Demo)"
@@ -168,8 +170,11 @@ def test_names_print_in_full_and_only_glyphless_characters_are_transliterated():
     assert printable("Zeile 1\nZeile 2") == "Zeile 1\nZeile 2"
     assert printable("Kita 🌞 漢") == "Kita ? ?"  # no glyph in the font
     debtor = family_invoice().debtor
-    invoice = family_invoice().model_copy(update={"debtor": debtor.model_copy(update={
-        "address": debtor.address.model_copy(update={"name": "Łukasz Wąsik"})})})
+    invoice = family_invoice().model_copy(
+        update={
+            "debtor": debtor.model_copy(update={"address": debtor.address.model_copy(update={"name": "Łukasz Wąsik"})})
+        }
+    )
     _, text = read(invoice_pdf(invoice))
     assert "Łukasz Wąsik" in text
 
@@ -182,10 +187,17 @@ def test_user_text_prints_literally_even_what_looks_like_fpdf_markup():
     marked = "Kita {nb} **Sonne** __Mond__ --Stern-- ~~Wolke~~ \\x [Link](https://example.org)"
     address = debtor.address.model_copy(update={"name": "Katrin {nb} Schröder", "street": "Lindenallee {nb}"})
     lines = [line.model_copy(update={"line_id": f"{line.line_id}-{i}"}) for i in range(10) for line in base.lines]
-    lines[2] = lines[2].model_copy(update={"description": f"Fahrdienst am 18.11.2026: {marked} – Wohnung {{nb}}",
-                                           "ref": "trip-{nb}"})
-    invoice = base.model_copy(update={"debtor": debtor.model_copy(update={"address": address}), "lines": lines,
-                                      "total_cents": 10 * base.total_cents, "note": "Hinweis: {nb} bleibt {nb}."})
+    lines[2] = lines[2].model_copy(
+        update={"description": f"Fahrdienst am 18.11.2026: {marked} – Wohnung {{nb}}", "ref": "trip-{nb}"}
+    )
+    invoice = base.model_copy(
+        update={
+            "debtor": debtor.model_copy(update={"address": address}),
+            "lines": lines,
+            "total_cents": 10 * base.total_cents,
+            "note": "Hinweis: {nb} bleibt {nb}.",
+        }
+    )
     assert trip.kind == "transport"
     reader, text = read(invoice_pdf(invoice))
     flat = " ".join(text.split())

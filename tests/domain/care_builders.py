@@ -39,17 +39,21 @@ def one_off(window_id: str, start: datetime, end: datetime) -> cg.OneOffWindow:
     return cg.OneOffWindow(window_id=window_id, start=start, end=end)
 
 
-def booking(assignment_id: str, start: datetime, end: datetime, case_id: str = "c-other",
-            family_id: str = "fam-other") -> cg.BookingMade:
+def booking(
+    assignment_id: str, start: datetime, end: datetime, case_id: str = "c-other", family_id: str = "fam-other"
+) -> cg.BookingMade:
     return cg.BookingMade(assignment_id=assignment_id, case_id=case_id, family_id=family_id, start=start, end=end)
 
 
-def caregiver(caregiver_id: str = "helga", *events: Event, windows: list[cg.WeeklyWindow] | None = None,
-              **profile_changes: Any) -> cg.CaregiverState:
+def caregiver(
+    caregiver_id: str = "helga", *events: Event, windows: list[cg.WeeklyWindow] | None = None, **profile_changes: Any
+) -> cg.CaregiverState:
     """The folded state of a caregiver registered with `profile(**profile_changes)` and
     `windows` (default: the whole week), followed by `events`."""
-    registered = [cg.CaregiverRegistered(caregiver_id=caregiver_id, profile=profile(**profile_changes)),
-                  cg.WeeklyAvailabilitySet(windows=ALL_WEEK if windows is None else windows)]
+    registered = [
+        cg.CaregiverRegistered(caregiver_id=caregiver_id, profile=profile(**profile_changes)),
+        cg.WeeklyAvailabilitySet(windows=ALL_WEEK if windows is None else windows),
+    ]
     state = cg.fold_caregiver(envelopes(cg.caregiver_stream(caregiver_id), [*registered, *events]))
     assert state is not None
     return state

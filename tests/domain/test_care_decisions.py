@@ -63,15 +63,17 @@ class Hotline:
     def emergency(self, **need_changes) -> str:
         """A call from a new number, its need clarified, the outcome a care need - at the clock's time."""
         n = next(self._callers)
-        case_id = self.intake.call_event(call_in("started", call_id=f"pbx-{n}", number=f"+49 511 76023{n:03d}"),
-                                         self.meta())["case_id"]
+        case_id = self.intake.call_event(
+            call_in("started", call_id=f"pbx-{n}", number=f"+49 511 76023{n:03d}"), self.meta()
+        )["case_id"]
         self.intake.need(case_id, need_in(**need_changes), self.meta())
         self.intake.outcome(case_id, outcome_in("care_need"), self.meta())
         return case_id
 
     def register(self, caregiver_id: str, windows=ALL_WEEK, **profile_changes) -> None:
-        cmd = RegisterIn(caregiver_id=caregiver_id, profile=profile(name=caregiver_id.title(), **profile_changes),
-                         weekly=windows)
+        cmd = RegisterIn(
+            caregiver_id=caregiver_id, profile=profile(name=caregiver_id.title(), **profile_changes), weekly=windows
+        )
         self.caregivers.register(cmd, self.meta())
 
     # commands, each with a fresh command id
@@ -134,17 +136,29 @@ def test_an_accepted_offer_assigns_the_caregiver_books_them_and_withdraws_the_ot
     assert accepted.offer_id == to_anna["offer_id"]
     assert (withdrawn.offer_id, withdrawn.reason) == (to_bert["offer_id"], "another caregiver takes the care")
     assert assigned == ce.CaregiverAssigned(
-        assignment_id=answer["assignment_id"], caregiver_id="anna", start=START, end=END,
-        offer_id=to_anna["offer_id"], replaces=None, allowance_cents=1000, travel_cents_per_km=30)
-    assert answer == {"case_id": case_id, "version": before + 3, "assignment_id": assigned.assignment_id,
-                      "caregiver_id": "anna"}
+        assignment_id=answer["assignment_id"],
+        caregiver_id="anna",
+        start=START,
+        end=END,
+        offer_id=to_anna["offer_id"],
+        replaces=None,
+        allowance_cents=1000,
+        travel_cents_per_km=30,
+    )
+    assert answer == {
+        "case_id": case_id,
+        "version": before + 3,
+        "assignment_id": assigned.assignment_id,
+        "caregiver_id": "anna",
+    }
 
     case = hotline.case(case_id)
     assert [(o.caregiver_id, o.status) for o in case.offers] == [("anna", "accepted"), ("bert", "withdrawn")]
     assert case.active_assignment.caregiver_id == "anna"
     assert case.active_assignment.assigned_at == NOW + timedelta(minutes=5)
     assert hotline.events("caregiver-anna")[-1] == BookingMade(
-        assignment_id=assigned.assignment_id, case_id=case_id, family_id=case.family_id, start=START, end=END)
+        assignment_id=assigned.assignment_id, case_id=case_id, family_id=case.family_id, start=START, end=END
+    )
     assert hotline.types("caregiver-bert") == ["CaregiverRegistered", "WeeklyAvailabilitySet"]
 
     late = refused(lambda: hotline.care.accept(case_id, "bert", to_bert["offer_id"], hotline.meta()))
@@ -169,12 +183,18 @@ def test_a_declined_offer_stays_declined(hotline) -> None:
     [view] = hotline.case(case_id).offers
     assert (view.status, view.reason, view.decided_at) == ("declined", "Arzttermin", NOW)
     assert refused(lambda: hotline.care.accept(case_id, "anna", offer["offer_id"], hotline.meta())).problem == (
-        "the offer is declined")
+        "the offer is declined"
+    )
     decline_again = lambda: hotline.care.decline(  # noqa: E731
-        case_id, "anna", offer["offer_id"], d.DeclineIn(), hotline.meta())
+        case_id, "anna", offer["offer_id"], d.DeclineIn(), hotline.meta()
+    )
     assert refused(decline_again).problem == "the offer is declined"
-    assert refused(lambda: hotline.care.decline(case_id, "bert", offer["offer_id"], d.DeclineIn(),
-                                                hotline.meta()), 404).field == "offer_id"
+    assert (
+        refused(
+            lambda: hotline.care.decline(case_id, "bert", offer["offer_id"], d.DeclineIn(), hotline.meta()), 404
+        ).field
+        == "offer_id"
+    )
 
 
 def test_an_offer_can_be_accepted_until_just_before_it_expires(hotline) -> None:
@@ -196,7 +216,8 @@ def test_an_expired_offer_cannot_be_accepted_and_the_sweep_times_it_out_once(hot
     assert hotline.types(f"case-{case_id}").count("OfferTimedOut") == 1
     assert hotline.case(case_id).offers[0].status == "timed_out"
     assert refused(lambda: hotline.care.accept(case_id, "anna", offer["offer_id"], hotline.meta())).problem == (
-        "the offer is timed out")
+        "the offer is timed out"
+    )
     hotline.offer(case_id, "anna")  # a new offer may go to the same caregiver
 
 
@@ -258,8 +279,9 @@ def test_a_caregiver_with_an_expired_clearance_cannot_be_assigned(hotline) -> No
 
 
 def test_only_an_emergency_gets_a_caregiver_and_only_a_registered_one(hotline) -> None:
-    case_id = hotline.intake.call_event(call_in("started", call_id="pbx-x", number="+49 511 999999"),
-                                        hotline.meta())["case_id"]
+    case_id = hotline.intake.call_event(call_in("started", call_id="pbx-x", number="+49 511 999999"), hotline.meta())[
+        "case_id"
+    ]
     err = refused(lambda: hotline.assign(case_id, "anna"))
     assert err.field == "case_id" and "only an emergency" in err.problem
     emergency = hotline.emergency()
@@ -278,10 +300,12 @@ def test_a_family_cancels_the_booking_is_released_and_the_caregiver_is_free_agai
     answer = hotline.cancel(first, "family", "Kita hat doch offen")
 
     assert hotline.events(f"case-{first}")[-1] == ce.AssignmentCancelled(
-        assignment_id=assigned["assignment_id"], by="family", reason="Kita hat doch offen", notice_minutes=630)
+        assignment_id=assigned["assignment_id"], by="family", reason="Kita hat doch offen", notice_minutes=630
+    )
     assert answer["cancelled"] == assigned["assignment_id"]
     assert hotline.events("caregiver-anna")[-1] == BookingReleased(
-        assignment_id=assigned["assignment_id"], reason="cancelled by family: Kita hat doch offen")
+        assignment_id=assigned["assignment_id"], reason="cancelled by family: Kita hat doch offen"
+    )
     case = hotline.case(first)
     assert case.active_assignment is None
     [view] = case.assignments
@@ -290,11 +314,14 @@ def test_a_family_cancels_the_booking_is_released_and_the_caregiver_is_free_agai
     assert hotline.assign(second, "anna")["caregiver_id"] == "anna"  # free again for the overlapping case
 
 
-@pytest.mark.parametrize(("now", "notice"), [
-    (berlin(2026, 3, 3, 6, 0), 30),  # half an hour before the start
-    (berlin(2026, 3, 3, 6, 29, 30), 0),  # whole minutes, rounded down
-    (berlin(2026, 3, 3, 7, 0), -30),  # after the care started
-])
+@pytest.mark.parametrize(
+    ("now", "notice"),
+    [
+        (berlin(2026, 3, 3, 6, 0), 30),  # half an hour before the start
+        (berlin(2026, 3, 3, 6, 29, 30), 0),  # whole minutes, rounded down
+        (berlin(2026, 3, 3, 7, 0), -30),  # after the care started
+    ],
+)
 def test_a_caregiver_cancels_and_the_notice_counts_to_the_window_start(hotline, now: datetime, notice: int) -> None:
     case_id = hotline.emergency()
     hotline.assign(case_id, "anna")
@@ -323,17 +350,24 @@ def test_reassign_releases_the_old_booking_and_books_the_new_caregiver(hotline) 
     old = hotline.assign(case_id, "anna")
     hotline.clock.now = berlin(2026, 3, 3, 5, 0)  # 90 minutes before the start
     before = len(hotline.store.load(f"case-{case_id}"))
-    answer = hotline.care.reassign(case_id, d.ReassignIn(caregiver_id="bert", by="caregiver", reason="Fieber"),
-                                   hotline.meta())
+    answer = hotline.care.reassign(
+        case_id, d.ReassignIn(caregiver_id="bert", by="caregiver", reason="Fieber"), hotline.meta()
+    )
 
     cancelled, assigned = hotline.events(f"case-{case_id}")[before:]
-    assert cancelled == ce.AssignmentCancelled(assignment_id=old["assignment_id"], by="caregiver",
-                                               reason="reassigned: Fieber", notice_minutes=90)
+    assert cancelled == ce.AssignmentCancelled(
+        assignment_id=old["assignment_id"], by="caregiver", reason="reassigned: Fieber", notice_minutes=90
+    )
     assert (assigned.caregiver_id, assigned.replaces) == ("bert", old["assignment_id"])
-    assert answer == {"case_id": case_id, "version": before + 2, "assignment_id": assigned.assignment_id,
-                      "caregiver_id": "bert"}
-    assert hotline.events("caregiver-anna")[-1] == BookingReleased(assignment_id=old["assignment_id"],
-                                                                   reason="reassigned: Fieber")
+    assert answer == {
+        "case_id": case_id,
+        "version": before + 2,
+        "assignment_id": assigned.assignment_id,
+        "caregiver_id": "bert",
+    }
+    assert hotline.events("caregiver-anna")[-1] == BookingReleased(
+        assignment_id=old["assignment_id"], reason="reassigned: Fieber"
+    )
     assert hotline.events("caregiver-bert")[-1].assignment_id == assigned.assignment_id
     assert hotline.case(case_id).active_assignment.caregiver_id == "bert"
 
@@ -342,7 +376,8 @@ def test_reassign_to_the_assigned_caregiver_or_without_one_is_refused(hotline) -
     case_id = hotline.emergency()
     to = lambda cid: d.ReassignIn(caregiver_id=cid, by="staff", reason="Wunsch der Familie")  # noqa: E731
     assert refused(lambda: hotline.care.reassign(case_id, to("bert"), hotline.meta())).problem == (
-        "the case has no caregiver yet; assign instead")
+        "the case has no caregiver yet; assign instead"
+    )
     hotline.assign(case_id, "anna")
     err = refused(lambda: hotline.care.reassign(case_id, to("anna"), hotline.meta()))
     assert (err.problem, err.field) == ("that caregiver is already assigned", "caregiver_id")
@@ -353,8 +388,9 @@ def test_reassign_to_a_caregiver_booked_elsewhere_changes_nothing(hotline) -> No
     hotline.assign(first, "anna")
     hotline.assign(second, "bert")
     before = {s: hotline.types(s) for s in (f"case-{first}", "caregiver-anna", "caregiver-bert")}
-    err = refused(lambda: hotline.care.reassign(first, d.ReassignIn(caregiver_id="bert", by="staff", reason="x"),
-                                                hotline.meta()))
+    err = refused(
+        lambda: hotline.care.reassign(first, d.ReassignIn(caregiver_id="bert", by="staff", reason="x"), hotline.meta())
+    )
     assert err.problem == f"caregiver bert cannot take this need: booked for case {second}"
     assert {s: hotline.types(s) for s in before} == before
 
@@ -375,8 +411,13 @@ def test_staff_record_a_whole_session(hotline, cared) -> None:
     answer = hotline.record(cared, "anna", START, END, km="12.5")
     assignment = hotline.case(cared).active_assignment
     assert hotline.events(f"case-{cared}")[-1] == ce.SessionRecorded(
-        session_id=answer["session_id"], assignment_id=assignment.assignment_id, caregiver_id="anna",
-        start=START, end=END, travel_km=Decimal("12.5"))
+        session_id=answer["session_id"],
+        assignment_id=assignment.assignment_id,
+        caregiver_id="anna",
+        start=START,
+        end=END,
+        travel_km=Decimal("12.5"),
+    )
     [session] = hotline.case(cared).sessions
     assert (session.source, session.start, session.end, session.travel_km) == ("staff", START, END, Decimal("12.5"))
     assert session.end - session.start == timedelta(hours=4, minutes=30)
@@ -414,8 +455,9 @@ def test_a_replaced_caregiver_records_care_given_before_the_replacement_only(hot
     replaced_at = hotline.clock.now  # AFTER_CARE: anna's care of the morning happened before
     hotline.record(cared, "anna", START, END)  # care given before the reassignment is still paid
     hotline.clock.advance(hours=3)
-    err = refused(lambda: hotline.record(cared, "anna", replaced_at + timedelta(minutes=30),
-                                         replaced_at + timedelta(hours=1)))
+    err = refused(
+        lambda: hotline.record(cared, "anna", replaced_at + timedelta(minutes=30), replaced_at + timedelta(hours=1))
+    )
     assert (err.problem, err.field) == ("that assignment was cancelled before this session", "caregiver_id")
     hotline.record(cared, "bert", replaced_at + timedelta(minutes=30), replaced_at + timedelta(hours=1))
 
@@ -430,18 +472,20 @@ def test_a_session_ending_in_the_future_is_refused(hotline, cared) -> None:
 def test_check_in_and_check_out_make_one_session(hotline, cared) -> None:
     hotline.clock.now = START
     started = hotline.care.check_in(cared, "anna", d.CheckInIn(at=START), hotline.meta())
-    err = refused(lambda: hotline.care.check_in(cared, "anna", d.CheckInIn(at=START + timedelta(minutes=1)),
-                                                hotline.meta()))
+    err = refused(
+        lambda: hotline.care.check_in(cared, "anna", d.CheckInIn(at=START + timedelta(minutes=1)), hotline.meta())
+    )
     assert (err.problem, err.field) == ("already checked in; check out first", "at")
     [open_session] = hotline.case(cared).sessions
-    assert (open_session.session_id, open_session.source, open_session.end) == (started["session_id"], "check-in",
-                                                                                None)
+    assert (open_session.session_id, open_session.source, open_session.end) == (started["session_id"], "check-in", None)
     hotline.clock.now = END
-    early = refused(lambda: hotline.care.check_out(cared, "anna", d.CheckOutIn(at=START - timedelta(minutes=1)),
-                                                   hotline.meta()))
+    early = refused(
+        lambda: hotline.care.check_out(cared, "anna", d.CheckOutIn(at=START - timedelta(minutes=1)), hotline.meta())
+    )
     assert (early.problem, early.field) == ("check-out must be after the check-in", "at")
     assert refused(lambda: hotline.care.check_out(cared, "anna", d.CheckOutIn(at=START), hotline.meta())).problem == (
-        "check-out must be after the check-in")
+        "check-out must be after the check-in"
+    )
     ended = hotline.care.check_out(cared, "anna", d.CheckOutIn(at=END, travel_km=Decimal("8")), hotline.meta())
     assert ended["session_id"] == started["session_id"]
     [session] = hotline.case(cared).sessions
@@ -456,20 +500,29 @@ def test_check_out_without_check_in_is_refused(hotline, cared) -> None:
 
 def test_a_check_in_cannot_lie_in_the_future(hotline, cared) -> None:
     hotline.clock.now = START
-    err = refused(lambda: hotline.care.check_in(cared, "anna", d.CheckInIn(at=START + timedelta(minutes=6)),
-                                                hotline.meta()))
+    err = refused(
+        lambda: hotline.care.check_in(cared, "anna", d.CheckInIn(at=START + timedelta(minutes=6)), hotline.meta())
+    )
     assert (err.problem, err.field) == ("a check-in cannot lie in the future", "at")
 
 
 def test_a_correction_supersedes_the_times_and_the_original_stays_in_the_log(hotline, cared) -> None:
     recorded = hotline.record(cared, "anna", START, END, km="10")
-    fix = d.CorrectionIn(start=berlin(2026, 3, 3, 6, 45), end=berlin(2026, 3, 3, 11, 15), travel_km=Decimal("12"),
-                         reason="Zeiten laut Stundenzettel")
+    fix = d.CorrectionIn(
+        start=berlin(2026, 3, 3, 6, 45),
+        end=berlin(2026, 3, 3, 11, 15),
+        travel_km=Decimal("12"),
+        reason="Zeiten laut Stundenzettel",
+    )
     hotline.care.correct_session(cared, recorded["session_id"], fix, hotline.meta())
 
     [session] = hotline.case(cared).sessions
     assert (session.start, session.end, session.travel_km, session.corrections) == (
-        berlin(2026, 3, 3, 6, 45), berlin(2026, 3, 3, 11, 15), Decimal("12"), 1)
+        berlin(2026, 3, 3, 6, 45),
+        berlin(2026, 3, 3, 11, 15),
+        Decimal("12"),
+        1,
+    )
     [original] = [e for e in hotline.events(f"case-{cared}") if e.event_type == "SessionRecorded"]
     assert (original.start, original.end, original.travel_km) == (START, END, Decimal("10"))
     assert hotline.types(f"case-{cared}")[-2:] == ["SessionRecorded", "SessionCorrected"]
@@ -495,10 +548,14 @@ def test_a_voided_session_no_longer_counts(hotline, cared) -> None:
     assert hotline.case(cared).live_sessions == []
     hotline.record(cared, "anna", START, END)  # its time is free again
     fix = d.CorrectionIn(start=START, end=END, reason="x")
-    assert refused(lambda: hotline.care.correct_session(cared, recorded["session_id"], fix,
-                                                        hotline.meta())).problem == "the session was voided"
-    assert refused(lambda: hotline.care.void_session(cared, "nope", d.VoidIn(reason="x"), hotline.meta()),
-                   404).field == "session_id"
+    assert (
+        refused(lambda: hotline.care.correct_session(cared, recorded["session_id"], fix, hotline.meta())).problem
+        == "the session was voided"
+    )
+    assert (
+        refused(lambda: hotline.care.void_session(cared, "nope", d.VoidIn(reason="x"), hotline.meta()), 404).field
+        == "session_id"
+    )
 
 
 # --- transport -----------------------------------------------------------------------------------
@@ -508,12 +565,18 @@ def test_a_transport_is_stamped_with_the_configured_price(monkeypatch) -> None:
     hotline = Hotline(monkeypatch, rules=d.CareRules(transport_price_cents=950))
     hotline.register("dieter", drives=True, offers_transport=True)
     case_id = hotline.emergency()
-    trip = d.TransportIn(from_place="Kita Sonnenschein, Laatzen", to_place="home", at=berlin(2026, 3, 3, 12),
-                         persons=2, driver_id="dieter")
+    trip = d.TransportIn(
+        from_place="Kita Sonnenschein, Laatzen",
+        to_place="home",
+        at=berlin(2026, 3, 3, 12),
+        persons=2,
+        driver_id="dieter",
+    )
     answer = hotline.care.book_transport(case_id, trip, hotline.meta())
     assert answer["price_cents"] == 950
     assert hotline.events(f"case-{case_id}")[-1] == ce.TransportBooked(
-        transport_id=answer["transport_id"], price_cents=950, **trip.model_dump())
+        transport_id=answer["transport_id"], price_cents=950, **trip.model_dump()
+    )
     # a later price change does not touch the booked trip
     cheaper = Care(hotline.store, rules=d.CareRules(transport_price_cents=700), clock=hotline.clock)
     assert cheaper.case(case_id).transports[0].price_cents == 950
@@ -522,12 +585,20 @@ def test_a_transport_is_stamped_with_the_configured_price(monkeypatch) -> None:
 def test_a_transport_driver_must_offer_transport(hotline) -> None:
     hotline.register("dieter", drives=True)  # drives, but offers no transport
     case_id = hotline.emergency()
-    trip = lambda driver: d.TransportIn(from_place="Kita", to_place="home", at=berlin(2026, 3, 3, 12),  # noqa: E731
-                                        driver_id=driver)
+
+    def trip(driver):
+        return d.TransportIn(
+            from_place="Kita",
+            to_place="home",
+            at=berlin(2026, 3, 3, 12),
+            driver_id=driver,
+        )
+
     err = refused(lambda: hotline.care.book_transport(case_id, trip("dieter"), hotline.meta()))
     assert (err.problem, err.field) == ("caregiver dieter does not offer transport", "driver_id")
     assert refused(lambda: hotline.care.book_transport(case_id, trip("zora"), hotline.meta()), 404).field == (
-        "caregiver_id")
+        "caregiver_id"
+    )
     assert hotline.care.book_transport(case_id, trip(None), hotline.meta())["price_cents"] == 800  # no driver yet
 
 
@@ -536,9 +607,11 @@ def test_a_transport_driver_must_offer_transport(hotline) -> None:
 
 def why_nobody(hotline: Hotline):
     """The sweep's reason: the ranking's summary over the register."""
+
     def reason(case) -> str:
         pool = [hotline.care.caregiver(cid) for cid in ("anna", "bert")]
         return rank(case.need, case.family_id, pool, hotline.care.rules.clearance).why_none or "offers unanswered"
+
     return reason
 
 
@@ -551,8 +624,10 @@ def test_the_sweep_flags_a_need_unfilled_after_the_target_time_once(hotline) -> 
     hotline.clock.now = NOW + timedelta(minutes=90)
     assert hotline.care.sweep_case(case_id, why_nobody(hotline)) == ["need unfilled"]
     assert hotline.events(f"case-{case_id}")[-1] == ce.NeedUnfilled(
-        need_at=NOW, detected_at=NOW + timedelta(minutes=90),
-        reason="none of 2 caregivers can take this need: 2 not active")
+        need_at=NOW,
+        detected_at=NOW + timedelta(minutes=90),
+        reason="none of 2 caregivers can take this need: 2 not active",
+    )
     hotline.clock.now = NOW + timedelta(minutes=90)
     assert hotline.care.sweep_case(case_id, why_nobody(hotline)) == []  # same moment again
     hotline.clock.now = NOW + timedelta(hours=3)

@@ -54,14 +54,20 @@ def test_trainings_are_kept_and_their_days_add_up() -> None:
         cg.TrainingAttended(title="Fachtag Trauma", kind="specialist_day", on=date(2025, 11, 8), days=Decimal("0.5")),
     )
     assert [(t.title, t.kind) for t in state.trainings] == [
-        ("Grundkurs Notfallbetreuung", "initial"), ("Fachtag Trauma", "specialist_day")]
+        ("Grundkurs Notfallbetreuung", "initial"),
+        ("Fachtag Trauma", "specialist_day"),
+    ]
     assert state.training_days == Decimal("3.5")
 
 
 def test_status_changes_follow_each_other() -> None:
     assert fold(registered(), cg.StatusChanged(status="paused", reason="Urlaub")).status == "paused"
-    state = fold(registered(), cg.StatusChanged(status="paused"), cg.StatusChanged(status="active"),
-                 cg.StatusChanged(status="left", reason="moved away"))
+    state = fold(
+        registered(),
+        cg.StatusChanged(status="paused"),
+        cg.StatusChanged(status="active"),
+        cg.StatusChanged(status="left", reason="moved away"),
+    )
     assert (state.status, state.version) == ("left", 4)
 
 
@@ -75,8 +81,12 @@ def test_weekly_availability_is_replaced_as_a_whole() -> None:
 def test_one_off_windows_are_added_and_withdrawn_by_id() -> None:
     a = one_off("ostern", berlin(2026, 4, 3, 8), berlin(2026, 4, 3, 18))
     b = one_off("pfingsten", berlin(2026, 5, 25, 8), berlin(2026, 5, 25, 18))
-    state = fold(registered(), cg.OneOffAvailabilityAdded(window=a), cg.OneOffAvailabilityAdded(window=b),
-                 cg.OneOffAvailabilityWithdrawn(window_id="ostern"))
+    state = fold(
+        registered(),
+        cg.OneOffAvailabilityAdded(window=a),
+        cg.OneOffAvailabilityAdded(window=b),
+        cg.OneOffAvailabilityWithdrawn(window_id="ostern"),
+    )
     assert state.one_offs == [b]
 
 
@@ -95,8 +105,12 @@ def test_bookings_are_made_and_released_and_families_remember_both() -> None:
 
 
 def test_envelopes_in_any_order_fold_by_version() -> None:
-    events = [registered(), cg.StatusChanged(status="paused"), cg.StatusChanged(status="active"),
-              cg.WeeklyAvailabilitySet(windows=ALL_WEEK)]
+    events = [
+        registered(),
+        cg.StatusChanged(status="paused"),
+        cg.StatusChanged(status="active"),
+        cg.WeeklyAvailabilitySet(windows=ALL_WEEK),
+    ]
     shuffled = list(reversed(envelopes("caregiver-helga", events)))
     state = cg.fold_caregiver(shuffled)
     assert (state.status, state.version, state.weekly) == ("active", 4, ALL_WEEK)
@@ -110,20 +124,26 @@ def test_a_caregiver_stream_holds_no_case_events() -> None:
 # --- profile validation -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("qualification", "groups"), [
-    ("pedagogical", ["infant", "preschool", "school"]),
-    ("nursing", ["adult"]),
-    ("both", ["infant", "preschool", "school", "adult"]),
-])
+@pytest.mark.parametrize(
+    ("qualification", "groups"),
+    [
+        ("pedagogical", ["infant", "preschool", "school"]),
+        ("nursing", ["adult"]),
+        ("both", ["infant", "preschool", "school", "adult"]),
+    ],
+)
 def test_age_groups_that_fit_the_qualification(qualification: str, groups: list[str]) -> None:
     assert profile(qualification=qualification, age_groups=groups).age_groups == groups
 
 
-@pytest.mark.parametrize(("qualification", "groups", "unfit"), [
-    ("pedagogical", ["school", "adult"], "adult"),
-    ("nursing", ["adult", "infant"], "infant"),
-    ("nursing", ["preschool", "school"], "preschool, school"),
-])
+@pytest.mark.parametrize(
+    ("qualification", "groups", "unfit"),
+    [
+        ("pedagogical", ["school", "adult"], "adult"),
+        ("nursing", ["adult", "infant"], "infant"),
+        ("nursing", ["preschool", "school"], "preschool, school"),
+    ],
+)
 def test_age_groups_beyond_the_qualification_are_refused(qualification: str, groups: list[str], unfit: str) -> None:
     with pytest.raises(ValidationError) as err:
         profile(qualification=qualification, age_groups=groups)
@@ -167,8 +187,9 @@ def test_certificate_levels_run_from_1_to_3(level: int) -> None:
 # --- windows ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "end"), [("08:00", "12:00"), ("18:00", "00:00"), ("00:00", "00:00"),
-                                            ("23:59", "00:00")])
+@pytest.mark.parametrize(
+    ("start", "end"), [("08:00", "12:00"), ("18:00", "00:00"), ("00:00", "00:00"), ("23:59", "00:00")]
+)
 def test_a_weekly_window_ends_after_it_starts_or_at_midnight(start: str, end: str) -> None:
     window = weekly(MON, start, end)
     assert (window.start, window.end) == (time.fromisoformat(start), time.fromisoformat(end))
@@ -265,8 +286,12 @@ def test_a_one_off_window_extends_a_weekly_one_on_that_day_only() -> None:
 
 def test_a_withdrawn_one_off_window_covers_nothing() -> None:
     window = one_off("sa-14", berlin(2026, 3, 14, 9), berlin(2026, 3, 14, 15))
-    state = caregiver("helga", cg.OneOffAvailabilityAdded(window=window),
-                      cg.OneOffAvailabilityWithdrawn(window_id="sa-14"), windows=[])
+    state = caregiver(
+        "helga",
+        cg.OneOffAvailabilityAdded(window=window),
+        cg.OneOffAvailabilityWithdrawn(window_id="sa-14"),
+        windows=[],
+    )
     assert not cg.is_available(state, berlin(2026, 3, 14, 10), berlin(2026, 3, 14, 14))
 
 
@@ -310,7 +335,9 @@ def test_a_first_aid_course_is_valid_the_day_before_its_second_anniversary_and_e
 def test_both_expired_certificates_are_named_police_first() -> None:
     state = caregiver(police_clearance_on=date(2020, 1, 1), first_aid_on=date(2023, 1, 1))
     assert cg.clearance_problems(state, date(2026, 3, 9), RULES) == [
-        "police clearance expired on 2025-01-01", "first-aid course expired on 2025-01-01"]
+        "police clearance expired on 2025-01-01",
+        "first-aid course expired on 2025-01-01",
+    ]
 
 
 def test_a_certificate_of_29_february_expires_on_28_february_of_a_common_year() -> None:
@@ -322,7 +349,8 @@ def test_a_certificate_of_29_february_expires_on_28_february_of_a_common_year() 
     fresh_first_aid = caregiver(police_clearance_on=date(2024, 2, 29), first_aid_on=date(2028, 1, 1))
     assert cg.clearance_problems(fresh_first_aid, date(2029, 2, 27), RULES) == []
     assert cg.clearance_problems(fresh_first_aid, date(2029, 2, 28), RULES) == [
-        "police clearance expired on 2029-02-28"]
+        "police clearance expired on 2029-02-28"
+    ]
 
 
 def test_a_certificate_of_29_february_keeps_its_day_in_a_leap_year() -> None:
@@ -368,7 +396,9 @@ def test_registering_the_same_caregiver_twice_is_refused() -> None:
     caregivers = Caregivers(store)
     cmd = RegisterIn(caregiver_id="helga", profile=profile(), weekly=ALL_WEEK)
     assert caregivers.register(cmd, Metadata(command_id="reg-1", actor="staff", correlation_id="c1")) == {
-        "caregiver_id": "helga", "version": 2}
+        "caregiver_id": "helga",
+        "version": 2,
+    }
     with pytest.raises(DomainError) as err:
         caregivers.register(cmd, Metadata(command_id="reg-2", actor="staff", correlation_id="c2"))
     assert (err.value.status, err.value.field) == (409, "caregiver_id")
@@ -376,7 +406,9 @@ def test_registering_the_same_caregiver_twice_is_refused() -> None:
     assert len(store.load("caregiver-helga")) == 2
     # the first command retried gets its first answer
     assert caregivers.register(cmd, Metadata(command_id="reg-1", actor="staff", correlation_id="c1")) == {
-        "caregiver_id": "helga", "version": 2}
+        "caregiver_id": "helga",
+        "version": 2,
+    }
 
 
 def test_commands_on_an_unknown_caregiver_are_not_found() -> None:

@@ -18,8 +18,8 @@ from domain_builders import (
 )
 
 from notfall.domain import case as c
-from notfall.domain.commands import e164
 from notfall.domain import events as ev
+from notfall.domain.commands import e164
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, NotFound
@@ -55,8 +55,7 @@ class Desk:
 
 
 def shape(decision: Decision) -> list[tuple[str, int, list[str]]]:
-    return [(a.stream_id.split("-")[0], a.expected_version, [e.event_type for e in a.events])
-            for a in decision.appends]
+    return [(a.stream_id.split("-")[0], a.expected_version, [e.event_type for e in a.events]) for a in decision.appends]
 
 
 def test_a_call_from_an_unknown_caller_opens_a_case() -> None:
@@ -165,8 +164,9 @@ def test_commands_on_an_unknown_case_are_not_found(command: str) -> None:
 
 @pytest.mark.parametrize("command", STAFF)
 def test_commands_on_a_closed_case_conflict(command: str) -> None:
-    closed = state_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)),
-                      ev.CaseClosed(reason="erledigt", closed_at=at(5)))
+    closed = state_of(
+        opened(), ev.VoicemailLeft(call=facts("v1", 0)), ev.CaseClosed(reason="erledigt", closed_at=at(5))
+    )
     with pytest.raises(DomainError) as err:
         STAFF[command](closed, "c1")
     assert type(err.value) is DomainError
@@ -207,8 +207,9 @@ def test_callback_with_none_pending_is_refused() -> None:
     with pytest.raises(DomainError) as err:
         c.decide_callback(state_of(opened()), "c1", callback_in(True))
     assert err.value.status == 409
-    answered = state_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)),
-                        ev.CallAnswered(call=facts("k2", 30, agent="hotline-schulz")))
+    answered = state_of(
+        opened(), ev.VoicemailLeft(call=facts("v1", 0)), ev.CallAnswered(call=facts("k2", 30, agent="hotline-schulz"))
+    )
     with pytest.raises(DomainError):
         c.decide_callback(answered, "c1", callback_in(True, minutes=40))
 

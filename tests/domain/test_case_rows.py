@@ -24,8 +24,11 @@ def test_an_open_case_has_its_state_and_an_open_queue_row() -> None:
     assert keys(rows) == [("case#c1", "state"), ("case#c1", "queue#open")]
     state, queue = rows
     assert state["version"] == 2 and state["case"]["case_id"] == "c1"
-    assert state["hours"] == {"requested_minutes_by_month": {}, "cared_minutes_by_month": {},
-                              "session_minutes_by_start_month": {}}
+    assert state["hours"] == {
+        "requested_minutes_by_month": {},
+        "cared_minutes_by_month": {},
+        "session_minutes_by_start_month": {},
+    }
     assert queue["queue"] == "open"
     # 07:12 Berlin, kept in fixed-width UTC so that the text sorts in time order; ties broken by case id
     assert queue["queue_at"] == "2026-03-02T06:12:00.000000Z#c1"
@@ -36,25 +39,32 @@ def test_a_waiting_voicemail_adds_a_callback_row_until_settled() -> None:
     waiting = rows_of(opened(channel="voicemail"), ev.VoicemailLeft(call=facts("v1", 0)))
     assert keys(waiting) == [("case#c1", "state"), ("case#c1", "queue#open"), ("case#c1", "queue#callback")]
     assert waiting[2]["queue"] == "callback" and waiting[2]["queue_at"].endswith("#c1")
-    settled = rows_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)),
-                      ev.CallbackMade(agent="hotline-yilmaz", at=at(20), reached=True))
+    settled = rows_of(
+        opened(),
+        ev.VoicemailLeft(call=facts("v1", 0)),
+        ev.CallbackMade(agent="hotline-yilmaz", at=at(20), reached=True),
+    )
     assert keys(settled) == [("case#c1", "state"), ("case#c1", "queue#open")]
 
 
 def test_a_closed_case_keeps_only_its_state_row() -> None:
-    rows = rows_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)),
-                   ev.CaseClosed(reason="erledigt", closed_at=at(30)))
+    rows = rows_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)), ev.CaseClosed(reason="erledigt", closed_at=at(30)))
     assert keys(rows) == [("case#c1", "state")]
     assert rows[0]["case"]["status"] == "closed"
 
 
 def test_a_care_need_has_hour_rows_per_month_and_per_family() -> None:
-    rows = rows_of(opened(), ev.NeedClarified(need=need(window=WINDOW_OVER_MONTH_END)),
-                   ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED))
+    rows = rows_of(
+        opened(),
+        ev.NeedClarified(need=need(window=WINDOW_OVER_MONTH_END)),
+        ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
+    )
     hours = [r for r in rows if r["pk"].startswith(("month#", "family#"))]  # not the demand row
     assert keys(hours) == [
-        ("month#2026-11", "case#c1"), ("family#fam-test", "month#2026-11#case#c1"),
-        ("month#2026-12", "case#c1"), ("family#fam-test", "month#2026-12#case#c1"),
+        ("month#2026-11", "case#c1"),
+        ("family#fam-test", "month#2026-11#case#c1"),
+        ("month#2026-12", "case#c1"),
+        ("family#fam-test", "month#2026-12#case#c1"),
     ]
     for row in hours:
         assert row["requested_minutes"] == 180 and row["cared_minutes"] == 0
@@ -65,14 +75,22 @@ def test_a_care_need_has_hour_rows_per_month_and_per_family() -> None:
 
 
 def test_hour_rows_stay_when_an_emergency_is_closed() -> None:
-    rows = rows_of(opened(), ev.NeedClarified(need=need()), ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
-                   ev.CaseClosed(reason="Betreuung erledigt", closed_at=at(600)))
+    rows = rows_of(
+        opened(),
+        ev.NeedClarified(need=need()),
+        ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
+        ev.CaseClosed(reason="Betreuung erledigt", closed_at=at(600)),
+    )
     assert [r["requested_minutes"] for r in rows if r["pk"] == "month#2026-03"] == [270]
 
 
 def test_no_hour_rows_without_a_care_need() -> None:
-    needed_but_advised = rows_of(opened(), ev.NeedClarified(need=need()), ev.OutcomeRecorded(outcome="advice"),
-                                 ev.CaseClosed(reason="outcome: advice", closed_at=at(30)))
+    needed_but_advised = rows_of(
+        opened(),
+        ev.NeedClarified(need=need()),
+        ev.OutcomeRecorded(outcome="advice"),
+        ev.CaseClosed(reason="outcome: advice", closed_at=at(30)),
+    )
     clarified_only = rows_of(opened(), ev.NeedClarified(need=need()))
     for rows in (needed_but_advised, clarified_only):
         assert all(r["pk"].startswith("case#") for r in rows)

@@ -3,7 +3,7 @@ machine's; "today" is the Berlin day of that clock."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from care_builders import ALL_WEEK, profile
 from domain_builders import call_in, need_in
@@ -19,7 +19,7 @@ from notfall.domain.tariffs import TariffIn, Tier
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.memory import MemoryEventStore
 
-LATE = datetime(2030, 12, 31, 23, 30, tzinfo=timezone.utc)  # already 1 January 2031 in Berlin
+LATE = datetime(2030, 12, 31, 23, 30, tzinfo=UTC)  # already 1 January 2031 in Berlin
 
 
 def meta(n: int) -> Metadata:
@@ -28,7 +28,7 @@ def meta(n: int) -> Metadata:
 
 def test_berlin_today_is_the_berlin_day_of_the_clock() -> None:
     assert berlin_today(lambda: LATE) == date(2031, 1, 1)
-    assert berlin_today(lambda: datetime(2027, 3, 28, 0, 59, tzinfo=timezone.utc)) == date(2027, 3, 28)
+    assert berlin_today(lambda: datetime(2027, 3, 28, 0, 59, tzinfo=UTC)) == date(2027, 3, 28)
 
 
 def test_intake_the_register_and_the_store_stamp_the_clock_they_are_given() -> None:
@@ -50,14 +50,16 @@ def test_intake_the_register_and_the_store_stamp_the_clock_they_are_given() -> N
 def test_clearances_and_todays_prices_are_read_on_the_clocks_day() -> None:
     store = MemoryEventStore()
     # police clearance of 1 May 2024: valid five years, until 30 April 2029; first aid two years, until 31 May 2027
-    helga = Caregivers(store, lambda: datetime(2027, 5, 30, 12, 0, tzinfo=timezone.utc))
+    helga = Caregivers(store, lambda: datetime(2027, 5, 30, 12, 0, tzinfo=UTC))
     helga.register(RegisterIn(caregiver_id="helga", profile=profile(), weekly=ALL_WEEK), meta(1))
     registered = helga.load("helga")
     assert registered is not None
     assert helga.clearance_problems(registered, ClearanceRules()) == []
     later = Caregivers(store, lambda: LATE)
     assert later.clearance_problems(registered, ClearanceRules()) == [
-        "police clearance expired on 2029-05-01", "first-aid course expired on 2027-06-01"]
+        "police clearance expired on 2029-05-01",
+        "first-aid course expired on 2027-06-01",
+    ]
 
     tariffs = TariffRegister(store, MemoryReadModel(), lambda: LATE)
     tariffs.publish_defaults()

@@ -35,30 +35,63 @@ DAY = date(2026, 4, 1)  # the Berlin day of the care
 
 
 def partner(partner_in: dict, *contracts: ContractIn, ended: dict[str, date] | None = None) -> PartnerState:
-    events = [PartnerRegistered(partner=PartnerIn(**partner_in)), *(ContractSigned(contract=c) for c in contracts),
-              *(ContractEnded(contract_id=cid, end=end) for cid, end in (ended or {}).items())]
+    events = [
+        PartnerRegistered(partner=PartnerIn(**partner_in)),
+        *(ContractSigned(contract=c) for c in contracts),
+        *(ContractEnded(contract_id=cid, end=end) for cid, end in (ended or {}).items()),
+    ]
     state = fold_partner(envelopes(f"partner-{partner_in['partner_id']}", events))
     assert state is not None
     return state
 
 
 ACME = partner(  # a partner company in Hannover since 2026
-    {"partner_id": "acme", "kind": "company", "name": "ACME Logistik GmbH", "municipality": "Hannover",
-     "joined_on": "2026-01-01", "employees": 250},
-    ContractIn(contract_id="acme-2026", fee_model="monthly", start=date(2026, 1, 1), monthly_fee_cents=10_000))
+    {
+        "partner_id": "acme",
+        "kind": "company",
+        "name": "ACME Logistik GmbH",
+        "municipality": "Hannover",
+        "joined_on": "2026-01-01",
+        "employees": 250,
+    },
+    ContractIn(contract_id="acme-2026", fee_model="monthly", start=date(2026, 1, 1), monthly_fee_cents=10_000),
+)
 ALT = partner(  # a company whose contract ended on 31 March 2026
-    {"partner_id": "alt", "kind": "company", "name": "Alt GmbH", "municipality": "Hannover",
-     "joined_on": "2025-01-01", "employees": 40},
+    {
+        "partner_id": "alt",
+        "kind": "company",
+        "name": "Alt GmbH",
+        "municipality": "Hannover",
+        "joined_on": "2025-01-01",
+        "employees": 40,
+    },
     ContractIn(contract_id="alt-2025", fee_model="yearly_band", start=date(2025, 1, 1), employees_covered=40),
-    ended={"alt-2025": date(2026, 3, 31)})
+    ended={"alt-2025": date(2026, 3, 31)},
+)
 LAATZEN = partner(  # a partner municipality (its name as registered: capitalised)
-    {"partner_id": "laatzen", "kind": "municipality", "name": "Stadt Laatzen", "municipality": "Laatzen",
-     "joined_on": "2016-10-01", "inhabitants": 43_000, "children_under_10": 3_320},
-    ContractIn(contract_id="laatzen-2016", fee_model="per_child", start=date(2016, 10, 1)))
+    {
+        "partner_id": "laatzen",
+        "kind": "municipality",
+        "name": "Stadt Laatzen",
+        "municipality": "Laatzen",
+        "joined_on": "2016-10-01",
+        "inhabitants": 43_000,
+        "children_under_10": 3_320,
+    },
+    ContractIn(contract_id="laatzen-2016", fee_model="per_child", start=date(2016, 10, 1)),
+)
 SEHNDE = partner(  # registered, but its contract starts only in 2027
-    {"partner_id": "sehnde", "kind": "municipality", "name": "Stadt Sehnde", "municipality": "Sehnde",
-     "joined_on": "2027-01-01", "inhabitants": 24_000, "children_under_10": 2_000},
-    ContractIn(contract_id="sehnde-2027", fee_model="per_child", start=date(2027, 1, 1)))
+    {
+        "partner_id": "sehnde",
+        "kind": "municipality",
+        "name": "Stadt Sehnde",
+        "municipality": "Sehnde",
+        "joined_on": "2027-01-01",
+        "inhabitants": 24_000,
+        "children_under_10": 2_000,
+    },
+    ContractIn(contract_id="sehnde-2027", fee_model="per_child", start=date(2027, 1, 1)),
+)
 PARTNERS = [ACME, ALT, LAATZEN, SEHNDE]
 RULES = EligibilityRules()
 
@@ -71,14 +104,16 @@ def verdict(day: date = DAY, rules: EligibilityRules = RULES, **need_changes) ->
 
 
 def test_a_student_living_in_the_city_pays_the_student_rate() -> None:
-    assert verdict(municipality="Hannover", student=True) == Assessment(True, Tier.STUDENT,
-                                                                        "Studium, wohnhaft in Hannover")
+    assert verdict(municipality="Hannover", student=True) == Assessment(
+        True, Tier.STUDENT, "Studium, wohnhaft in Hannover"
+    )
 
 
 def test_a_student_living_outside_the_city_is_no_student_tier() -> None:
     # Laatzen is a partner municipality: entitled, but at the standard rate
     assert verdict(municipality="Laatzen", student=True) == Assessment(
-        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Laatzen")
+        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Laatzen"
+    )
     # Sehnde is not (yet) a partner: refused
     assert verdict(municipality="Sehnde", student=True).tier is None
 
@@ -86,29 +121,35 @@ def test_a_student_living_outside_the_city_is_no_student_tier() -> None:
 @pytest.mark.parametrize("employer", ["acme", "ACME Logistik GmbH", "acme logistik gmbh", "  Acme Logistik GMBH "])
 def test_an_employee_of_a_partner_company_with_a_valid_contract_pays_the_partner_rate(employer: str) -> None:
     assert verdict(municipality="Sehnde", employer=employer) == Assessment(
-        True, Tier.PARTNER, "beschäftigt bei Partner ACME Logistik GmbH (Rahmenvertrag acme-2026)")
+        True, Tier.PARTNER, "beschäftigt bei Partner ACME Logistik GmbH (Rahmenvertrag acme-2026)"
+    )
 
 
 def test_an_employee_whose_employers_contract_ended_the_day_before_is_no_partner() -> None:
     assert verdict(day=date(2026, 3, 31), municipality="Sehnde", employer="Alt GmbH") == Assessment(
-        True, Tier.PARTNER, "beschäftigt bei Partner Alt GmbH (Rahmenvertrag alt-2025)")  # its last day
+        True, Tier.PARTNER, "beschäftigt bei Partner Alt GmbH (Rahmenvertrag alt-2025)"
+    )  # its last day
     ended = verdict(day=date(2026, 4, 1), municipality="Sehnde", employer="Alt GmbH")
     assert (ended.entitled, ended.tier) == (False, None)
     # living in the city, they are still entitled at the standard rate, and the basis says why not partner
     assert verdict(day=date(2026, 4, 1), municipality="Hannover", employer="Alt GmbH") == Assessment(
-        True, Tier.STANDARD, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026")
+        True, Tier.STANDARD, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026"
+    )
     assert verdict(day=date(2026, 4, 1), municipality="Laatzen", employer="alt").basis == (
-        "wohnhaft in Partnerkommune Stadt Laatzen; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026")
+        "wohnhaft in Partnerkommune Stadt Laatzen; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026"
+    )
 
 
 def test_an_employee_of_an_unknown_company_gets_nothing_from_the_employer() -> None:
-    assert verdict(municipality="Hannover", employer="Nobody AG") == Assessment(True, Tier.STANDARD,
-                                                                                "wohnhaft in Hannover")
+    assert verdict(municipality="Hannover", employer="Nobody AG") == Assessment(
+        True, Tier.STANDARD, "wohnhaft in Hannover"
+    )
 
 
 def test_an_employee_of_a_partner_municipality_pays_the_partner_rate() -> None:
     assert verdict(municipality="Sehnde", employer="Stadt Laatzen") == Assessment(
-        True, Tier.PARTNER, "beschäftigt bei Partner Stadt Laatzen (Rahmenvertrag laatzen-2016)")
+        True, Tier.PARTNER, "beschäftigt bei Partner Stadt Laatzen (Rahmenvertrag laatzen-2016)"
+    )
     assert verdict(municipality="Sehnde", employer="laatzen").tier == Tier.PARTNER
 
 
@@ -119,27 +160,35 @@ def test_a_resident_of_the_city_pays_the_standard_rate() -> None:
 
 @pytest.mark.parametrize("municipality", ["Laatzen", "laatzen", "LAATZEN "])
 def test_a_resident_of_a_partner_municipality_with_a_valid_contract_pays_the_standard_rate(municipality) -> None:
-    assert verdict(municipality=municipality) == Assessment(True, Tier.STANDARD,
-                                                            "wohnhaft in Partnerkommune Stadt Laatzen")
+    assert verdict(municipality=municipality) == Assessment(
+        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Laatzen"
+    )
 
 
 def test_a_resident_of_a_municipality_whose_contract_has_not_started_is_not_entitled() -> None:
     assert verdict(municipality="Sehnde").tier is None
     assert verdict(day=date(2027, 1, 1), municipality="Sehnde") == Assessment(
-        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Sehnde")
+        True, Tier.STANDARD, "wohnhaft in Partnerkommune Stadt Sehnde"
+    )
 
 
 def test_somebody_neither_resident_nor_employed_at_a_partner_is_refused_with_the_reason() -> None:
     assert verdict(municipality="Sehnde") == Assessment(
-        False, None, "Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
-                     "and no employer with a partner contract was named")
+        False,
+        None,
+        "Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+        "and no employer with a partner contract was named",
+    )
 
 
 def test_by_configuration_somebody_not_entitled_pays_the_standard_rate() -> None:
     rules = EligibilityRules(non_entitled="standard")
     assert verdict(rules=rules, municipality="Sehnde") == Assessment(
-        False, Tier.STANDARD, "not entitled (Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
-                              "and no employer with a partner contract was named); standard rate by configuration")
+        False,
+        Tier.STANDARD,
+        "not entitled (Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+        "and no employer with a partner contract was named); standard rate by configuration",
+    )
     # the configuration changes nothing for somebody entitled
     assert verdict(rules=rules, municipality="Hannover") == Assessment(True, Tier.STANDARD, "wohnhaft in Hannover")
 
@@ -154,8 +203,9 @@ def test_the_cheapest_tier_applies() -> None:
 
 def test_the_city_is_configuration() -> None:
     rules = EligibilityRules(city="laatzen")
-    assert verdict(rules=rules, municipality="Laatzen", student=True) == Assessment(True, Tier.STUDENT,
-                                                                                    "Studium, wohnhaft in Laatzen")
+    assert verdict(rules=rules, municipality="Laatzen", student=True) == Assessment(
+        True, Tier.STUDENT, "Studium, wohnhaft in Laatzen"
+    )
     assert verdict(rules=rules, municipality="Hannover").tier is None
     # written as people write it, the configured city still matches
     assert verdict(rules=EligibilityRules(city="Hannover"), municipality="hannover").tier == Tier.STANDARD
@@ -213,8 +263,10 @@ def test_a_care_need_of_somebody_not_entitled_is_refused_and_the_refusal_recorde
     # still be a partner; on the Berlin day of the care (1 April) the contract is over.
     case_id = desk.case_with_need(municipality="Sehnde", employer="Alt GmbH")
     before = desk.types(case_id)
-    why = ("Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
-           "and no employer with a partner contract was named")
+    why = (
+        "Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+        "and no employer with a partner contract was named"
+    )
 
     with pytest.raises(Rejected) as err:
         desk.outcome(case_id)
@@ -229,8 +281,13 @@ def test_a_care_need_of_somebody_not_entitled_is_refused_and_the_refusal_recorde
     case = desk.intake.load_case(case_id)
     assert (case.status, case.outcome, case.eligibility, case.refusals) == ("open", None, None, [refused])
     # a consultation is still possible, and advice closes the case without any assessment
-    desk.intake.consultation(case_id, ConsultationIn(agent="hotline-schulz", started_at=NOW - timedelta(minutes=20),
-                                                     ended_at=NOW - timedelta(minutes=5)), desk.meta())
+    desk.intake.consultation(
+        case_id,
+        ConsultationIn(
+            agent="hotline-schulz", started_at=NOW - timedelta(minutes=20), ended_at=NOW - timedelta(minutes=5)
+        ),
+        desk.meta(),
+    )
     assert desk.outcome(case_id, "advice")["status"] == "closed"
     assert len(desk.assessed) == 1
 
@@ -247,7 +304,10 @@ def test_a_refused_care_need_retried_with_the_same_command_id_refuses_again_and_
         desk.intake.outcome(case_id, OutcomeIn(outcome="care_need"), meta)
 
     assert (again.value.status, again.value.field, again.value.problem) == (
-        first.value.status, first.value.field, first.value.problem)
+        first.value.status,
+        first.value.field,
+        first.value.problem,
+    )
     assert desk.types(case_id) == logged and logged.count("CareRefused") == 1
     # If-Match with the version seen before the refusal: the stored answer, not a 409
     with pytest.raises(Rejected):
@@ -281,8 +341,9 @@ def test_a_need_clarified_again_on_an_emergency_is_assessed_again_and_the_latest
     assert [day for _, day in desk.assessed] == [date(2026, 4, 1), date(2026, 4, 2)]
     case = desk.intake.load_case(case_id)
     assert case.need.municipality == "Laatzen" and not case.need.student
-    assert case.eligibility == ev.EligibilityAssessed(entitled=True, tier="standard", day=date(2026, 4, 2),
-                                                      basis="wohnhaft in Partnerkommune Stadt Laatzen")
+    assert case.eligibility == ev.EligibilityAssessed(
+        entitled=True, tier="standard", day=date(2026, 4, 2), basis="wohnhaft in Partnerkommune Stadt Laatzen"
+    )
 
 
 def test_a_need_clarified_again_that_is_not_entitled_is_refused_and_the_emergency_keeps_its_need(monkeypatch) -> None:
@@ -294,8 +355,10 @@ def test_a_need_clarified_again_that_is_not_entitled_is_refused_and_the_emergenc
     with pytest.raises(Rejected) as err:
         desk.intake.need(case_id, need_in(window=LATE_WINDOW, municipality="Sehnde"), desk.meta())
 
-    why = ("Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
-           "and no employer with a partner contract was named")
+    why = (
+        "Sehnde is neither hannover nor a partner municipality on 2026-04-01, "
+        "and no employer with a partner contract was named"
+    )
     assert (err.value.status, err.value.field) == (422, "municipality")
     assert err.value.problem == f"not entitled to care: {why}; a consultation is always possible"
     assert desk.types(case_id)[-1] == "CareRefused"
@@ -315,8 +378,12 @@ def test_an_entitled_care_need_records_the_outcome_and_the_assessment_for_the_be
     new = desk.store.load(f"case-{case_id}")[version:]
     assert [e.data for e in new] == [
         ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
-        ev.EligibilityAssessed(entitled=True, tier="standard", day=date(2026, 4, 1),
-                               basis="wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026"),
+        ev.EligibilityAssessed(
+            entitled=True,
+            tier="standard",
+            day=date(2026, 4, 1),
+            basis="wohnhaft in Hannover; kein Rahmenvertrag mit Partner Alt GmbH am 01.04.2026",
+        ),
     ]
     case = desk.intake.load_case(case_id)
     assert case.status == "emergency"
@@ -328,28 +395,41 @@ def test_sessions_carry_no_tier_stamp_the_invoice_decides_the_tier_of_their_day(
     case_id = desk.case_with_need(municipality="Hannover", student=True)
     desk.outcome(case_id)
     Caregivers(desk.store, lambda: desk.now).register(
-        RegisterIn(caregiver_id="anna", profile=profile(name="Anna"), weekly=ALL_WEEK), desk.meta())
+        RegisterIn(caregiver_id="anna", profile=profile(name="Anna"), weekly=ALL_WEEK), desk.meta()
+    )
     desk.care.assign(case_id, d.CaregiverRef(caregiver_id="anna"), desk.meta())
     desk.now = AFTER_CARE
 
     # staff record one session afterwards; the caregiver checks in and out for another
-    desk.care.record_session(case_id, d.SessionIn(caregiver_id="anna", start=berlin(2026, 4, 1, 1, 30),
-                                                  end=berlin(2026, 4, 1, 4, 0)), desk.meta())
+    desk.care.record_session(
+        case_id,
+        d.SessionIn(caregiver_id="anna", start=berlin(2026, 4, 1, 1, 30), end=berlin(2026, 4, 1, 4, 0)),
+        desk.meta(),
+    )
     desk.care.check_in(case_id, "anna", d.CheckInIn(at=berlin(2026, 4, 1, 5, 0)), desk.meta())
     desk.care.check_out(case_id, "anna", d.CheckOutIn(at=berlin(2026, 4, 1, 6, 0)), desk.meta())
 
     events = [e.data for e in desk.store.load(f"case-{case_id}")]
     recorded = [e for e in events if e.event_type in ("SessionRecorded", "SessionStarted")]
     assert [(e.event_type, e.tier, e.tier_basis) for e in recorded] == [
-        ("SessionRecorded", None, None), ("SessionStarted", None, None)]
+        ("SessionRecorded", None, None),
+        ("SessionStarted", None, None),
+    ]
     case = fold_case(desk.store.load(f"case-{case_id}"))
     assert [(s.tier, s.end is not None) for s in case.sessions] == [(None, True), (None, True)]
 
 
 def test_sessions_stamped_with_a_tier_by_older_versions_still_load() -> None:
-    stamped = ce.SessionRecorded(session_id="s1", assignment_id="a1", caregiver_id="anna", start=utc(2026, 4, 1, 6),
-                                 end=utc(2026, 4, 1, 8), travel_km=0, tier="student",
-                                 tier_basis="Studium, wohnhaft in Hannover")
+    stamped = ce.SessionRecorded(
+        session_id="s1",
+        assignment_id="a1",
+        caregiver_id="anna",
+        start=utc(2026, 4, 1, 6),
+        end=utc(2026, 4, 1, 8),
+        travel_km=0,
+        tier="student",
+        tier_basis="Studium, wohnhaft in Hannover",
+    )
     record = envelopes("case-c9", [stamped])[0].to_record()
     assert Envelope.from_record(record).data == stamped
 
@@ -373,12 +453,27 @@ def test_by_configuration_somebody_not_entitled_gets_care_at_the_standard_rate(m
 
 def test_an_assessment_never_uses_the_clock_of_the_decision() -> None:
     # decided days before the care, it is still for the care day
-    state = fold_case(envelopes("case-c9", [
-        ev.CaseOpened(case_id="c9", family_id="fam-x", channel="call", caller_number=None,
-                      opened_at=datetime(2026, 3, 20, 8, 0, tzinfo=NOW.tzinfo)),
-        ev.NeedClarified(need=need(window=LATE_WINDOW, municipality="Hannover")),
-    ]))
+    state = fold_case(
+        envelopes(
+            "case-c9",
+            [
+                ev.CaseOpened(
+                    case_id="c9",
+                    family_id="fam-x",
+                    channel="call",
+                    caller_number=None,
+                    opened_at=datetime(2026, 3, 20, 8, 0, tzinfo=NOW.tzinfo),
+                ),
+                ev.NeedClarified(need=need(window=LATE_WINDOW, municipality="Hannover")),
+            ],
+        )
+    )
     seen: list[date] = []
-    decide_outcome(state, "c9", OutcomeIn(outcome="care_need"), utc(2026, 3, 20, 9, 0),
-                   assess=lambda n, day: seen.append(day) or Assessment(True, Tier.STANDARD, "test"))
+    decide_outcome(
+        state,
+        "c9",
+        OutcomeIn(outcome="care_need"),
+        utc(2026, 3, 20, 9, 0),
+        assess=lambda n, day: seen.append(day) or Assessment(True, Tier.STANDARD, "test"),
+    )
     assert seen == [date(2026, 4, 1)]

@@ -1,8 +1,9 @@
-# Proves stored events load back unchanged, old NeedClarified v1 payloads upcast to v2, newer ones are refused, and all times are UTC.
+# Proves stored events load back unchanged, old NeedClarified v1 payloads upcast to v2, newer ones
+# are refused, and all times are UTC.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 
 import pytest
 from domain_builders import at, berlin, call_in, envelopes, facts, need, opened, utc
@@ -104,17 +105,26 @@ def every_event() -> list[ev.Event]:
         ev.CaseClosed(reason="outcome: referral", closed_at=at(50)),
         ev.CallerCaseOpened(case_id="c1"),
         ev.CallRouted(call_id="k1", case_id="c1"),
-        ev.EligibilityAssessed(entitled=True, tier="partner", basis="beschäftigt bei Partner Leine Logistik GmbH (demo)",
-                               day=date(2026, 3, 3)),
-        ev.CareRefused(refused="care_need", day=date(2026, 3, 3), basis="Celle is neither hannover nor a partner "
-                       "municipality on 2026-03-03, and no employer with a partner contract was named",
-                       refused_at=at(45)),
+        ev.EligibilityAssessed(
+            entitled=True,
+            tier="partner",
+            basis="beschäftigt bei Partner Leine Logistik GmbH (demo)",
+            day=date(2026, 3, 3),
+        ),
+        ev.CareRefused(
+            refused="care_need",
+            day=date(2026, 3, 3),
+            basis="Celle is neither hannover nor a partner "
+            "municipality on 2026-03-03, and no employer with a partner contract was named",
+            refused_at=at(45),
+        ),
     ]
 
 
 def test_every_event_type_is_covered_here() -> None:
     assert {e.event_type for e in every_event()} == {
-        name for name, cls in event_types().items() if cls.__module__ == "notfall.domain.events"}
+        name for name, cls in event_types().items() if cls.__module__ == "notfall.domain.events"
+    }
 
 
 @pytest.mark.parametrize("event", every_event(), ids=lambda e: e.event_type)
@@ -130,7 +140,7 @@ def test_envelope_round_trips_through_its_record(event: ev.Event) -> None:
 
 def test_timestamps_given_with_an_offset_are_kept_in_utc() -> None:
     cmd = call_in("started")  # built from a Berlin time
-    assert cmd.at == utc(2026, 3, 2, 6, 12) and cmd.at.tzinfo is timezone.utc
+    assert cmd.at == utc(2026, 3, 2, 6, 12) and cmd.at.tzinfo is UTC
     window = ev.Window(start="2026-03-03T06:30:00+01:00", expected_end="2026-03-03T11:00:00+01:00")
     assert (window.start, window.expected_end) == (utc(2026, 3, 3, 5, 30), utc(2026, 3, 3, 10))
     consult = ConsultationIn(agent="a", started_at="2026-03-02T07:12:31+01:00", ended_at="2026-03-02T07:31:10+01:00")
@@ -138,15 +148,21 @@ def test_timestamps_given_with_an_offset_are_kept_in_utc() -> None:
     close = CloseIn(reason="r", at="2026-03-02T09:00:00+01:00")
     values = [consult.started_at, consult.ended_at, callback.at, close.at]
     assert values == [utc(2026, 3, 2, 6, 12, 31), utc(2026, 3, 2, 6, 31, 10), utc(2026, 7, 2, 4, 5), utc(2026, 3, 2, 8)]
-    assert all(v.tzinfo is timezone.utc for v in values)
+    assert all(v.tzinfo is UTC for v in values)
 
 
 def test_envelope_and_folded_state_times_are_utc() -> None:
     env = envelopes("case-c1", [opened()], when=berlin(2026, 10, 25, 2, 30))[0]
     record = Envelope.from_record(v1_record())
-    for dt in (env.occurred_at, env.recorded_at, record.occurred_at, record.recorded_at,
-               env.data.opened_at, record.data.need.window.start):
-        assert dt.tzinfo is timezone.utc and dt.utcoffset() == timedelta(0)
+    for dt in (
+        env.occurred_at,
+        env.recorded_at,
+        record.occurred_at,
+        record.recorded_at,
+        env.data.opened_at,
+        record.data.need.window.start,
+    ):
+        assert dt.tzinfo is UTC and dt.utcoffset() == timedelta(0)
     assert record.occurred_at == utc(2026, 3, 2, 6, 35)
     assert env.to_record()["occurred_at"].endswith(("Z", "+00:00"))
 

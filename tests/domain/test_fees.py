@@ -40,8 +40,11 @@ def test_a_contract_ending_mid_month_pays_up_to_its_last_day() -> None:
     assert f.monthly_fee(monthly(date(2026, 11, 10), date(2026, 11, 14)), 2026, 11).cents == 1_667
 
 
-@pytest.mark.parametrize(("start", "end"), [(date(2026, 12, 1), None), (date(2026, 1, 1), date(2026, 10, 31))],
-                         ids=["starts-after", "ended-before"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(2026, 12, 1), None), (date(2026, 1, 1), date(2026, 10, 31))],
+    ids=["starts-after", "ended-before"],
+)
 def test_a_month_the_contract_does_not_cover_costs_nothing(start: date, end: date | None) -> None:
     assert f.monthly_fee(monthly(start, end), 2026, 11) == f.Fee(0, 0, 30, 10_000)
 
@@ -70,8 +73,10 @@ def test_a_half_cent_rounds_up() -> None:
     assert f.monthly_fee(monthly(date(2026, 11, 30), cents=75), 2026, 11).cents == 3
 
 
-@pytest.mark.parametrize(("full", "days", "period", "cents"),
-                         [(1, 1, 2, 1), (3, 1, 2, 2), (5, 1, 2, 3), (100, 1, 3, 33), (200, 1, 3, 67), (0, 5, 30, 0)])
+@pytest.mark.parametrize(
+    ("full", "days", "period", "cents"),
+    [(1, 1, 2, 1), (3, 1, 2, 2), (5, 1, 2, 3), (100, 1, 3, 33), (200, 1, 3, 67), (0, 5, 30, 0)],
+)
 def test_pro_rate_is_half_up(full: int, days: int, period: int, cents: int) -> None:
     assert f.pro_rate(full, days, period) == cents
 
@@ -79,27 +84,39 @@ def test_pro_rate_is_half_up(full: int, days: int, period: int, cents: int) -> N
 # --- yearly fee by headcount band ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("employees", "cents"), [
-    (1, 12_000), (49, 12_000),  # 120 EUR
-    (50, 48_000), (249, 48_000),  # 480 EUR
-    (250, 120_000), (999, 120_000),  # 1,200 EUR
-    (1_000, 240_000), (86_546, 240_000),  # 2,400 EUR
-])
+@pytest.mark.parametrize(
+    ("employees", "cents"),
+    [
+        (1, 12_000),
+        (49, 12_000),  # 120 EUR
+        (50, 48_000),
+        (249, 48_000),  # 480 EUR
+        (250, 120_000),
+        (999, 120_000),  # 1,200 EUR
+        (1_000, 240_000),
+        (86_546, 240_000),  # 2,400 EUR
+    ],
+)
 def test_headcount_bands(employees: int, cents: int) -> None:
     assert f.band_fee(employees) == cents
 
 
 def test_the_default_bands_are_the_published_range_of_120_to_2400_eur() -> None:
-    assert f.DEFAULT_HEADCOUNT_BANDS == (f.HeadcountBand(49, 12_000), f.HeadcountBand(249, 48_000),
-                                         f.HeadcountBand(999, 120_000), f.HeadcountBand(None, 240_000))
+    assert (
+        f.HeadcountBand(49, 12_000),
+        f.HeadcountBand(249, 48_000),
+        f.HeadcountBand(999, 120_000),
+        f.HeadcountBand(None, 240_000),
+    ) == f.DEFAULT_HEADCOUNT_BANDS
 
 
 # Configured otherwise: up to 9 employees 60 EUR, up to 99 300 EUR, more 900 EUR.
 SMALL_FIRMS = (f.HeadcountBand(9, 6_000), f.HeadcountBand(99, 30_000), f.HeadcountBand(None, 90_000))
 
 
-@pytest.mark.parametrize(("employees", "cents"), [(1, 6_000), (9, 6_000), (10, 30_000), (99, 30_000),
-                                                  (100, 90_000), (86_546, 90_000)])
+@pytest.mark.parametrize(
+    ("employees", "cents"), [(1, 6_000), (9, 6_000), (10, 30_000), (99, 30_000), (100, 90_000), (86_546, 90_000)]
+)
 def test_configured_bands_set_the_fee(employees: int, cents: int) -> None:
     assert f.band_fee(employees, SMALL_FIRMS) == cents
 
@@ -120,8 +137,9 @@ def test_a_yearly_fee_starting_on_1_july_is_pro_rated_by_days() -> None:
 
 def test_a_yearly_fee_ending_in_a_leap_year() -> None:
     # 1 January to 31 March 2024: 31 + 29 + 31 = 91 of 366 days; 2,400.00 x 91 / 366 = 596.721... -> 596.72
-    assert f.yearly_band_fee(yearly(date(2020, 1, 1), 1_000, date(2024, 3, 31)), 2024) == f.Fee(59_672, 91, 366,
-                                                                                              240_000)
+    assert f.yearly_band_fee(yearly(date(2020, 1, 1), 1_000, date(2024, 3, 31)), 2024) == f.Fee(
+        59_672, 91, 366, 240_000
+    )
 
 
 # --- municipalities: 1 EUR per child up to 10 ---------------------------------------------------
@@ -150,14 +168,17 @@ def test_a_contract_of_another_fee_model_is_not_priced_as_this_one() -> None:
 # --- days covered -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "end", "days"), [
-    (date(2026, 11, 1), None, 30),
-    (date(2026, 11, 30), None, 1),
-    (date(2026, 10, 1), date(2026, 11, 1), 1),
-    (date(2026, 11, 10), date(2026, 11, 20), 11),
-    (date(2026, 12, 1), None, 0),
-    (date(2026, 1, 1), date(2026, 10, 31), 0),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        (date(2026, 11, 1), None, 30),
+        (date(2026, 11, 30), None, 1),
+        (date(2026, 10, 1), date(2026, 11, 1), 1),
+        (date(2026, 11, 10), date(2026, 11, 20), 11),
+        (date(2026, 12, 1), None, 0),
+        (date(2026, 1, 1), date(2026, 10, 31), 0),
+    ],
+)
 def test_covered_days_count_both_ends(start: date, end: date | None, days: int) -> None:
     assert f.covered_days(monthly(start, end), date(2026, 11, 1), date(2026, 11, 30)) == days
 

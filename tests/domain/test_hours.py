@@ -58,10 +58,13 @@ def test_month_spanning_window_sums_to_the_elapsed_time() -> None:
     assert sum(split.values()) == (end.astimezone(UTC) - start.astimezone(UTC)) // timedelta(minutes=1)
 
 
-@pytest.mark.parametrize(("start", "end"), [
-    (berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 11)),
-    (berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 10)),
-])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 11)),
+        (berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 10)),
+    ],
+)
 def test_empty_or_reversed_window_has_no_minutes(start, end) -> None:
     assert minutes_by_month(start, end) == {}
 

@@ -1,4 +1,5 @@
-# The invoice use cases on the in-memory store and read model: runs, reruns, crashes, races, refusals, credit notes, payments, documents, eligibility.
+# The invoice use cases on the in-memory store and read model: runs, reruns, crashes, races,
+# refusals, credit notes, payments, documents, eligibility.
 """App-layer tests of invoicing (`notfall.app.invoicing` and friends).
 
 Cases are written to the store as events (what intake and care work would have appended),
@@ -22,10 +23,10 @@ from notfall.app.eligibility import assessor, load_partners
 from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing, document_keys
-from notfall.documents.storage import Stored
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
 from notfall.documents.amounts import rate_basis
+from notfall.documents.storage import Stored
 from notfall.domain import care_events as ce
 from notfall.domain import events as ev
 from notfall.domain.case import case_stream, fold_case
@@ -116,66 +117,138 @@ class World:
     def append(self, stream_id: str, version: int, *events: ev.Event, at: datetime = NOW) -> None:
         self.store.append(Decision((Append(stream_id, version, events, at),), {}), meta("setup"))
 
-    def emergency(self, case_id: str, family_id: str, sessions: list[tuple[datetime, datetime | None]] = (),
-                  transports: list[datetime] = (), tier: str | None = "standard",
-                  basis: str = "wohnhaft in Hannover", **need_changes: Any) -> None:
+    def emergency(
+        self,
+        case_id: str,
+        family_id: str,
+        sessions: list[tuple[datetime, datetime | None]] = (),
+        transports: list[datetime] = (),
+        tier: str | None = "standard",
+        basis: str = "wohnhaft in Hannover",
+        **need_changes: Any,
+    ) -> None:
         """A case as intake and care work leave it: the need, the tier, a caregiver, the care
         (sessions stamped with the case's tier, as care work did before invoices assessed
         each session's day)."""
         first = sessions[0][0] if sessions else (transports[0] if transports else berlin(2026, 11, 10, 8, 0))
         events: list[ev.Event] = [
-            ev.CaseOpened(case_id=case_id, family_id=family_id, channel="call", caller_number="+49 511 5550100",
-                          opened_at=first - timedelta(days=1)),
-            ev.NeedClarified(need=need(window={"start": first.isoformat(),
-                                               "expected_end": (first + timedelta(hours=6)).isoformat()},
-                                       **{"municipality": "hannover", **need_changes})),
+            ev.CaseOpened(
+                case_id=case_id,
+                family_id=family_id,
+                channel="call",
+                caller_number="+49 511 5550100",
+                opened_at=first - timedelta(days=1),
+            ),
+            ev.NeedClarified(
+                need=need(
+                    window={"start": first.isoformat(), "expected_end": (first + timedelta(hours=6)).isoformat()},
+                    **{"municipality": "hannover", **need_changes},
+                )
+            ),
             ev.OutcomeRecorded(outcome=ev.Outcome.CARE_NEED),
         ]
         if tier is not None:
             events.append(ev.EligibilityAssessed(entitled=True, tier=tier, basis=basis, day=first.date()))
-        events.append(ce.CaregiverAssigned(assignment_id=f"{case_id}-a1", caregiver_id="cg-anke", start=first,
-                                           end=first + timedelta(days=20), allowance_cents=1000,
-                                           travel_cents_per_km=30))
+        events.append(
+            ce.CaregiverAssigned(
+                assignment_id=f"{case_id}-a1",
+                caregiver_id="cg-anke",
+                start=first,
+                end=first + timedelta(days=20),
+                allowance_cents=1000,
+                travel_cents_per_km=30,
+            )
+        )
         for i, (start, end) in enumerate(sessions, start=1):
             if end is None:
-                events.append(ce.SessionStarted(session_id=f"{case_id}-s{i}", assignment_id=f"{case_id}-a1",
-                                                caregiver_id="cg-anke", at=start, tier=tier, tier_basis=basis))
+                events.append(
+                    ce.SessionStarted(
+                        session_id=f"{case_id}-s{i}",
+                        assignment_id=f"{case_id}-a1",
+                        caregiver_id="cg-anke",
+                        at=start,
+                        tier=tier,
+                        tier_basis=basis,
+                    )
+                )
             else:
-                events.append(ce.SessionRecorded(session_id=f"{case_id}-s{i}", assignment_id=f"{case_id}-a1",
-                                                 caregiver_id="cg-anke", start=start, end=end, tier=tier,
-                                                 tier_basis=basis if tier else None, travel_km=Decimal(0)))
+                events.append(
+                    ce.SessionRecorded(
+                        session_id=f"{case_id}-s{i}",
+                        assignment_id=f"{case_id}-a1",
+                        caregiver_id="cg-anke",
+                        start=start,
+                        end=end,
+                        tier=tier,
+                        tier_basis=basis if tier else None,
+                        travel_km=Decimal(0),
+                    )
+                )
         for i, at in enumerate(transports, start=1):
-            events += [ce.TransportBooked(transport_id=f"{case_id}-t{i}", from_place="Kita Sonnenschein",
-                                          to_place="home", at=at, persons=1, price_cents=800),
-                       ce.TransportDone(transport_id=f"{case_id}-t{i}", at=at + timedelta(minutes=30), km=Decimal(4))]
+            events += [
+                ce.TransportBooked(
+                    transport_id=f"{case_id}-t{i}",
+                    from_place="Kita Sonnenschein",
+                    to_place="home",
+                    at=at,
+                    persons=1,
+                    price_cents=800,
+                ),
+                ce.TransportDone(transport_id=f"{case_id}-t{i}", at=at + timedelta(minutes=30), km=Decimal(4)),
+            ]
         self.append(case_stream(case_id), 0, *events, at=first)
 
     def company(self, partner_id: str, *contracts: ContractIn, billing: bool = True, employees: int = 120) -> None:
-        self.partners.register(PartnerIn(partner_id=partner_id, kind="company", name=partner_id.title(),
-                                         municipality="hannover", joined_on=date(2025, 1, 1),
-                                         employees=employees), meta())
+        self.partners.register(
+            PartnerIn(
+                partner_id=partner_id,
+                kind="company",
+                name=partner_id.title(),
+                municipality="hannover",
+                joined_on=date(2025, 1, 1),
+                employees=employees,
+            ),
+            meta(),
+        )
         for contract in contracts:
             self.partners.contract(partner_id, contract, meta())
         if billing:
-            self.partners.billing(partner_id, BillingIn(address=address(f"{partner_id.title()} GmbH"),
-                                                        buyer_reference=f"PO-{partner_id}"), meta())
+            self.partners.billing(
+                partner_id,
+                BillingIn(address=address(f"{partner_id.title()} GmbH"), buyer_reference=f"PO-{partner_id}"),
+                meta(),
+            )
 
-    def municipality(self, partner_id: str, *contracts: ContractIn, counts: dict[int, int] | None = None,
-                     billing: bool = True) -> None:
-        self.partners.register(PartnerIn(partner_id=partner_id, kind="municipality", name=partner_id.title(),
-                                         municipality=partner_id, joined_on=date(2025, 1, 1), inhabitants=30_000,
-                                         children_under_10=2_400), meta())
+    def municipality(
+        self, partner_id: str, *contracts: ContractIn, counts: dict[int, int] | None = None, billing: bool = True
+    ) -> None:
+        self.partners.register(
+            PartnerIn(
+                partner_id=partner_id,
+                kind="municipality",
+                name=partner_id.title(),
+                municipality=partner_id,
+                joined_on=date(2025, 1, 1),
+                inhabitants=30_000,
+                children_under_10=2_400,
+            ),
+            meta(),
+        )
         for contract in contracts:
             self.partners.contract(partner_id, contract, meta())
         for year, n in (counts or {}).items():
             self.partners.child_count(partner_id, year, n, meta())
         if billing:
-            self.partners.billing(partner_id, BillingIn(address=address(f"Stadt {partner_id.title()}"),
-                                                        buyer_reference="03241-12345-67"), meta())
+            self.partners.billing(
+                partner_id,
+                BillingIn(address=address(f"Stadt {partner_id.title()}"), buyer_reference="03241-12345-67"),
+                meta(),
+            )
 
 
-def monthly(contract_id: str = "rv-1", start: date = date(2026, 1, 1), end: date | None = None,
-            fee: int = 15_000) -> ContractIn:
+def monthly(
+    contract_id: str = "rv-1", start: date = date(2026, 1, 1), end: date | None = None, fee: int = 15_000
+) -> ContractIn:
     return ContractIn(contract_id=contract_id, fee_model="monthly", start=start, end=end, monthly_fee_cents=fee)
 
 
@@ -195,12 +268,24 @@ def world() -> World:
     w = World()
     w.tariffs.publish_defaults(meta("system"))
     w.company("acme", monthly())
-    w.emergency("c-brenner-1", "fam-brenner", sessions=[(berlin(2026, 11, 3, 7, 0), berlin(2026, 11, 3, 9, 10)),
-                                                        (berlin(2026, 11, 4, 7, 0), berlin(2026, 11, 4, 8, 0))],
-                transports=[berlin(2026, 11, 3, 15, 0)])
+    w.emergency(
+        "c-brenner-1",
+        "fam-brenner",
+        sessions=[
+            (berlin(2026, 11, 3, 7, 0), berlin(2026, 11, 3, 9, 10)),
+            (berlin(2026, 11, 4, 7, 0), berlin(2026, 11, 4, 8, 0)),
+        ],
+        transports=[berlin(2026, 11, 3, 15, 0)],
+    )
     w.emergency("c-brenner-2", "fam-brenner", sessions=[(berlin(2026, 11, 20, 17, 0), berlin(2026, 11, 20, 18, 1))])
-    w.emergency("c-yilmaz", "fam-yilmaz", sessions=[(berlin(2026, 11, 30, 22, 0), berlin(2026, 12, 1, 1, 0))],
-                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme")
+    w.emergency(
+        "c-yilmaz",
+        "fam-yilmaz",
+        sessions=[(berlin(2026, 11, 30, 22, 0), berlin(2026, 12, 1, 1, 0))],
+        tier="partner",
+        basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)",
+        employer="acme",
+    )
     w.emergency("c-kowalski", "fam-kowalski", sessions=[(berlin(2026, 12, 1, 9, 0), berlin(2026, 12, 1, 11, 0))])
     w.emergency("c-petersen", "fam-petersen", transports=[berlin(2026, 11, 12, 16, 0)])
     for family in ("fam-brenner", "fam-yilmaz", "fam-kowalski"):
@@ -213,8 +298,11 @@ def numbers(report: dict) -> list[str]:
 
 
 def all_invoices(w: World) -> list[str]:
-    return sorted(e.stream_id.removeprefix("invoice-") for e in iter_log(w.store)
-                  if e.stream_id.startswith("invoice-") and e.version == 1)
+    return sorted(
+        e.stream_id.removeprefix("invoice-")
+        for e in iter_log(w.store)
+        if e.stream_id.startswith("invoice-") and e.version == 1
+    )
 
 
 # --- the days invoices priced, which no new price may start on or before -----------------
@@ -223,9 +311,15 @@ def all_invoices(w: World) -> list[str]:
 def test_the_invoice_rows_keep_the_last_day_each_live_invoice_priced_per_tier(world: World) -> None:
     world.run()
     # the Brenners' standard care up to 20 November, the Yilmaz evening (partner) on 30 November
-    assert world.readmodel.query("priced#standard") == [{"pk": "priced#standard", "sk": "2026-11-20#F-2026-00001",
-                                                         "tier": "standard", "day": "2026-11-20",
-                                                         "number": "F-2026-00001"}]
+    assert world.readmodel.query("priced#standard") == [
+        {
+            "pk": "priced#standard",
+            "sk": "2026-11-20#F-2026-00001",
+            "tier": "standard",
+            "day": "2026-11-20",
+            "number": "F-2026-00001",
+        }
+    ]
     assert world.tariffs.invoiced(Tier.PARTNER) == PricedDay(date(2026, 11, 30), "F-2026-00002")
 
     world.invoicing.cancel("F-2026-00001", CancelIn(reason="wrong tier"), meta())
@@ -247,8 +341,13 @@ def test_family_run_bills_each_family_once_for_the_month(world: World) -> None:
         # 22:00-01:00 over the month's end bills in November, the day it started: 3 h at 3.00
         {"number": "F-2026-00002", "debtor_id": "fam-yilmaz", "total_cents": 900},
     ]
-    assert report["refused"] == [{"billing_key": "family:fam-petersen:2026-11", "debtor_id": "fam-petersen",
-                                  "reason": "no billing address for family fam-petersen"}]
+    assert report["refused"] == [
+        {
+            "billing_key": "family:fam-petersen:2026-11",
+            "debtor_id": "fam-petersen",
+            "reason": "no billing address for family fam-petersen",
+        }
+    ]
     assert report["already_billed"] == [] and report["nothing_to_bill"] == 0  # the Kowalskis have no row in Nov
     assert (report["documents_stored"], report["documents_already_stored"]) == (2, 0)  # a PDF each; no XML for families
     assert report["document_errors"] == []
@@ -257,8 +356,11 @@ def test_family_run_bills_each_family_once_for_the_month(world: World) -> None:
     assert invoice is not None
     lines = invoice.invoice.lines
     assert [(line.kind, line.case_id, line.billed_minutes, line.amount_cents) for line in lines] == [
-        ("care", "c-brenner-1", 135, 1125), ("care", "c-brenner-1", 60, 500), ("transport", "c-brenner-1", None, 800),
-        ("care", "c-brenner-2", 75, 625)]
+        ("care", "c-brenner-1", 135, 1125),
+        ("care", "c-brenner-1", 60, 500),
+        ("transport", "c-brenner-1", None, 800),
+        ("care", "c-brenner-2", 75, 625),
+    ]
     assert invoice.invoice.debtor.address.name == "Familie Brenner"
     assert invoice.invoice.due_date == date(2026, 12, 16)
 
@@ -274,10 +376,17 @@ def test_the_read_model_lists_invoices_per_debtor_and_month(world: World) -> Non
     assert state["status"] == "open" and state["open_cents"] == 3050 and state["paid_cents"] == 0
     assert state["invoice"]["billing_key"] == "family:fam-brenner:2026-11" and state["payments"] == []
     listed = world.row("debtor#fam-brenner", "invoice#F-2026-00001")
-    assert {k: listed[k] for k in ("number", "kind", "issue_date", "period", "total_cents", "open_cents",
-                                   "status")} == {
-        "number": "F-2026-00001", "kind": "invoice", "issue_date": "2026-12-02", "period": "2026-11",
-        "total_cents": 3050, "open_cents": 3050, "status": "open"}
+    assert {
+        k: listed[k] for k in ("number", "kind", "issue_date", "period", "total_cents", "open_cents", "status")
+    } == {
+        "number": "F-2026-00001",
+        "kind": "invoice",
+        "issue_date": "2026-12-02",
+        "period": "2026-11",
+        "total_cents": 3050,
+        "open_cents": 3050,
+        "status": "open",
+    }
     assert [r["number"] for r in world.invoicing.issued_in("2026-12")] == ["F-2026-00001", "F-2026-00002"]
     assert [r["number"] for r in world.invoicing.of_debtor("fam-yilmaz")] == ["F-2026-00002"]
     assert world.invoicing.invoice("F-2026-00002")["open_cents"] == 900
@@ -327,8 +436,9 @@ def test_a_crashed_run_is_completed_by_the_rerun_without_gaps(world: World) -> N
     world.families.billing("fam-petersen", address("Familie Petersen"), meta())
     world.sync()
     with pytest.raises(TimeoutError):
-        world.invoicing.__class__(CrashAfter(world.store, 2), world.readmodel, world.docs, world.issuer, world.vat,
-                                  Rounding(15), world.clock).run("family", "2026-11")
+        world.invoicing.__class__(
+            CrashAfter(world.store, 2), world.readmodel, world.docs, world.issuer, world.vat, Rounding(15), world.clock
+        ).run("family", "2026-11")
     assert all_invoices(world) == ["F-2026-00001", "F-2026-00002"]
     assert len(world.docs.objects) == 1  # the second invoice's PDF was never stored
 
@@ -360,8 +470,9 @@ class RaceBefore:
 def test_a_concurrent_run_of_the_same_month_bills_nothing_twice(world: World) -> None:
     world.sync()
     other: dict = {}
-    racing = world.make_invoicing(RaceBefore(world.store, lambda: other.update(world.invoicing.run("family",
-                                                                                                   "2026-11"))))
+    racing = world.make_invoicing(
+        RaceBefore(world.store, lambda: other.update(world.invoicing.run("family", "2026-11")))
+    )
     mine = racing.run("family", "2026-11")
     assert numbers(other) == ["F-2026-00001", "F-2026-00002"]
     assert mine["issued"] == []
@@ -373,8 +484,9 @@ def test_a_run_that_loses_the_number_takes_the_next(world: World) -> None:
     world.emergency("c-brenner-oct", "fam-brenner", sessions=[(berlin(2026, 10, 14, 8, 0), berlin(2026, 10, 14, 9, 0))])
     world.sync()
     october: dict = {}
-    racing = world.make_invoicing(RaceBefore(world.store, lambda: october.update(world.invoicing.run("family",
-                                                                                                     "2026-10"))))
+    racing = world.make_invoicing(
+        RaceBefore(world.store, lambda: october.update(world.invoicing.run("family", "2026-10")))
+    )
     november = racing.run("family", "2026-11")
     assert numbers(october) == ["F-2026-00001"]  # the same series: numbered by the year of issue
     assert numbers(november) == ["F-2026-00002", "F-2026-00003"]
@@ -427,10 +539,13 @@ def test_partner_monthly_run_bills_companies_with_their_flat_fee() -> None:
     w.company("dorn", band())  # yearly: nothing in a monthly run
     w.municipality("laatzen", per_child(), counts={2026: 2_000})
     report = w.run("partner-monthly", "2026-11")
-    assert report["issued"] == [{"number": "P-2026-00001", "debtor_id": "acme", "total_cents": 15_000},
-                                {"number": "P-2026-00002", "debtor_id": "bolt", "total_cents": 15_000}]
-    assert report["refused"] == [{"billing_key": "partner:cura:2026-11", "debtor_id": "cura",
-                                  "reason": "no billing details for partner cura"}]
+    assert report["issued"] == [
+        {"number": "P-2026-00001", "debtor_id": "acme", "total_cents": 15_000},
+        {"number": "P-2026-00002", "debtor_id": "bolt", "total_cents": 15_000},
+    ]
+    assert report["refused"] == [
+        {"billing_key": "partner:cura:2026-11", "debtor_id": "cura", "reason": "no billing details for partner cura"}
+    ]
     assert report["nothing_to_bill"] == 2
     assert (report["documents_stored"], report["documents_already_stored"]) == (4, 0)  # PDF and XML per company
     issued = fold_invoice(w.store.load(invoice_stream("P-2026-00002"))).invoice
@@ -451,11 +566,18 @@ def test_partner_yearly_run_bills_bands_and_children() -> None:
     w.municipality("seelze", per_child())  # no count for 2026
     w.municipality("sehnde", per_child(start=date(2026, 7, 1)), counts={2026: 730})  # half a year
     report = w.run("partner-yearly", "2026")
-    assert report["issued"] == [{"number": "P-2027-00001", "debtor_id": "acme", "total_cents": 48_000},
-                                {"number": "P-2027-00002", "debtor_id": "laatzen", "total_cents": 200_000},
-                                {"number": "P-2027-00003", "debtor_id": "sehnde", "total_cents": 36_800}]
-    assert report["refused"] == [{"billing_key": "partner:seelze:2026", "debtor_id": "seelze",
-                                  "reason": "no count of children up to age 10 for 2026"}]
+    assert report["issued"] == [
+        {"number": "P-2027-00001", "debtor_id": "acme", "total_cents": 48_000},
+        {"number": "P-2027-00002", "debtor_id": "laatzen", "total_cents": 200_000},
+        {"number": "P-2027-00003", "debtor_id": "sehnde", "total_cents": 36_800},
+    ]
+    assert report["refused"] == [
+        {
+            "billing_key": "partner:seelze:2026",
+            "debtor_id": "seelze",
+            "reason": "no count of children up to age 10 for 2026",
+        }
+    ]
     laatzen = fold_invoice(w.store.load(invoice_stream("P-2027-00002"))).invoice
     assert laatzen.debtor.kind == "municipality" and laatzen.debtor.buyer_reference == "03241-12345-67"
 
@@ -470,8 +592,9 @@ def test_overlapping_contracts_cannot_be_signed_and_an_inconsistent_log_is_refus
     w.append(partner_stream("acme"), state.version, ContractSigned(contract=monthly("rv-2", start=date(2026, 6, 1))))
     report = w.run("partner-monthly", "2026-11")
     assert report["issued"] == []
-    assert report["refused"] == [{"billing_key": "partner:acme:2026-11", "debtor_id": "acme",
-                                  "reason": "contracts rv-1 and rv-2 overlap"}]
+    assert report["refused"] == [
+        {"billing_key": "partner:acme:2026-11", "debtor_id": "acme", "reason": "contracts rv-1 and rv-2 overlap"}
+    ]
 
 
 def test_partner_use_cases_keep_contracts_counts_and_billing_on_the_stream() -> None:
@@ -481,8 +604,9 @@ def test_partner_use_cases_keep_contracts_counts_and_billing_on_the_stream() -> 
     w.partners.child_count("laatzen", 2026, 2_000, meta())
     with pytest.raises(DomainError, match="reported already"):
         w.partners.child_count("laatzen", 2026, 2_100, meta())
-    w.partners.billing("laatzen", BillingIn(address=address("Stadt Laatzen", "Laatzen"),
-                                            buyer_reference="03241-12345-67"), meta())
+    w.partners.billing(
+        "laatzen", BillingIn(address=address("Stadt Laatzen", "Laatzen"), buyer_reference="03241-12345-67"), meta()
+    )
     with pytest.raises(NotFound):
         w.partners.end_contract("laatzen", "rv-9", date(2026, 12, 31), meta())
     w.sync()
@@ -520,7 +644,10 @@ def test_a_credit_note_cancels_and_the_next_run_bills_the_month_again(world: Wor
     assert world.row("invoice#F-2026-00001")["status"] == "cancelled"
     assert world.row("invoice#F-2026-00001")["cancelled_by"] == "S-2026-00001"
     assert [(r["number"], r["status"], r["open_cents"]) for r in world.invoicing.of_debtor("fam-brenner")] == [
-        ("F-2026-00001", "cancelled", 0), ("F-2026-00003", "open", 3050), ("S-2026-00001", "credit_note", 0)]
+        ("F-2026-00001", "cancelled", 0),
+        ("F-2026-00003", "open", 3050),
+        ("S-2026-00001", "credit_note", 0),
+    ]
 
 
 def test_a_retried_cancellation_answers_as_the_first_time(world: World) -> None:
@@ -533,8 +660,9 @@ def test_a_retried_cancellation_answers_as_the_first_time(world: World) -> None:
 
 def test_payments_reduce_the_open_amount_until_paid(world: World) -> None:
     world.run()
-    left = world.invoicing.pay("F-2026-00001", PaymentIn(amount_cents=1000, paid_on=date(2026, 12, 10),
-                                                         reference="F-2026-00001"), meta())
+    left = world.invoicing.pay(
+        "F-2026-00001", PaymentIn(amount_cents=1000, paid_on=date(2026, 12, 10), reference="F-2026-00001"), meta()
+    )
     assert left["open_cents"] == 2050
     with pytest.raises(DomainError, match="exceeds the open amount"):
         world.invoicing.pay("F-2026-00001", PaymentIn(amount_cents=2051, paid_on=date(2026, 12, 11)), meta())
@@ -597,7 +725,9 @@ def test_standard_rated_vat_is_added_to_the_total() -> None:
 def test_any_well_formed_family_id_may_get_a_billing_address() -> None:
     w = World()
     assert w.families.billing("fam-0a1b2c3d4e5f", address("Familie Lohse"), meta()) == {
-        "family_id": "fam-0a1b2c3d4e5f", "version": 1}
+        "family_id": "fam-0a1b2c3d4e5f",
+        "version": 1,
+    }
     assert w.families.billing("fam-0a1b2c3d4e5f", address("Familie Lohse-Brandt"), meta())["version"] == 2
     assert w.families.load("fam-0a1b2c3d4e5f").address.name == "Familie Lohse-Brandt"
     for bad in ("0a1b2c3d4e5f", "fam-", "fam-ÄÖ", "FAM-1"):
@@ -626,7 +756,10 @@ def test_a_price_change_applies_from_its_day_on(world: World) -> None:
     report = world.run()
     brenner = fold_invoice(world.store.load(invoice_stream(report["issued"][0]["number"]))).invoice
     assert [(line.service_date.day, line.unit_price_cents) for line in brenner.lines if line.kind == "care"] == [
-        (3, 500), (4, 600), (20, 600)]
+        (3, 500),
+        (4, 600),
+        (20, 600),
+    ]
 
 
 # --- the tier of each session's day --------------------------------------------------------
@@ -638,11 +771,19 @@ def test_each_session_is_priced_by_the_tier_of_its_own_day_as_the_run_sees_the_p
     w = World()
     w.tariffs.publish_defaults(meta("system"))
     w.company("acme", monthly(start=date(2026, 1, 1)))
-    sessions = [(berlin(2026, 3, 14, 8, 0), berlin(2026, 3, 14, 12, 0)),  # 240 min: 4 h x 3.00 = 12.00
-                (berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 10)),  # 70 min -> 75: 1.25 h x 3.00 = 3.75
-                (berlin(2026, 3, 16, 8, 0), berlin(2026, 3, 16, 11, 0))]  # 180 min: 3 h x 5.00 = 15.00
-    w.emergency("c-march", "fam-march", sessions=sessions, tier="partner",
-                basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme")
+    sessions = [
+        (berlin(2026, 3, 14, 8, 0), berlin(2026, 3, 14, 12, 0)),  # 240 min: 4 h x 3.00 = 12.00
+        (berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 10)),  # 70 min -> 75: 1.25 h x 3.00 = 3.75
+        (berlin(2026, 3, 16, 8, 0), berlin(2026, 3, 16, 11, 0)),
+    ]  # 180 min: 3 h x 5.00 = 15.00
+    w.emergency(
+        "c-march",
+        "fam-march",
+        sessions=sessions,
+        tier="partner",
+        basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)",
+        employer="acme",
+    )
     w.families.billing("fam-march", address("Familie März"), meta())
     w.partners.end_contract("acme", "rv-1", date(2026, 3, 15), meta())
 
@@ -650,11 +791,13 @@ def test_each_session_is_priced_by_the_tier_of_its_own_day_as_the_run_sees_the_p
 
     assert report["issued"] == [{"number": "F-2026-00001", "debtor_id": "fam-march", "total_cents": 1200 + 375 + 1500}]
     lines = fold_invoice(w.store.load(invoice_stream("F-2026-00001"))).invoice.lines
-    assert [(line.service_date.day, line.tier, line.unit_price_cents, line.amount_cents, line.basis)
-            for line in lines] == [
+    assert [
+        (line.service_date.day, line.tier, line.unit_price_cents, line.amount_cents, line.basis) for line in lines
+    ] == [
         (14, "partner", 300, 1200, "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
         (15, "partner", 300, 375, "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
-        (16, "standard", 500, 1500, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Acme am 16.03.2026")]
+        (16, "standard", 500, 1500, "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Acme am 16.03.2026"),
+    ]
 
 
 def test_a_family_run_loads_each_partner_stream_once(world: World) -> None:
@@ -680,10 +823,18 @@ def test_care_on_a_day_the_household_is_not_entitled_is_billed_at_the_standard_r
     w.tariffs.publish_defaults(meta("system"))
     w.company("acme", monthly(start=date(2026, 1, 1), end=date(2026, 3, 15)))
     # living in Celle (no partner municipality): entitled only through the employer, until the 15th
-    w.emergency("c-celle", "fam-celle", sessions=[(berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 0)),
-                                                  (berlin(2026, 3, 16, 9, 0), berlin(2026, 3, 16, 10, 0))],
-                tier="partner", basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)", employer="acme",
-                municipality="Celle")
+    w.emergency(
+        "c-celle",
+        "fam-celle",
+        sessions=[
+            (berlin(2026, 3, 15, 9, 0), berlin(2026, 3, 15, 10, 0)),
+            (berlin(2026, 3, 16, 9, 0), berlin(2026, 3, 16, 10, 0)),
+        ],
+        tier="partner",
+        basis="beschäftigt bei Partner Acme (Rahmenvertrag rv-1)",
+        employer="acme",
+        municipality="Celle",
+    )
     w.families.billing("fam-celle", address("Familie Celle", city="Celle"), meta())
 
     report = w.run(period="2026-03")
@@ -692,11 +843,17 @@ def test_care_on_a_day_the_household_is_not_entitled_is_billed_at_the_standard_r
     lines = fold_invoice(w.store.load(invoice_stream("F-2026-00001"))).invoice.lines
     assert [(line.tier, line.basis) for line in lines] == [
         ("partner", "beschäftigt bei Partner Acme (Rahmenvertrag rv-1)"),
-        ("standard", "am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
-                     "kein Rahmenvertrag mit Partner Acme am 16.03.2026)")]
+        (
+            "standard",
+            "am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch Partnerkommune, "
+            "kein Rahmenvertrag mit Partner Acme am 16.03.2026)",
+        ),
+    ]
     # as the invoice prints it
-    assert rate_basis(lines[1]) == ("Standardtarif: am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch "
-                                    "Partnerkommune, kein Rahmenvertrag mit Partner Acme am 16.03.2026)")
+    assert rate_basis(lines[1]) == (
+        "Standardtarif: am 16.03.2026 kein Anspruch (Celle ist weder Hannover noch "
+        "Partnerkommune, kein Rahmenvertrag mit Partner Acme am 16.03.2026)"
+    )
 
 
 # --- eligibility at intake -------------------------------------------------------------------
@@ -710,11 +867,19 @@ def _intake_with(w: World, rules: EligibilityRules = EligibilityRules()) -> Inta
 
 def _care_need(w: World, intake: Intake, case_id: str, **need_changes: Any) -> ev.EligibilityAssessed | None:
     start = berlin(2026, 11, 23, 7, 30)
-    w.append(case_stream(case_id), 0, ev.CaseOpened(case_id=case_id, family_id=f"fam-{case_id}", channel="staff",
-                                                     opened_at=start - timedelta(hours=1)),
-             ev.NeedClarified(need=need(window={"start": start.isoformat(),
-                                                "expected_end": (start + timedelta(hours=4)).isoformat()},
-                                        **need_changes)))
+    w.append(
+        case_stream(case_id),
+        0,
+        ev.CaseOpened(
+            case_id=case_id, family_id=f"fam-{case_id}", channel="staff", opened_at=start - timedelta(hours=1)
+        ),
+        ev.NeedClarified(
+            need=need(
+                window={"start": start.isoformat(), "expected_end": (start + timedelta(hours=4)).isoformat()},
+                **need_changes,
+            )
+        ),
+    )
     intake.outcome(case_id, OutcomeIn(outcome=ev.Outcome.CARE_NEED), meta())
     return fold_case(w.store.load(case_stream(case_id))).eligibility
 
@@ -732,8 +897,10 @@ def test_the_assessor_reads_partners_and_contracts_from_the_read_model() -> None
     student = _care_need(w, intake, "k2", municipality="Hannover", student=True, employer="acme")
     assert (student.tier, student.basis) == ("student", "Studium, wohnhaft in Hannover")
     city = _care_need(w, intake, "k3", municipality="hannover", employer="expired")
-    assert (city.tier, city.basis) == ("standard", "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Expired "
-                                                   "am 23.11.2026")
+    assert (city.tier, city.basis) == (
+        "standard",
+        "wohnhaft in Hannover; kein Rahmenvertrag mit Partner Expired am 23.11.2026",
+    )
     home = _care_need(w, intake, "k4", municipality="laatzen")
     assert (home.tier, home.basis) == ("standard", "wohnhaft in Partnerkommune Laatzen")
     with pytest.raises(Rejected, match="not entitled to care"):
@@ -803,21 +970,27 @@ def test_the_partner_headcount_bands_are_configuration(monkeypatch) -> None:
     assert BillingSettings().headcount_bands == DEFAULT_HEADCOUNT_BANDS
     monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", "1-9:6000, 10-99:30000, 100+:90000")
     assert BillingSettings.from_env().headcount_bands == (
-        HeadcountBand(9, 6_000), HeadcountBand(99, 30_000), HeadcountBand(None, 90_000))
+        HeadcountBand(9, 6_000),
+        HeadcountBand(99, 30_000),
+        HeadcountBand(None, 90_000),
+    )
 
 
-@pytest.mark.parametrize("bands", [
-    "1-49:12000,40-249:48000,250+:240000",  # 40 to 49 in two bands
-    "1-49:12000,60-249:48000,250+:240000",  # 50 to 59 in none
-    "1-249:48000,50-99:12000,100+:240000",  # not ascending
-    "2-49:12000,50+:48000",  # nobody with one employee
-    "1-49:12000,50-249:48000",  # nobody with 250 or more
-    "1-49:12000,50+:48000,100+:90000",  # an open band before the last
-    "1-49:120.00,50+:48000",  # not whole cents
-    "1-49:-100,50+:48000",  # a negative fee
-    "1-0:100,1+:48000",  # a band ending before it starts
-    "bis 49: 120 EUR",
-])
+@pytest.mark.parametrize(
+    "bands",
+    [
+        "1-49:12000,40-249:48000,250+:240000",  # 40 to 49 in two bands
+        "1-49:12000,60-249:48000,250+:240000",  # 50 to 59 in none
+        "1-249:48000,50-99:12000,100+:240000",  # not ascending
+        "2-49:12000,50+:48000",  # nobody with one employee
+        "1-49:12000,50-249:48000",  # nobody with 250 or more
+        "1-49:12000,50+:48000,100+:90000",  # an open band before the last
+        "1-49:120.00,50+:48000",  # not whole cents
+        "1-49:-100,50+:48000",  # a negative fee
+        "1-0:100,1+:48000",  # a band ending before it starts
+        "bis 49: 120 EUR",
+    ],
+)
 def test_headcount_bands_must_be_ascending_without_gaps_or_overlaps_in_whole_cents(monkeypatch, bands: str) -> None:
     monkeypatch.setenv("PARTNER_HEADCOUNT_BANDS", bands)
     with pytest.raises(ValueError, match="PARTNER_HEADCOUNT_BANDS"):
@@ -834,9 +1007,15 @@ def test_eligibility_settings_default_to_the_city_and_read_the_environment(monke
         EligibilitySettings.from_env()
 
 
-@pytest.mark.parametrize("env", [{"VAT_CATEGORY": "E", "VAT_RATE": "7"}, {"VAT_CATEGORY": "S"},
-                                 {"BILLING_ROUNDING_MINUTES": "0"},
-                                 {"ISSUER_IBAN": "not an iban"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"VAT_CATEGORY": "E", "VAT_RATE": "7"},
+        {"VAT_CATEGORY": "S"},
+        {"BILLING_ROUNDING_MINUTES": "0"},
+        {"ISSUER_IBAN": "not an iban"},
+    ],
+)
 def test_billing_settings_refuse_inconsistent_values(monkeypatch, env: dict[str, str]) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -59,8 +59,9 @@ def test_a_caregiver_must_care_for_every_age_group_of_the_need() -> None:
 
 def test_a_nursing_only_caregiver_is_not_qualified_for_children() -> None:
     state = caregiver("helga", qualification="nursing", age_groups=["adult"])
-    assert only_rejection(state) == Rejection("helga", "Helga Brandt", ["qualified"],
-                                              ["does not care for preschool, school"])
+    assert only_rejection(state) == Rejection(
+        "helga", "Helga Brandt", ["qualified"], ["does not care for preschool, school"]
+    )
 
 
 def test_a_nursing_caregiver_takes_an_adult_and_a_pedagogical_one_does_not() -> None:
@@ -71,8 +72,9 @@ def test_a_nursing_caregiver_takes_an_adult_and_a_pedagogical_one_does_not() -> 
 
 def test_a_caregiver_available_for_part_of_the_window_only_is_rejected() -> None:
     state = caregiver("helga", windows=[weekly(1, "08:00", "12:00")])  # Tuesday from 08:00, need from 06:30
-    assert only_rejection(state) == Rejection("helga", "Helga Brandt", ["available"],
-                                              ["not available for the whole window"])
+    assert only_rejection(state) == Rejection(
+        "helga", "Helga Brandt", ["available"], ["not available for the whole window"]
+    )
 
 
 def test_a_caregiver_booked_for_another_case_at_an_overlapping_time_is_rejected() -> None:
@@ -89,24 +91,28 @@ def test_the_booking_being_replaced_does_not_count_against_the_caregiver() -> No
 
 
 def test_a_released_or_adjacent_booking_leaves_the_caregiver_free() -> None:
-    state = caregiver("helga",
-                      booking("a-1", berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 15), case_id="c-1"),
-                      booking("a-2", START, END, case_id="c-2"),
-                      cg.BookingReleased(assignment_id="a-2", reason="cancelled by family: Oma kommt"))
+    state = caregiver(
+        "helga",
+        booking("a-1", berlin(2026, 3, 3, 11), berlin(2026, 3, 3, 15), case_id="c-1"),
+        booking("a-2", START, END, case_id="c-2"),
+        cg.BookingReleased(assignment_id="a-2", reason="cancelled by family: Oma kommt"),
+    )
     assert candidate(state).passed == ALL_RULES
 
 
 def test_an_expired_police_clearance_is_rejected() -> None:
     state = caregiver("helga", police_clearance_on=date(2021, 3, 3))  # five years end on the need's day
-    assert only_rejection(state) == Rejection("helga", "Helga Brandt", ["clearance"],
-                                              ["police clearance expired on 2026-03-03"])
+    assert only_rejection(state) == Rejection(
+        "helga", "Helga Brandt", ["clearance"], ["police clearance expired on 2026-03-03"]
+    )
     assert candidate(caregiver("helga", police_clearance_on=date(2021, 3, 4))).passed == ALL_RULES
 
 
 def test_an_expired_first_aid_course_is_rejected() -> None:
     state = caregiver("helga", first_aid_on=date(2024, 3, 3))
-    assert only_rejection(state) == Rejection("helga", "Helga Brandt", ["clearance"],
-                                              ["first-aid course expired on 2026-03-03"])
+    assert only_rejection(state) == Rejection(
+        "helga", "Helga Brandt", ["clearance"], ["first-aid course expired on 2026-03-03"]
+    )
 
 
 def test_a_clearance_expiring_during_a_multi_day_window_is_rejected() -> None:
@@ -124,13 +130,23 @@ def test_the_clearance_counts_on_the_berlin_day_of_the_care() -> None:
 
 
 def test_a_caregiver_failing_several_rules_gets_all_of_them_in_rule_order() -> None:
-    state = caregiver("helga", cg.StatusChanged(status="paused"),
-                      booking("a-7", START, END, case_id="c-7"),
-                      windows=[], age_groups=["school"], first_aid_on=date(2023, 1, 1))
+    state = caregiver(
+        "helga",
+        cg.StatusChanged(status="paused"),
+        booking("a-7", START, END, case_id="c-7"),
+        windows=[],
+        age_groups=["school"],
+        first_aid_on=date(2023, 1, 1),
+    )
     rejection = only_rejection(state, persons=[{"kind": "child", "age": 2}])
     assert rejection.failed == ALL_RULES
-    assert rejection.reasons == ["status is paused", "does not care for infant", "not available for the whole window",
-                                 "booked for case c-7", "first-aid course expired on 2025-01-01"]
+    assert rejection.reasons == [
+        "status is paused",
+        "does not care for infant",
+        "not available for the whole window",
+        "booked for case c-7",
+        "first-aid course expired on 2025-01-01",
+    ]
 
 
 # --- preferences: the explanation of the ranking ------------------------------------------------
@@ -203,13 +219,18 @@ def test_fair_spread_counts_only_active_bookings_inside_the_30_days() -> None:
 def _pool() -> list[cg.CaregiverState]:
     elsewhere = {"home_municipality": "hannover", "municipalities_served": ["hannover"]}
     feb = lambda day, hours, family="fam-other": booking(  # noqa: E731
-        f"a-{day}", berlin(2026, 2, day, 8), berlin(2026, 2, day, 8) + timedelta(hours=hours), case_id=f"c-{day}",
-        family_id=family)
+        f"a-{day}",
+        berlin(2026, 2, day, 8),
+        berlin(2026, 2, day, 8) + timedelta(hours=hours),
+        case_id=f"c-{day}",
+        family_id=family,
+    )
     return [
         caregiver("bert", feb(10, 8)),  # 3 + 0 + 1 = 4, 480 minutes
         caregiver("emil", feb(11, 2)),  # 3 + 0 + 2 = 5, 120 minutes
-        caregiver("carla", booking("a-jan", berlin(2026, 1, 5, 8), berlin(2026, 1, 5, 12), family_id=FAMILY),
-                  **elsewhere),  # 0 + 2 + 2 = 4, 0 minutes
+        caregiver(
+            "carla", booking("a-jan", berlin(2026, 1, 5, 8), berlin(2026, 1, 5, 12), family_id=FAMILY), **elsewhere
+        ),  # 0 + 2 + 2 = 4, 0 minutes
         caregiver("anna"),  # 3 + 0 + 2 = 5, 0 minutes
         caregiver("ella", feb(12, 2)),  # 3 + 0 + 2 = 5, 120 minutes (ties with emil)
         caregiver("fritz", cg.StatusChanged(status="paused")),  # rejected
@@ -248,10 +269,15 @@ def test_why_none_counts_the_caregivers_per_failed_rule() -> None:
     ranking = rank(need(), FAMILY, pool, RULES)
     assert ranking.candidates == []
     assert [(r.caregiver_id, r.failed) for r in ranking.rejected] == [
-        ("anna", ["active"]), ("bert", ["active", "available"]), ("carla", ["free"])]
+        ("anna", ["active"]),
+        ("bert", ["active", "available"]),
+        ("carla", ["free"]),
+    ]
     # most frequent first, ties by rule name
-    assert ranking.why_none == ("none of 3 caregivers can take this need: 2 not active; "
-                                "1 not available for the whole window; 1 already booked at that time")
+    assert ranking.why_none == (
+        "none of 3 caregivers can take this need: 2 not active; "
+        "1 not available for the whole window; 1 already booked at that time"
+    )
 
 
 def test_why_none_when_nobody_is_registered() -> None:

@@ -1,4 +1,5 @@
-# Proves the in-memory event store keeps the store contract: optimistic versions, atomic appends, idempotent command ids, gapless positions.
+# Proves the in-memory event store keeps the store contract: optimistic versions, atomic appends,
+# idempotent command ids, gapless positions.
 from __future__ import annotations
 
 import threading
@@ -44,7 +45,13 @@ def test_versions_and_positions_run_from_one_without_gaps() -> None:
     assert log_positions(store) == [1, 2, 3, 4, 5, 6]
     # the global log is in commit order, streams interleaved
     assert [(e.stream_id, e.version) for e in iter_log(store)] == [
-        ("a", 1), ("a", 2), ("b", 1), ("b", 2), ("b", 3), ("a", 3)]
+        ("a", 1),
+        ("a", 2),
+        ("b", 1),
+        ("b", 2),
+        ("b", 3),
+        ("a", 3),
+    ]
 
 
 def test_a_stale_expected_version_conflicts_and_writes_nothing() -> None:
@@ -85,7 +92,11 @@ def test_events_carry_the_command_metadata() -> None:
     store.append(decision(("a", 0, 2)), m)
     for env in store.load("a"):
         assert (env.command_id, env.actor, env.correlation_id, env.causation_id) == (
-            "cmd-7", "hotline-schulz", "corr-7", "cmd-6")
+            "cmd-7",
+            "hotline-schulz",
+            "corr-7",
+            "cmd-6",
+        )
         assert env.occurred_at == T0 and env.event_type == "CallRouted" and env.schema_version == 1
     assert len({e.event_id for e in store.load("a")}) == 2
 

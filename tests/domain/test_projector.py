@@ -1,4 +1,5 @@
-# Proves the projector is indifferent to redelivery and order, and that a rebuild from the log equals the live read model.
+# Proves the projector is indifferent to redelivery and order, and that a rebuild from the log
+# equals the live read model.
 from __future__ import annotations
 
 import random
@@ -69,7 +70,11 @@ def test_clean_delivery_projects_every_case(store: MemoryEventStore) -> None:
     readmodel, outcomes = project(store, records(store))
     case_states = [r for r in readmodel.dump() if r["sk"] == "state"]
     assert {r["case"]["case_id"]: r["case"]["status"] for r in case_states} == {
-        CASES["laatzen1"]: "closed", CASES["garbsen1"]: "closed", CASES["hemming1"]: "open", CASES["laatzen2"]: "open"}
+        CASES["laatzen1"]: "closed",
+        CASES["garbsen1"]: "closed",
+        CASES["hemming1"]: "open",
+        CASES["laatzen2"]: "open",
+    }
     # 05:42 (the night's voicemail) before 18:52 (Laatzen's second case)
     assert [r["case_id"] for r in readmodel.queue("open")] == [CASES["hemming1"], CASES["laatzen2"]]
     assert [r["case_id"] for r in readmodel.queue("callback")] == [CASES["hemming1"]]

@@ -1,7 +1,7 @@
 # Proves prices by validity day (boundaries, ends, gaps), forward-only changes, started-unit rounding, half-up cents.
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from domain_builders import envelopes
@@ -22,7 +22,7 @@ from notfall.domain.tariffs import (
     fold_tariffs,
 )
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def tariffs(*changes: TariffIn) -> Tariffs:
@@ -106,8 +106,11 @@ def test_a_new_price_is_one_tariff_set_event_on_the_tariff_stream() -> None:
     assert decision.result == {"tier": "student", "valid_from": "2027-01-01", "version": 4}
 
 
-@pytest.mark.parametrize("valid_from", [date(2026, 11, 16), date(2026, 11, 15), date(2020, 1, 1)],
-                         ids=["same-day", "day-before", "years-before"])
+@pytest.mark.parametrize(
+    "valid_from",
+    [date(2026, 11, 16), date(2026, 11, 15), date(2020, 1, 1)],
+    ids=["same-day", "day-before", "years-before"],
+)
 def test_a_price_that_does_not_start_after_the_tiers_latest_is_refused(valid_from: date) -> None:
     state = tariffs(TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 11, 16)))
 
@@ -116,25 +119,27 @@ def test_a_price_that_does_not_start_after_the_tiers_latest_is_refused(valid_fro
 
     assert err.value.status == 409
     assert err.value.field == "valid_from"
-    assert err.value.problem == ("the standard price already changes on 2026-11-16; "
-                                 "a new price must start after it")
+    assert err.value.problem == ("the standard price already changes on 2026-11-16; a new price must start after it")
 
 
 def test_the_latest_start_is_per_tier() -> None:
     state = tariffs(TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=date(2026, 11, 16)))
     # the partner tier's latest start is still 2015-01-01
-    decision = decide_tariff(state, TariffIn(tier=Tier.PARTNER, cents_per_hour=320, valid_from=date(2026, 11, 1)),
-                             NOW)
+    decision = decide_tariff(state, TariffIn(tier=Tier.PARTNER, cents_per_hour=320, valid_from=date(2026, 11, 1)), NOW)
     assert decision.result["version"] == 5
 
 
 # --- days an issued invoice priced are never repriced -----------------------------------------
 
 
-@pytest.mark.parametrize("valid_from", [date(2026, 3, 20), date(2026, 3, 31), date(2016, 1, 1)],
-                         ids=["within-the-invoiced-month", "the-invoiced-day-itself", "years-before"])
+@pytest.mark.parametrize(
+    "valid_from",
+    [date(2026, 3, 20), date(2026, 3, 31), date(2016, 1, 1)],
+    ids=["within-the-invoiced-month", "the-invoiced-day-itself", "years-before"],
+)
 def test_a_price_from_a_day_an_issued_invoice_priced_is_refused_naming_the_invoice_and_the_day(
-        valid_from: date) -> None:
+    valid_from: date,
+) -> None:
     # March 2026 was invoiced at the old standard price; its last standard session was on the 31st.
     invoiced = PricedDay(day=date(2026, 3, 31), number="F-2026-00004")
     cmd = TariffIn(tier=Tier.STANDARD, cents_per_hour=600, valid_from=valid_from)
@@ -143,8 +148,10 @@ def test_a_price_from_a_day_an_issued_invoice_priced_is_refused_naming_the_invoi
         decide_tariff(tariffs(), cmd, NOW, invoiced)
 
     assert (err.value.status, err.value.field) == (422, "valid_from")
-    assert err.value.problem == ("invoice F-2026-00004 priced standard care on 2026-03-31 at the prices then valid; "
-                                 "a new standard price must start after 2026-03-31 (or cancel the invoice first)")
+    assert err.value.problem == (
+        "invoice F-2026-00004 priced standard care on 2026-03-31 at the prices then valid; "
+        "a new standard price must start after 2026-03-31 (or cancel the invoice first)"
+    )
 
 
 def test_a_price_from_the_day_after_the_last_invoiced_day_is_accepted() -> None:
@@ -203,6 +210,7 @@ def test_a_unit_of_one_minute_bills_the_minutes() -> None:
         (60, 0, 0),
     ],
 )
-def test_amounts_are_minutes_times_the_hourly_price_rounded_half_up_to_a_cent(minutes: int, cents_per_hour: int,
-                                                                               cents: int) -> None:
+def test_amounts_are_minutes_times_the_hourly_price_rounded_half_up_to_a_cent(
+    minutes: int, cents_per_hour: int, cents: int
+) -> None:
     assert amount_cents(minutes, cents_per_hour) == cents

@@ -78,14 +78,25 @@ def seelze(stack: LocalStack) -> str:
     """A partner municipality for Seelze with a contract since 2015: its residents are entitled
     to care (eligibility at intake). Its own id, so the demo's m-seelze may exist beside it."""
     api, staff = Api(stack), {"X-Actor": "staff-e2e", "Idempotency-Key": "e2e-partner-seelze"}
-    status, body = api.post("/partners", {"partner_id": "m-e2e-seelze", "kind": "municipality",
-                                          "name": "Stadt Seelze (e2e)", "municipality": "seelze",
-                                          "joined_on": "2015-01-01", "inhabitants": 34500, "children_under_10": 3200},
-                            staff)
+    status, body = api.post(
+        "/partners",
+        {
+            "partner_id": "m-e2e-seelze",
+            "kind": "municipality",
+            "name": "Stadt Seelze (e2e)",
+            "municipality": "seelze",
+            "joined_on": "2015-01-01",
+            "inhabitants": 34500,
+            "children_under_10": 3200,
+        },
+        staff,
+    )
     assert status == 201, body
-    status, body = api.post("/partners/m-e2e-seelze/contracts",
-                            {"contract_id": "rv-e2e", "fee_model": "per_child", "start": "2015-01-01"},
-                            {**staff, "Idempotency-Key": "e2e-partner-seelze-contract"})
+    status, body = api.post(
+        "/partners/m-e2e-seelze/contracts",
+        {"contract_id": "rv-e2e", "fee_model": "per_child", "start": "2015-01-01"},
+        {**staff, "Idempotency-Key": "e2e-partner-seelze-contract"},
+    )
     assert status == 201, body
     stack.drain()  # eligibility reads the contract from the read model
     return "m-e2e-seelze"

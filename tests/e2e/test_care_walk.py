@@ -27,15 +27,40 @@ def ok(reply: tuple[int, object], status: int = 200):
 
 
 def emergency(api, caller: str, call_id: str, window: tuple[str, str]) -> str:
-    opened = ok(api.post("/calls/events", {"type": "started", "call_id": call_id, "line": "hotline-1",
-                                           "caller_number": caller, "at": "2025-06-09T16:00:00Z"}), 201)
+    opened = ok(
+        api.post(
+            "/calls/events",
+            {
+                "type": "started",
+                "call_id": call_id,
+                "line": "hotline-1",
+                "caller_number": caller,
+                "at": "2025-06-09T16:00:00Z",
+            },
+        ),
+        201,
+    )
     case_id = opened["case_id"]
-    ok(api.post(f"/cases/{case_id}/consultation", {"agent": "anna", "started_at": "2025-06-09T16:00:30Z",
-                                                   "ended_at": "2025-06-09T16:12:00Z"}, STAFF))
-    ok(api.post(f"/cases/{case_id}/need", {
-        "persons": [{"kind": "child", "age": 2}, {"kind": "child", "age": 5}], "location": {"kind": "home"},
-        "window": {"start": window[0], "expected_end": window[1]}, "reasons": ["childcare_ill"],
-        "municipality": "seelze"}, STAFF))
+    ok(
+        api.post(
+            f"/cases/{case_id}/consultation",
+            {"agent": "anna", "started_at": "2025-06-09T16:00:30Z", "ended_at": "2025-06-09T16:12:00Z"},
+            STAFF,
+        )
+    )
+    ok(
+        api.post(
+            f"/cases/{case_id}/need",
+            {
+                "persons": [{"kind": "child", "age": 2}, {"kind": "child", "age": 5}],
+                "location": {"kind": "home"},
+                "window": {"start": window[0], "expected_end": window[1]},
+                "reasons": ["childcare_ill"],
+                "municipality": "seelze",
+            },
+            STAFF,
+        )
+    )
     ok(api.post(f"/cases/{case_id}/outcome", {"outcome": "care_need"}, STAFF))
     return case_id
 
@@ -49,14 +74,29 @@ def _seelze_is_a_partner(seelze) -> None:
 def caregiver(api) -> str:
     """A caregiver in Seelze, available every day 06:00-20:00 Berlin time."""
     caregiver_id = f"cg-e2e-{uuid.uuid4().hex[:6]}"
-    ok(api.post("/caregivers", {
-        "caregiver_id": caregiver_id,
-        "profile": {"name": "Greta Holzapfel", "qualification": "pedagogical", "certificate_level": 2,
-                    "age_groups": ["infant", "preschool"], "home_municipality": "seelze",
-                    "municipalities_served": ["seelze", "garbsen"], "drives": True, "offers_transport": False,
-                    "police_clearance_on": "2023-01-16", "first_aid_on": "2024-09-07"},
-        "weekly": [{"weekday": d, "start": "06:00:00", "end": "20:00:00"} for d in range(7)],
-    }, {"X-Actor": "staff-brandt"}), 201)
+    ok(
+        api.post(
+            "/caregivers",
+            {
+                "caregiver_id": caregiver_id,
+                "profile": {
+                    "name": "Greta Holzapfel",
+                    "qualification": "pedagogical",
+                    "certificate_level": 2,
+                    "age_groups": ["infant", "preschool"],
+                    "home_municipality": "seelze",
+                    "municipalities_served": ["seelze", "garbsen"],
+                    "drives": True,
+                    "offers_transport": False,
+                    "police_clearance_on": "2023-01-16",
+                    "first_aid_on": "2024-09-07",
+                },
+                "weekly": [{"weekday": d, "start": "06:00:00", "end": "20:00:00"} for d in range(7)],
+            },
+            {"X-Actor": "staff-brandt"},
+        ),
+        201,
+    )
     return caregiver_id
 
 
@@ -74,18 +114,22 @@ def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
     stack.drain()
     open_offers = ok(api.get(f"/caregivers/{caregiver}/offers"))["offers"]
     assert [o["offer_id"] for o in open_offers] == [offer["offer_id"]]
-    accepted = ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/offers/{offer['offer_id']}/accept", None, me),
-                  201)
+    accepted = ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/offers/{offer['offer_id']}/accept", None, me), 201)
     ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/check-in", {"at": "2025-06-10T05:02:00Z"}, me), 201)
-    ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/check-out",
-                {"at": "2025-06-10T09:32:00Z", "travel_km": 8.5}, me))
+    ok(
+        api.post(
+            f"/caregivers/{caregiver}/cases/{case_id}/check-out", {"at": "2025-06-10T09:32:00Z", "travel_km": 8.5}, me
+        )
+    )
     stack.drain()
 
     case = ok(api.get(f"/cases/{case_id}"))
     assert [(a["assignment_id"], a["caregiver_id"]) for a in case["assignments"]] == [
-        (accepted["assignment_id"], caregiver)]
+        (accepted["assignment_id"], caregiver)
+    ]
     assert [(s["start"], s["end"], s["source"]) for s in case["sessions"]] == [
-        ("2025-06-10T05:02:00Z", "2025-06-10T09:32:00Z", "check-in")]
+        ("2025-06-10T05:02:00Z", "2025-06-10T09:32:00Z", "check-in")
+    ]
     assert case["hours"]["cared_minutes_by_month"] == {MONTH: 270}
     hours = ok(api.get(f"/hours/{MONTH}"))
     assert (hours["cared_minutes"], hours["cared_hours"]) == (270, "4.50")
@@ -94,14 +138,21 @@ def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
     statement = ok(api.get(f"/caregivers/{caregiver}/statements/{MONTH}"))
     # allowance 10.00 EUR for the assignment + 8.5 km x 0.30 EUR
     totals = statement["totals"]
-    assert (totals["sessions"], totals["cared_hours"], totals["travel_cents"], totals["allowance_cents"],
-            totals["amount_cents"]) == (1, "4.50", 255, 1000, 1255)
-    request = urllib.request.Request(f"{api.url}/caregivers/{caregiver}/statements/{MONTH}",
-                                     headers={"Accept": "text/csv"})
+    assert (
+        totals["sessions"],
+        totals["cared_hours"],
+        totals["travel_cents"],
+        totals["allowance_cents"],
+        totals["amount_cents"],
+    ) == (1, "4.50", 255, 1000, 1255)
+    request = urllib.request.Request(
+        f"{api.url}/caregivers/{caregiver}/statements/{MONTH}", headers={"Accept": "text/csv"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
         assert response.headers["Content-Disposition"] == (
-            f'attachment; filename="notfall-statement-{caregiver}-{MONTH}.csv"')
+            f'attachment; filename="notfall-statement-{caregiver}-{MONTH}.csv"'
+        )
         lines = list(csv.reader(io.StringIO(response.read().decode("utf-8")), delimiter=";"))
     assert lines[-1] == ["total", "1", "4,50", "8,5", "2,55", "10,00", "12,55"]
 

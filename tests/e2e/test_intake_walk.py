@@ -34,16 +34,27 @@ def test_the_whole_intake_walk_ends_in_an_emergency(api, stack, caller, call_id)
     case_id = opened["case_id"]
     staff = {"X-Actor": "anna"}
 
-    status, answered = api.post("/calls/events",
-                                call_event("answered", call_id, caller, "2031-02-09T07:00:20Z", agent="anna"))
+    status, answered = api.post(
+        "/calls/events", call_event("answered", call_id, caller, "2031-02-09T07:00:20Z", agent="anna")
+    )
     assert (status, answered["case_id"], answered["opened"]) == (200, case_id, False)
-    status, body = api.post(f"/cases/{case_id}/consultation", {
-        "agent": "anna", "started_at": "2031-02-09T07:00:20Z", "ended_at": "2031-02-09T07:15:00Z"}, staff)
+    status, body = api.post(
+        f"/cases/{case_id}/consultation",
+        {"agent": "anna", "started_at": "2031-02-09T07:00:20Z", "ended_at": "2031-02-09T07:15:00Z"},
+        staff,
+    )
     assert status == 200, body
-    status, body = api.post(f"/cases/{case_id}/need", {
-        "persons": [{"kind": "child", "age": 4}], "location": {"kind": "home"},
-        "window": {"start": "2031-02-10T07:00:00Z", "expected_end": "2031-02-12T16:00:00Z"},
-        "reasons": ["childcare_ill"], "municipality": "hannover"}, staff)
+    status, body = api.post(
+        f"/cases/{case_id}/need",
+        {
+            "persons": [{"kind": "child", "age": 4}],
+            "location": {"kind": "home"},
+            "window": {"start": "2031-02-10T07:00:00Z", "expected_end": "2031-02-12T16:00:00Z"},
+            "reasons": ["childcare_ill"],
+            "municipality": "hannover",
+        },
+        staff,
+    )
     assert status == 200, body
     status, body = api.post(f"/cases/{case_id}/outcome", {"outcome": "care_need"}, staff)
     assert (status, body["status"]) == (200, "emergency"), body
@@ -59,7 +70,8 @@ def test_the_whole_intake_walk_ends_in_an_emergency(api, stack, caller, call_id)
     status, queue = api.get("/cases")
     assert status == 200
     assert {"case_id": case_id, "status": "emergency"}.items() <= next(
-        c for c in queue["cases"] if c["case_id"] == case_id).items()
+        c for c in queue["cases"] if c["case_id"] == case_id
+    ).items()
 
     status, hours = api.get(f"/hours/{MONTH}")
     assert status == 200, hours
@@ -79,19 +91,34 @@ def test_the_whole_intake_walk_ends_in_an_emergency(api, stack, caller, call_id)
 def test_bad_input_answers_422_naming_the_fields_and_writes_nothing(api, caller, call_id):
     before = api.audit_count()
 
-    status, body = api.post("/calls/events", {"type": "answered", "call_id": call_id, "line": "hotline-1",
-                                              "caller_number": "not a number", "at": "2026-11-02T08:00:00"})
+    status, body = api.post(
+        "/calls/events",
+        {
+            "type": "answered",
+            "call_id": call_id,
+            "line": "hotline-1",
+            "caller_number": "not a number",
+            "at": "2026-11-02T08:00:00",
+        },
+    )
     assert status == 422, body
     fields = {e["field"] for e in body["errors"]}
     assert {"caller_number", "agent", "at"} <= fields
 
-    status, body = api.post("/cases/abc123/need", {
-        "persons": [{"kind": "child", "age": 15}], "location": {"kind": "elsewhere"},
-        "window": {"start": "2026-11-02T08:00:00Z", "expected_end": "2026-11-01T08:00:00Z"},
-        "reasons": [], "municipality": "hannover"})
+    status, body = api.post(
+        "/cases/abc123/need",
+        {
+            "persons": [{"kind": "child", "age": 15}],
+            "location": {"kind": "elsewhere"},
+            "window": {"start": "2026-11-02T08:00:00Z", "expected_end": "2026-11-01T08:00:00Z"},
+            "reasons": [],
+            "municipality": "hannover",
+        },
+    )
     assert status == 422, body
     assert {"persons[0].age", "location.address", "window.expected_end", "reasons"} <= {
-        e["field"] for e in body["errors"]}
+        e["field"] for e in body["errors"]
+    }
 
     status, body = api.post("/calls/events", b"{not json")
     assert status == 400, body

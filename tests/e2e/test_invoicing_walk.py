@@ -25,8 +25,10 @@ from notfall.documents.validate import rule_failures, schema_errors
 pytestmark = pytest.mark.e2e
 
 STAFF = {"X-Actor": "buchhaltung-e2e"}
-CII = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
-       "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"}
+CII = {
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+}
 
 # --- by hand, from demo_data.json ----------------------------------------------------------
 # The data is written for a load in late November 2026: October 2026 is the month to invoice,
@@ -126,8 +128,10 @@ def test_the_months_invoicing_by_hand(api, stack, demo):
     assert listed_yearly[garbsen_number]["debtor_name"] == "Stadt Garbsen (demo)"
     assert listed_yearly[garbsen_number]["period"] == year
     invoice = ok(api.get(f"/invoices/{kaya_number}"))
-    lines = sorted((line["service_date"], line["kind"], line["unit_price_cents"], line["amount_cents"])
-                   for line in invoice["invoice"]["lines"])  # the lines go by case, and case ids are random
+    lines = sorted(
+        (line["service_date"], line["kind"], line["unit_price_cents"], line["amount_cents"])
+        for line in invoice["invoice"]["lines"]
+    )  # the lines go by case, and case ids are random
     day13, day20 = calendar.day("2026-10-13").isoformat(), calendar.day("2026-10-20").isoformat()
     assert lines == [(day13, "care", 300, 1425), (day20, "care", 350, 1750), (day20, "transport", 800, 800)]
 
@@ -183,13 +187,22 @@ def test_the_months_invoicing_by_hand(api, stack, demo):
     # (the schedule above, other tests) issued before it.
     stack.drain()
     series, number = reissued["number"].rsplit("-", 1)
-    earlier = [int(n.rsplit("-", 1)[1]) for n in listed_in(api, rebilled)
-               if n.startswith(f"{series}-") and n != reissued["number"]]
+    earlier = [
+        int(n.rsplit("-", 1)[1])
+        for n in listed_in(api, rebilled)
+        if n.startswith(f"{series}-") and n != reissued["number"]
+    ]
     assert int(number) == max(earlier, default=0) + 1
 
     # --- a payment and the open items ---------------------------------------------------------
-    paid = ok(api.post(f"/invoices/{kaya_number}/payments",
-                       {"amount_cents": 2000, "paid_on": families["issue_date"], "reference": kaya_number}, STAFF), 201)
+    paid = ok(
+        api.post(
+            f"/invoices/{kaya_number}/payments",
+            {"amount_cents": 2000, "paid_on": families["issue_date"], "reference": kaya_number},
+            STAFF,
+        ),
+        201,
+    )
     assert paid["open_cents"] == KAYA_CENTS - 2000
     stack.drain()
     kaya_items = ok(api.get(f"/debtors/{kaya}/open-items"))

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.e2e
 def test_openapi_lists_every_route_of_the_template(api, stack):
     status, spec = api.get("/openapi.json")
     assert status == 200
-    want = {(method.lower(), path) for method, path in stack.template.api_paths()
-            if path not in ("/openapi.json", "/swagger")}
+    want = {
+        (method.lower(), path)
+        for method, path in stack.template.api_paths()
+        if path not in ("/openapi.json", "/swagger")
+    }
     have = {(method, path) for path, operations in spec["paths"].items() for method in operations}
     assert want - have == set()
 
@@ -33,8 +36,16 @@ def test_swagger_ui_is_served_beside_the_openapi_document(api):
 
 
 def test_the_nightly_schedule_fires_on_demand_and_finds_no_drift(api, stack, caller, call_id):
-    api.post("/calls/events", {"type": "started", "call_id": call_id, "line": "hotline-1",
-                               "caller_number": caller, "at": "2026-11-03T10:00:00Z"})
+    api.post(
+        "/calls/events",
+        {
+            "type": "started",
+            "call_id": call_id,
+            "line": "hotline-1",
+            "caller_number": caller,
+            "at": "2026-11-03T10:00:00Z",
+        },
+    )
     stack.drain()
 
     status, body = api.post("/_local/schedules/Nightly")
@@ -58,13 +69,19 @@ def test_the_fire_command_prints_the_handler_result(stack, capsys):
 def test_local_lists_routes_tables_streams_and_schedules(api):
     status, body = api.get("/_local")
     assert status == 200
-    assert {"method": "GET", "path": "/cases/{case_id}", "function": "IntakeFunction", "event": "GetCase"} \
-        in body["routes"]
+    assert {"method": "GET", "path": "/cases/{case_id}", "function": "IntakeFunction", "event": "GetCase"} in body[
+        "routes"
+    ]
     assert body["tables"]["EventStoreTable"]["name"] == "notfall-local-EventStoreTable"
     assert body["streams"][0]["on_failure"].endswith(":notfall-local-ProjectorFailures")
     assert body["buckets"]["DocumentsBucket"]["name"] == "notfall-local-documentsbucket"
     assert sorted(s["event"] for s in body["schedules"]) == [
-        "FamilyInvoices", "Nightly", "PartnerMonthlyInvoices", "PartnerYearlyInvoices", "SweepUnassigned"]
+        "FamilyInvoices",
+        "Nightly",
+        "PartnerMonthlyInvoices",
+        "PartnerYearlyInvoices",
+        "SweepUnassigned",
+    ]
     invoices = next(s for s in body["schedules"] if s["event"] == "FamilyInvoices")
     assert (invoices["function"], invoices["timezone"]) == ("InvoiceRunFunction", "Europe/Berlin")
 

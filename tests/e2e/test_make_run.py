@@ -38,8 +38,14 @@ def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
 def test_make_run_loads_quietly_prints_the_banner_last_and_stops_on_ctrl_c() -> None:
     # --port 0: the API on any free port (moto always takes one), so it never collides with a running `make run`.
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
-    process = subprocess.Popen([sys.executable, "-m", "infra.local", "--port", "0"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines = lines_of(process)
     try:
         before: list[str] = []
@@ -54,7 +60,7 @@ def test_make_run_loads_quietly_prints_the_banner_last_and_stops_on_ctrl_c() -> 
         assert "loading the demo" in output  # the progress bar
         # no request lines, nor any other log line, at the default level: the stream's deliveries are DEBUG too
         assert "HTTP/1.1" not in output and " INFO " not in output, output
-        banner = output[output.index("notfall local stack"):]
+        banner = output[output.index("notfall local stack") :]
         assert "Demo data: 8 partners, 10 caregivers, 11 cases." in banner
         assert "loading the demo" not in banner and "Traceback" not in output
 

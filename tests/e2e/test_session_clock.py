@@ -23,15 +23,22 @@ def test_moto_and_the_stack_stamp_the_session_clock(clock_option, api, stack, ca
     # moto's server stamps what it stores with the clock of this process
     s3 = boto3.client("s3", endpoint_url=stack.endpoint, region_name="eu-central-1")
     bucket = stack.resources.refs["DocumentsBucket"]
-    s3.put_object(Bucket=bucket, Key="clock-check", Body=b"x", ObjectLockMode="COMPLIANCE",
-                  ObjectLockRetainUntilDate=now + timedelta(days=1))
+    s3.put_object(
+        Bucket=bucket,
+        Key="clock-check",
+        Body=b"x",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=now + timedelta(days=1),
+    )
     stored = s3.head_object(Bucket=bucket, Key="clock-check")["LastModified"]
     assert abs(stored - now) < CLOSE
 
     # the stack's functions record events at the clock's time
     after = api.audit_count()
-    status, opened = api.post("/calls/events", {"type": "started", "call_id": call_id, "line": "hotline-1",
-                                                "caller_number": caller, "at": now.isoformat()})
+    status, opened = api.post(
+        "/calls/events",
+        {"type": "started", "call_id": call_id, "line": "hotline-1", "caller_number": caller, "at": now.isoformat()},
+    )
     assert status == 201, opened
     status, page = api.get(f"/audit/events?after={after}&limit=10")
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in page["events"]]

@@ -37,18 +37,29 @@ def table(stack):
     """A scratch table with a KEYS_ONLY stream in the stack's moto."""
     name = f"pump-test-{uuid.uuid4().hex[:8]}"
     db = boto3.client("dynamodb")
-    desc = db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                           KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                           AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                           StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
-    return SimpleNamespace(name=name, stream=desc["TableDescription"]["LatestStreamArn"],
-                           put=lambda k: db.put_item(TableName=name, Item={"k": {"S": k}, "n": {"N": "1"}}),
-                           update=lambda k: db.put_item(TableName=name, Item={"k": {"S": k}, "n": {"N": "2"}}))
+    desc = db.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    return SimpleNamespace(
+        name=name,
+        stream=desc["TableDescription"]["LatestStreamArn"],
+        put=lambda k: db.put_item(TableName=name, Item={"k": {"S": k}, "n": {"N": "1"}}),
+        update=lambda k: db.put_item(TableName=name, Item={"k": {"S": k}, "n": {"N": "2"}}),
+    )
 
 
 def run_pump(fn, table, **options) -> StreamPump:
-    source = StreamSource(function=fn, event_name="Test", stream_arn=table.stream,
-                          filters=[EventPattern.load('{"eventName": ["INSERT"]}')], **options)
+    source = StreamSource(
+        function=fn,
+        event_name="Test",
+        stream_arn=table.stream,
+        filters=[EventPattern.load('{"eventName": ["INSERT"]}')],
+        **options,
+    )
     pump = StreamPump(source, poll_interval=0.01, retry_delay=0.0)
     pump.start()
     try:
@@ -65,8 +76,13 @@ def test_partial_failure_redelivers_from_the_lowest_failed_record(table):
 
     def answer(keys, records):
         if len(fn.batches) == 1:  # first delivery: k3 and k5 fail
-            return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
-                                          for r in records if r["dynamodb"]["Keys"]["k"]["S"] in ("k5", "k3")]}
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+                    for r in records
+                    if r["dynamodb"]["Keys"]["k"]["S"] in ("k5", "k3")
+                ]
+            }
         return {"batchItemFailures": []}
 
     fn = FakeFunction(answer)
@@ -96,8 +112,7 @@ def test_errors_bisect_the_batch_then_the_poison_record_goes_to_the_failure_queu
     fn = FakeFunction(answer)
     pump = run_pump(fn, table, batch_size=4, bisect=True, max_retries=3, on_failure=queue_arn)
 
-    assert fn.batches == [["k1", "k2", "k3", "k4"], ["k1", "k2"], ["k1"],
-                          ["k2"], ["k2"], ["k2"], ["k2"], ["k3", "k4"]]
+    assert fn.batches == [["k1", "k2", "k3", "k4"], ["k1", "k2"], ["k1"], ["k2"], ["k2"], ["k2"], ["k2"], ["k3", "k4"]]
     assert (pump.stats.function_errors, pump.stats.sent_to_destination) == (6, 1)
     message = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     k2 = next(r for r in fn.records if r["dynamodb"]["Keys"]["k"]["S"] == "k2")
@@ -123,8 +138,16 @@ def test_the_projector_recovers_from_a_failed_record(api, stack, caller, call_id
     before = (pump.stats.retries, pump.stats.partial_failures + pump.stats.function_errors)
     module.projector.project = flaky
     try:
-        status, opened = api.post("/calls/events", {"type": "started", "call_id": call_id, "line": "hotline-2",
-                                                    "caller_number": caller, "at": "2026-11-04T12:00:00Z"})
+        status, opened = api.post(
+            "/calls/events",
+            {
+                "type": "started",
+                "call_id": call_id,
+                "line": "hotline-2",
+                "caller_number": caller,
+                "at": "2026-11-04T12:00:00Z",
+            },
+        )
         assert status == 201
         stack.drain()
     finally:
@@ -147,9 +170,17 @@ def test_the_pump_keeps_reading_after_a_cancelled_transaction(table):
         assert pump.drain(timeout=10)
         db = boto3.client("dynamodb")
         with pytest.raises(db.exceptions.TransactionCanceledException):
-            db.transact_write_items(TransactItems=[{"Put": {
-                "TableName": table.name, "Item": {"k": {"S": "k1"}},
-                "ConditionExpression": "attribute_not_exists(k)"}}])
+            db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "Item": {"k": {"S": "k1"}},
+                            "ConditionExpression": "attribute_not_exists(k)",
+                        }
+                    }
+                ]
+            )
         table.put("k2")
         assert pump.drain(timeout=10)
     finally:

@@ -12,15 +12,22 @@ pytestmark = pytest.mark.e2e
 
 
 def test_short_tags_load_as_their_long_form():
-    doc = yaml.load("a: !Ref T\nb: !GetAtt T.StreamArn\nc: !Sub '${T.Arn}/index/Q'\nd: !Join [',', [x, y]]\n",
-                    Loader=CfnLoader)
-    assert doc == {"a": {"Ref": "T"}, "b": {"Fn::GetAtt": ["T", "StreamArn"]}, "c": {"Fn::Sub": "${T.Arn}/index/Q"},
-                   "d": {"Fn::Join": [",", ["x", "y"]]}}
+    doc = yaml.load(
+        "a: !Ref T\nb: !GetAtt T.StreamArn\nc: !Sub '${T.Arn}/index/Q'\nd: !Join [',', [x, y]]\n", Loader=CfnLoader
+    )
+    assert doc == {
+        "a": {"Ref": "T"},
+        "b": {"Fn::GetAtt": ["T", "StreamArn"]},
+        "c": {"Fn::Sub": "${T.Arn}/index/Q"},
+        "d": {"Fn::Join": [",", ["x", "y"]]},
+    }
 
 
 def test_globals_merge_into_functions_and_the_functions_own_values_win():
-    merged = merge_globals({"Timeout": 10, "Environment": {"Variables": {"A": "g", "B": "g"}}},
-                           {"Timeout": 60, "Environment": {"Variables": {"B": "own"}}})
+    merged = merge_globals(
+        {"Timeout": 10, "Environment": {"Variables": {"A": "g", "B": "g"}}},
+        {"Timeout": 60, "Environment": {"Variables": {"B": "own"}}},
+    )
     assert merged == {"Timeout": 60, "Environment": {"Variables": {"A": "g", "B": "own"}}}
 
 
@@ -33,8 +40,10 @@ def test_the_template_gives_every_function_the_global_environment():
 
 
 def test_routes_prefer_literal_segments_then_parameters_then_greedy():
-    routes = sorted([Route("GET", path, None, path) for path in
-                     ("/{proxy+}", "/cases/{case_id}", "/cases/open", "/files/{key+}")], key=Route.specificity)
+    routes = sorted(
+        [Route("GET", path, None, path) for path in ("/{proxy+}", "/cases/{case_id}", "/cases/open", "/files/{key+}")],
+        key=Route.specificity,
+    )
     assert find_route(routes, "GET", "/cases/open", "v1")[0].resource == "/cases/open"
     route, params, _ = find_route(routes, "GET", "/v1/cases/c%2D1", "v1")
     assert (route.resource, params) == ("/cases/{case_id}", {"case_id": "c-1"})

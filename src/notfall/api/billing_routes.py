@@ -28,16 +28,21 @@ class RunIn(Value):
     """An invoice run: the kind of debtor and the period that has ended."""
 
     kind: Literal["family", "partner-monthly", "partner-yearly"]
-    period: str = Field(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
-                        description="YYYY-MM for family and partner-monthly, YYYY for partner-yearly")
+    period: str = Field(
+        pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
+        description="YYYY-MM for family and partner-monthly, YYYY for partner-yearly",
+    )
 
 
 def register(app: APIGatewayRestResolver, invoicing: Invoicing) -> None:
     def staff():
         return command_meta(app, "staff")
 
-    @app.post("/invoice-runs", tags=["billing"],
-              summary="Run the invoicing of an ended period now: what was issued, already billed, refused and why")
+    @app.post(
+        "/invoice-runs",
+        tags=["billing"],
+        summary="Run the invoicing of an ended period now: what was issued, already billed, refused and why",
+    )
     def run(body: Annotated[RunIn, Body()]) -> dict[str, Any]:
         return invoicing.run(body.kind, body.period, staff())
 
@@ -45,28 +50,39 @@ def register(app: APIGatewayRestResolver, invoicing: Invoicing) -> None:
     def issued(month: Annotated[str, Query(pattern=MONTH, description="issue month YYYY-MM")]) -> dict[str, Any]:
         return {"month": month, "invoices": invoicing.issued_in(month)}
 
-    @app.get("/invoices/<number>", tags=["billing"],
-             summary="An invoice or credit note as issued, with status, payments and the open amount")
+    @app.get(
+        "/invoices/<number>",
+        tags=["billing"],
+        summary="An invoice or credit note as issued, with status, payments and the open amount",
+    )
     def get_invoice(number: Number) -> dict[str, Any]:
         return invoicing.invoice(number)
 
-    @app.post("/invoices/<number>/cancel", tags=["billing"],
-              summary="Cancel an unpaid invoice by a credit note; the next run bills its period again")
+    @app.post(
+        "/invoices/<number>/cancel",
+        tags=["billing"],
+        summary="Cancel an unpaid invoice by a credit note; the next run bills its period again",
+    )
     def cancel(number: Number, body: Annotated[CancelIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.cancel(number, body, staff()), CREATED
 
-    @app.post("/invoices/<number>/payments", tags=["billing"],
-              summary="Record a payment (at most the open amount)")
+    @app.post("/invoices/<number>/payments", tags=["billing"], summary="Record a payment (at most the open amount)")
     def pay(number: Number, body: Annotated[PaymentIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.pay(number, body, staff()), CREATED
 
-    @app.get("/invoices/<number>/documents", tags=["billing"],
-             summary="Links to the PDF and (companies, municipalities) the EN 16931 XML, valid 5 minutes")
+    @app.get(
+        "/invoices/<number>/documents",
+        tags=["billing"],
+        summary="Links to the PDF and (companies, municipalities) the EN 16931 XML, valid 5 minutes",
+    )
     def documents(number: Number) -> dict[str, Any]:
         return {"number": number, **invoicing.documents(number), "expires_in": URL_SECONDS}
 
-    @app.get("/debtors/<debtor_id>/open-items", tags=["billing"],
-             summary="A family's or partner's open invoices and its total open amount")
+    @app.get(
+        "/debtors/<debtor_id>/open-items",
+        tags=["billing"],
+        summary="A family's or partner's open invoices and its total open amount",
+    )
     def open_items(debtor_id: DebtorId) -> dict[str, Any]:
         items = [i for i in invoicing.of_debtor(debtor_id) if i["status"] == "open"]
         return {"debtor_id": debtor_id, "open_cents": sum(int(i["open_cents"]) for i in items), "items": items}

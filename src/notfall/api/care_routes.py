@@ -34,58 +34,80 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
     def expected() -> int | None:
         return expected_version(app)
 
-    @app.get("/cases/<case_id>/candidates", tags=["care"],
-             summary="Caregivers who can take the need, best first with points; the others with reasons")
+    @app.get(
+        "/cases/<case_id>/candidates",
+        tags=["care"],
+        summary="Caregivers who can take the need, best first with points; the others with reasons",
+    )
     def candidates(case_id: CaseId) -> dict[str, Any]:
         return matching.candidates(readmodel, case_id, rules)
 
-    @app.post("/cases/<case_id>/offers", tags=["care"],
-              summary="Offer the care to a caregiver; the offer times out if not answered")
+    @app.post(
+        "/cases/<case_id>/offers",
+        tags=["care"],
+        summary="Offer the care to a caregiver; the offer times out if not answered",
+    )
     def offer(case_id: CaseId, body: Annotated[d.CaregiverRef, Body()]) -> tuple[dict[str, Any], int]:
         return care.offer(case_id, body, meta(), expected()), CREATED
 
-    @app.post("/cases/<case_id>/assign", tags=["care"],
-              summary="Assign a caregiver directly (agreed on the phone); books the caregiver's calendar")
+    @app.post(
+        "/cases/<case_id>/assign",
+        tags=["care"],
+        summary="Assign a caregiver directly (agreed on the phone); books the caregiver's calendar",
+    )
     def assign(case_id: CaseId, body: Annotated[d.CaregiverRef, Body()]) -> tuple[dict[str, Any], int]:
         return care.assign(case_id, body, meta(), expected()), CREATED
 
-    @app.post("/cases/<case_id>/reassign", tags=["care"],
-              summary="Replace the assigned caregiver: cancels the assignment and books the new caregiver")
+    @app.post(
+        "/cases/<case_id>/reassign",
+        tags=["care"],
+        summary="Replace the assigned caregiver: cancels the assignment and books the new caregiver",
+    )
     def reassign(case_id: CaseId, body: Annotated[d.ReassignIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.reassign(case_id, body, meta(), expected()), CREATED
 
-    @app.post("/cases/<case_id>/cancel-assignment", tags=["care"],
-              summary="Cancel the assignment (family, caregiver or staff); the need is open again")
+    @app.post(
+        "/cases/<case_id>/cancel-assignment",
+        tags=["care"],
+        summary="Cancel the assignment (family, caregiver or staff); the need is open again",
+    )
     def cancel_assignment(case_id: CaseId, body: Annotated[d.CancelIn, Body()]) -> dict[str, Any]:
         return care.cancel(case_id, body, meta(), expected())
 
-    @app.post("/cases/<case_id>/sessions", tags=["care"],
-              summary="Record a care session after the fact (staff)")
+    @app.post("/cases/<case_id>/sessions", tags=["care"], summary="Record a care session after the fact (staff)")
     def record_session(case_id: CaseId, body: Annotated[d.SessionIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.record_session(case_id, body, meta(), expected()), CREATED
 
-    @app.post("/cases/<case_id>/sessions/<session_id>/correction", tags=["care"],
-              summary="Correct a session's times and travel; the earlier facts stay in the log")
-    def correct_session(case_id: CaseId, session_id: SessionId,
-                        body: Annotated[d.CorrectionIn, Body()]) -> dict[str, Any]:
+    @app.post(
+        "/cases/<case_id>/sessions/<session_id>/correction",
+        tags=["care"],
+        summary="Correct a session's times and travel; the earlier facts stay in the log",
+    )
+    def correct_session(
+        case_id: CaseId, session_id: SessionId, body: Annotated[d.CorrectionIn, Body()]
+    ) -> dict[str, Any]:
         return care.correct_session(case_id, session_id, body, meta(), expected())
 
-    @app.post("/cases/<case_id>/sessions/<session_id>/void", tags=["care"],
-              summary="Void a session recorded in error")
+    @app.post("/cases/<case_id>/sessions/<session_id>/void", tags=["care"], summary="Void a session recorded in error")
     def void_session(case_id: CaseId, session_id: SessionId, body: Annotated[d.VoidIn, Body()]) -> dict[str, Any]:
         return care.void_session(case_id, session_id, body, meta(), expected())
 
-    @app.post("/cases/<case_id>/transports", tags=["care"],
-              summary="Book a transport trip; the flat price valid now is stamped on the booking")
+    @app.post(
+        "/cases/<case_id>/transports",
+        tags=["care"],
+        summary="Book a transport trip; the flat price valid now is stamped on the booking",
+    )
     def book_transport(case_id: CaseId, body: Annotated[d.TransportIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.book_transport(case_id, body, meta(), expected()), CREATED
 
     @app.post("/cases/<case_id>/transports/<transport_id>/done", tags=["care"], summary="A transport trip was done")
-    def transport_done(case_id: CaseId, transport_id: TransportId,
-                       body: Annotated[d.TransportDoneIn, Body()]) -> dict[str, Any]:
+    def transport_done(
+        case_id: CaseId, transport_id: TransportId, body: Annotated[d.TransportDoneIn, Body()]
+    ) -> dict[str, Any]:
         return care.transport_done(case_id, transport_id, body, meta(), expected())
 
     @app.post("/cases/<case_id>/transports/<transport_id>/cancel", tags=["care"], summary="Cancel a transport trip")
-    def cancel_transport(case_id: CaseId, transport_id: TransportId,
-                         body: Annotated[d.VoidIn, Body()]) -> dict[str, Any]:
+    def cancel_transport(
+        case_id: CaseId, transport_id: TransportId, body: Annotated[d.VoidIn, Body()]
+    ) -> dict[str, Any]:
         return care.cancel_transport(case_id, transport_id, body, meta(), expected())

@@ -19,7 +19,8 @@ FamilyId = Annotated[str, Path(pattern=r"^fam-[0-9a-z][0-9a-z-]{0,39}$", descrip
 
 
 def register(app: APIGatewayRestResolver, families: Families) -> None:
-    @app.put("/families/<family_id>/billing-address", tags=["billing"],
-             summary="Set the address the family's invoices go to")
+    @app.put(
+        "/families/<family_id>/billing-address", tags=["billing"], summary="Set the address the family's invoices go to"
+    )
     def billing_address(family_id: FamilyId, body: Annotated[Address, Body()]) -> dict[str, Any]:
         return families.billing(family_id, body, command_meta(app, "staff"))

@@ -20,9 +20,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from notfall.api.request import command_meta, expected_version
 from notfall.app.intake import Intake
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
-from notfall.api.request import command_meta, expected_version
 from notfall.domain.errors import NotFound
 from notfall.domain.hours import as_hours as hours
 from notfall.domain.tariffs import Rounding
@@ -38,9 +38,15 @@ def _sum_hours(rows: list[dict[str, Any]], rounding: Rounding) -> dict[str, Any]
     requested = sum(r["requested_minutes"] for r in rows)
     cared = sum(r["cared_minutes"] for r in rows)
     billed = sum(rounding.total(r.get("billable_session_minutes", [])) for r in rows)
-    return {"cases": len({r["case_id"] for r in rows}), "requested_minutes": requested,
-            "requested_hours": hours(requested), "cared_minutes": cared, "cared_hours": hours(cared),
-            "billed_minutes": billed, "billed_hours": hours(billed)}
+    return {
+        "cases": len({r["case_id"] for r in rows}),
+        "requested_minutes": requested,
+        "requested_hours": hours(requested),
+        "cared_minutes": cared,
+        "cared_hours": hours(cared),
+        "billed_minutes": billed,
+        "billed_hours": hours(billed),
+    }
 
 
 def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, rounding: Rounding) -> None:
@@ -64,8 +70,11 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, 
     def need(case_id: CaseId, body: Annotated[NeedIn, Body()]) -> dict[str, Any]:
         return intake.need(case_id, body, meta("hotline"), expected())
 
-    @app.post("/cases/<case_id>/outcome", tags=["hotline"],
-              summary="Advice or referral closes the case; a care need makes it an emergency")
+    @app.post(
+        "/cases/<case_id>/outcome",
+        tags=["hotline"],
+        summary="Advice or referral closes the case; a care need makes it an emergency",
+    )
     def outcome(case_id: CaseId, body: Annotated[OutcomeIn, Body()]) -> dict[str, Any]:
         return intake.outcome(case_id, body, meta("hotline"), expected())
 
@@ -103,8 +112,10 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, 
     def family_hours(family_id: Annotated[str, Path(pattern=r"^fam-[0-9a-z-]{1,40}$")]) -> dict[str, Any]:
         rows = readmodel.query(f"family#{family_id}")
         months = sorted({r["month"] for r in rows})
-        return {"family_id": family_id,
-                "months": [{"month": m, **_sum_hours([r for r in rows if r["month"] == m], rounding)} for m in months]}
+        return {
+            "family_id": family_id,
+            "months": [{"month": m, **_sum_hours([r for r in rows if r["month"] == m], rounding)} for m in months],
+        }
 
 
 def _strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

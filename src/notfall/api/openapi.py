@@ -17,8 +17,10 @@ from notfall.api.resolver import make_resolver
 
 TITLE = "notfall API"
 VERSION = "1.0.0"
-DESCRIPTION = ("Call intake, case work, caregivers and care, reports, partners, tariffs, invoicing and the "
-               "auditors' history of notfall.")
+DESCRIPTION = (
+    "Call intake, case work, caregivers and care, reports, partners, tariffs, invoicing and the "
+    "auditors' history of notfall."
+)
 SWAGGER_PATH = "/swagger"
 # What the describing resolver's routes get instead of their use cases: it never runs a route.
 NEVER_RUN: Any = None
@@ -30,8 +32,17 @@ def describing() -> APIGatewayRestResolver:
     document of the resolver it is enabled on: this one."""
     # Imported here, not at module load: only a request for the document needs every route
     # module, and the intake function's cold start should not pay for invoicing's.
-    from notfall.api import (audit_routes, billing_routes, care_routes, caregiver_routes, family_routes,
-                             intake_routes, partner_routes, report_routes, tariff_routes)
+    from notfall.api import (
+        audit_routes,
+        billing_routes,
+        care_routes,
+        caregiver_routes,
+        family_routes,
+        intake_routes,
+        partner_routes,
+        report_routes,
+        tariff_routes,
+    )
 
     app = make_resolver()
     intake_routes.register(app, intake=NEVER_RUN, readmodel=NEVER_RUN, rounding=NEVER_RUN)

@@ -42,33 +42,54 @@ def register(app: APIGatewayRestResolver, partners: Partners, readmodel: ReadMod
         # The row carries the whole state for eligibility; the list shows the registered fields.
         return {"partners": [{k: v for k, v in r.items() if k not in ("pk", "sk", "state")} for r in rows]}
 
-    @app.get("/partners/<partner_id>", tags=["partners"],
-             summary="One partner: as registered, its contracts, child counts and billing details")
+    @app.get(
+        "/partners/<partner_id>",
+        tags=["partners"],
+        summary="One partner: as registered, its contracts, child counts and billing details",
+    )
     def get_partner(partner_id: PartnerId) -> dict[str, Any]:
         row = readmodel.get(partner_pk(partner_id), STATE_SK)
         if row is None:
             raise NotFound(f"unknown partner {partner_id}", field="partner_id")
         state = row.get("state") or {}
-        return {**row["partner"], "version": row["version"], "contracts": state.get("contracts", []),
-                "child_counts": state.get("child_counts", {}), "billing": state.get("billing")}
+        return {
+            **row["partner"],
+            "version": row["version"],
+            "contracts": state.get("contracts", []),
+            "child_counts": state.get("child_counts", {}),
+            "billing": state.get("billing"),
+        }
 
-    @app.post("/partners/<partner_id>/contracts", tags=["partners"],
-              summary="Sign a framework contract (companies: monthly or yearly_band; municipalities: per_child)")
+    @app.post(
+        "/partners/<partner_id>/contracts",
+        tags=["partners"],
+        summary="Sign a framework contract (companies: monthly or yearly_band; municipalities: per_child)",
+    )
     def sign_contract(partner_id: PartnerId, body: Annotated[ContractIn, Body()]) -> tuple[dict[str, Any], int]:
         return partners.contract(partner_id, body, staff()), CREATED
 
-    @app.post("/partners/<partner_id>/contracts/<contract_id>/end", tags=["partners"],
-              summary="End a contract on a day (its last day)")
-    def end_contract(partner_id: PartnerId, contract_id: ContractId,
-                     body: Annotated[ContractEndIn, Body()]) -> dict[str, Any]:
+    @app.post(
+        "/partners/<partner_id>/contracts/<contract_id>/end",
+        tags=["partners"],
+        summary="End a contract on a day (its last day)",
+    )
+    def end_contract(
+        partner_id: PartnerId, contract_id: ContractId, body: Annotated[ContractEndIn, Body()]
+    ) -> dict[str, Any]:
         return partners.end_contract(partner_id, contract_id, body.end, staff())
 
-    @app.post("/partners/<partner_id>/child-counts", tags=["partners"],
-              summary="A municipality's children up to age 10 in a year (the basis of its yearly amount)")
+    @app.post(
+        "/partners/<partner_id>/child-counts",
+        tags=["partners"],
+        summary="A municipality's children up to age 10 in a year (the basis of its yearly amount)",
+    )
     def child_count(partner_id: PartnerId, body: Annotated[ChildCountIn, Body()]) -> tuple[dict[str, Any], int]:
         return partners.child_count(partner_id, body.year, body.children_under_10, staff()), CREATED
 
-    @app.put("/partners/<partner_id>/billing", tags=["partners"],
-             summary="The partner's invoice address, buyer reference (Leitweg-ID) and VAT id")
+    @app.put(
+        "/partners/<partner_id>/billing",
+        tags=["partners"],
+        summary="The partner's invoice address, buyer reference (Leitweg-ID) and VAT id",
+    )
     def billing(partner_id: PartnerId, body: Annotated[BillingIn, Body()]) -> dict[str, Any]:
         return partners.billing(partner_id, body, staff())

@@ -20,8 +20,11 @@ Dimension = Literal["municipality", "weekday", "hour", "age_group", "reason", "u
 
 
 def register(app: APIGatewayRestResolver, readmodel: ReadModel) -> None:
-    @app.get("/reports/demand", tags=["reports"],
-             summary="Emergencies, filled, unfilled and time to assignment per month range, grouped by one dimension")
+    @app.get(
+        "/reports/demand",
+        tags=["reports"],
+        summary="Emergencies, filled, unfilled and time to assignment per month range, grouped by one dimension",
+    )
     def demand(
         from_month: Annotated[str, Query(alias="from", pattern=MONTH, description="first month YYYY-MM")],
         to_month: Annotated[str, Query(alias="to", pattern=MONTH, description="last month YYYY-MM")],
@@ -34,8 +37,11 @@ def register(app: APIGatewayRestResolver, readmodel: ReadModel) -> None:
         rows = [row for month in months for row in readmodel.query(f"demand#{month}")]
         return {"from": from_month, "to": to_month, "months": months, **demand_report(rows, by)}
 
-    @app.get("/reports/transports/<month>", tags=["reports"],
-             summary="Transport services of a Berlin month: trips booked, done, cancelled, price total")
+    @app.get(
+        "/reports/transports/<month>",
+        tags=["reports"],
+        summary="Transport services of a Berlin month: trips booked, done, cancelled, price total",
+    )
     def transports(month: Month) -> dict[str, Any]:
         rows = readmodel.query(f"transport#{month}")
         counted = [r for r in rows if r["status"] != "cancelled"]

@@ -13,7 +13,7 @@ from notfall.domain.envelope import Metadata
 from notfall.domain.errors import Rejected
 
 MAX_KEY_LENGTH = 255
-_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % MAX_KEY_LENGTH)  # printable ASCII
+_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # printable ASCII
 
 
 def header(app: APIGatewayRestResolver, name: str) -> str | None:
@@ -36,8 +36,10 @@ def command_meta(app: APIGatewayRestResolver, default_actor: str, default_comman
     fingerprint = None
     if key is not None:
         if not _KEY.fullmatch(key):
-            raise Rejected(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
-                           field="header.Idempotency-Key")
+            raise Rejected(
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+                field="header.Idempotency-Key",
+            )
         command_id, fingerprint = keyed_command_id(actor, key), request_fingerprint(app)
     else:
         command_id = default_command or f"cmd-{uuid.uuid4()}"

@@ -18,10 +18,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from notfall.domain.errors import DomainError
 
 
-
 def problem(status: int, message: str, errors: list[dict[str, Any]]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body={"message": message, "errors": errors})
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message, "errors": errors}
+    )
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -40,7 +40,9 @@ def _json_object(body: str) -> Any:
     """Every body is one JSON object; powertools would take the first item of a JSON array."""
     value = json.loads(body)
     if value is not None and not isinstance(value, dict):
-        raise RequestValidationError([{"type": "model_type", "loc": ("body",), "msg": "the body must be a JSON object"}])
+        raise RequestValidationError(
+            [{"type": "model_type", "loc": ("body",), "msg": "the body must be a JSON object"}]
+        )
     return value
 
 
@@ -52,13 +54,17 @@ def make_resolver() -> APIGatewayRestResolver:
         errors = err.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(400, "the body is not valid JSON", [{"field": "body", "problem": "malformed JSON"}])
-        named = [{"field": _field(e.get("loc", ())), "problem": str(e.get("msg", "invalid")).removeprefix("Value error, ")}
-                 for e in errors]
+        named = [
+            {"field": _field(e.get("loc", ())), "problem": str(e.get("msg", "invalid")).removeprefix("Value error, ")}
+            for e in errors
+        ]
         return problem(422, "the request is invalid", named)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _not_json(_: RequestUnsupportedContentType) -> Response:
-        return problem(415, "the body must be JSON", [{"field": "header.Content-Type", "problem": "use application/json"}])
+        return problem(
+            415, "the body must be JSON", [{"field": "header.Content-Type", "problem": "use application/json"}]
+        )
 
     @app.exception_handler(DomainError)
     def _domain(err: DomainError) -> Response:
@@ -67,6 +73,8 @@ def make_resolver() -> APIGatewayRestResolver:
     @app.not_found
     def _not_found(_: Exception) -> Response:
         path = app.current_event.path
-        return problem(404, f"no route {app.current_event.http_method} {path}", [{"field": "path", "problem": "unknown route"}])
+        return problem(
+            404, f"no route {app.current_event.http_method} {path}", [{"field": "path", "problem": "unknown route"}]
+        )
 
     return app

@@ -19,13 +19,19 @@ from notfall.domain.tariffs import TariffIn
 
 
 def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
-    @app.post("/tariffs", tags=["billing"],
-              summary="Set a tier's hourly price from a day on (after its latest price and its last invoiced day)")
+    @app.post(
+        "/tariffs",
+        tags=["billing"],
+        summary="Set a tier's hourly price from a day on (after its latest price and its last invoiced day)",
+    )
     def set_tariff(body: Annotated[TariffIn, Body()]) -> tuple[dict[str, Any], int]:
         return tariffs.set_tariff(body, command_meta(app, "staff")), 201
 
-    @app.post("/tariffs/published", tags=["billing"],
-              summary="Record the service's published prices (5.00, 3.00, 2.00 EUR from 2015) unless present")
+    @app.post(
+        "/tariffs/published",
+        tags=["billing"],
+        summary="Record the service's published prices (5.00, 3.00, 2.00 EUR from 2015) unless present",
+    )
     def publish() -> dict[str, Any]:
         return tariffs.publish_defaults(command_meta(app, "staff"))
 
@@ -33,5 +39,9 @@ def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
     def list_tariffs() -> dict[str, Any]:
         state, today, prices = tariffs.valid_today()
         current = {tier: price.model_dump(mode="json") if price else None for tier, price in prices.items()}
-        return {"version": state.version, "today": today.isoformat(), "current": current,
-                "prices": [p.model_dump(mode="json") for p in state.prices]}
+        return {
+            "version": state.version,
+            "today": today.isoformat(),
+            "current": current,
+            "prices": [p.model_dump(mode="json") for p in state.prices],
+        }

@@ -17,7 +17,7 @@ from notfall.store.base import EventStore
 class RegisterIn(Value):
     caregiver_id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
     profile: cg.Profile
-    weekly: list[cg.WeeklyWindow] = []
+    weekly: list[cg.WeeklyWindow] = Field(default_factory=list)
 
 
 class TrainingIn(Value):
@@ -52,8 +52,9 @@ class Caregivers:
         return execute(self.store, meta, lambda: decide(self.load(caregiver_id), self.clock()))
 
     def register(self, cmd: RegisterIn, meta: Metadata) -> dict[str, Any]:
-        return self._run(cmd.caregiver_id, meta,
-                         lambda s, now: cg.decide_register(s, cmd.caregiver_id, cmd.profile, cmd.weekly, now))
+        return self._run(
+            cmd.caregiver_id, meta, lambda s, now: cg.decide_register(s, cmd.caregiver_id, cmd.profile, cmd.weekly, now)
+        )
 
     def profile(self, caregiver_id: str, profile: cg.Profile, meta: Metadata) -> dict[str, Any]:
         return self._run(caregiver_id, meta, lambda s, now: cg.decide_profile(s, caregiver_id, profile, now))

@@ -22,5 +22,6 @@ class Families:
 
     def billing(self, family_id: str, address: Address, meta: Metadata) -> dict[str, Any]:
         """Set the family's billing address (422 for a malformed family id)."""
-        return execute(self.store, meta, lambda: fam.decide_family_billing(
-            self.load(family_id), family_id, address, self.clock()))
+        return execute(
+            self.store, meta, lambda: fam.decide_family_billing(self.load(family_id), family_id, address, self.clock())
+        )

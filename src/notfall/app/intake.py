@@ -18,9 +18,9 @@ from notfall.domain import case as c
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.decision import Decision
 from notfall.domain.eligibility import Assessment
-from notfall.domain.events import Need
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, VersionConflict
+from notfall.domain.events import Need
 from notfall.store.base import EventStore
 
 PHONE_RETRIES = 3
@@ -31,8 +31,13 @@ def new_case_id() -> str:
 
 
 class Intake:
-    def __init__(self, store: EventStore, new_id: Callable[[], str] = new_case_id,
-                 assess: Callable[[Need, date], Assessment] | None = None, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        new_id: Callable[[], str] = new_case_id,
+        assess: Callable[[Need, date], Assessment] | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         """`assess` (see `notfall.app.eligibility.assessor`) decides eligibility and the price
         tier when a care need is recorded, and again when an emergency's need is clarified;
         without it none is recorded."""
@@ -63,13 +68,20 @@ class Intake:
                     raise
         raise AssertionError("unreachable")
 
-    def _staff(self, case_id: str, meta: Metadata, decide: Callable[[c.CaseState | None], Decision],
-               expected_version: int | None) -> dict[str, Any]:
+    def _staff(
+        self,
+        case_id: str,
+        meta: Metadata,
+        decide: Callable[[c.CaseState | None], Decision],
+        expected_version: int | None,
+    ) -> dict[str, Any]:
         def run() -> Decision:
             case = self.load_case(case_id)
             if expected_version is not None and case is not None and case.version != expected_version:
-                raise DomainError(f"case {case_id} is at version {case.version}, not {expected_version}: "
-                                  "reload it and retry", field="header.If-Match")
+                raise DomainError(
+                    f"case {case_id} is at version {case.version}, not {expected_version}: reload it and retry",
+                    field="header.If-Match",
+                )
             return decide(case)
 
         return self._run(meta, run)
@@ -78,13 +90,14 @@ class Intake:
         return self._staff(case_id, meta, lambda case: c.decide_consultation(case, case_id, cmd), expected)
 
     def need(self, case_id: str, cmd: NeedIn, meta: Metadata, expected: int | None = None):
-        return self._staff(case_id, meta,
-                           lambda case: c.decide_need(case, case_id, cmd, self.clock(), assess=self.assess), expected)
+        return self._staff(
+            case_id, meta, lambda case: c.decide_need(case, case_id, cmd, self.clock(), assess=self.assess), expected
+        )
 
     def outcome(self, case_id: str, cmd: OutcomeIn, meta: Metadata, expected: int | None = None):
-        return self._staff(case_id, meta,
-                           lambda case: c.decide_outcome(case, case_id, cmd, self.clock(), assess=self.assess),
-                           expected)
+        return self._staff(
+            case_id, meta, lambda case: c.decide_outcome(case, case_id, cmd, self.clock(), assess=self.assess), expected
+        )
 
     def callback(self, case_id: str, cmd: CallbackIn, meta: Metadata, expected: int | None = None):
         return self._staff(case_id, meta, lambda case: c.decide_callback(case, case_id, cmd), expected)

@@ -137,11 +137,22 @@ class _Item:
 
 
 class Invoicing:
-    def __init__(self, store: EventStore, readmodel: ReadModel, documents: DocumentStore | None, issuer: ie.Issuer,
-                 vat: ie.Vat, rounding: Rounding, clock: Clock = system_clock, *,
-                 render_pdf: Render = _render_pdf, render_xml: Render = _render_xml,
-                 ids: Callable[[], str] = new_id, eligibility: EligibilityRules | None = None,
-                 headcount_bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        readmodel: ReadModel,
+        documents: DocumentStore | None,
+        issuer: ie.Issuer,
+        vat: ie.Vat,
+        rounding: Rounding,
+        clock: Clock = system_clock,
+        *,
+        render_pdf: Render = _render_pdf,
+        render_xml: Render = _render_xml,
+        ids: Callable[[], str] = new_id,
+        eligibility: EligibilityRules | None = None,
+        headcount_bands: tuple[HeadcountBand, ...] = DEFAULT_HEADCOUNT_BANDS,
+    ) -> None:
         """`eligibility` decides each care session's tier for its day (families' invoices)."""
         self.store = store
         self.readmodel = readmodel
@@ -175,13 +186,28 @@ class Invoicing:
         _, last = period_bounds(kind, period)
         issue_date = self.today()
         if last >= issue_date:
-            raise Rejected(f"the period {period} has not ended yet (today is {issue_date.isoformat()} in Berlin); "
-                           "it is billed after its last day", field="period")
-        meta = meta or Metadata(command_id=f"invoice-run:{kind}:{period}:{self.ids()}", actor="invoice-run",
-                                correlation_id=f"invoice-run:{kind}:{period}")
-        report: dict[str, Any] = {"kind": kind, "period": period, "issue_date": issue_date.isoformat(),
-                                  "issued": [], "already_billed": [], "refused": [], "nothing_to_bill": 0,
-                                  "documents_stored": 0, "documents_already_stored": 0, "document_errors": []}
+            raise Rejected(
+                f"the period {period} has not ended yet (today is {issue_date.isoformat()} in Berlin); "
+                "it is billed after its last day",
+                field="period",
+            )
+        meta = meta or Metadata(
+            command_id=f"invoice-run:{kind}:{period}:{self.ids()}",
+            actor="invoice-run",
+            correlation_id=f"invoice-run:{kind}:{period}",
+        )
+        report: dict[str, Any] = {
+            "kind": kind,
+            "period": period,
+            "issue_date": issue_date.isoformat(),
+            "issued": [],
+            "already_billed": [],
+            "refused": [],
+            "nothing_to_bill": 0,
+            "documents_stored": 0,
+            "documents_already_stored": 0,
+            "document_errors": [],
+        }
         items = self._family_items(period) if kind == "family" else self._partner_items(kind, period)
         series: dict[str, inv.Series] = {}  # the run's view of each series, reloaded on a conflict
         for item in items:
@@ -223,12 +249,20 @@ class Invoicing:
             state = fold_partner(self.store.load(partner_stream(partner_id)))
             if state is None:
                 return None, None, f"unknown partner {partner_id}"
-            draft = (inv.partner_month_draft(state, period) if kind == "partner-monthly"
-                     else inv.partner_year_draft(state, int(period), self.headcount_bands))
+            draft = (
+                inv.partner_month_draft(state, period)
+                if kind == "partner-monthly"
+                else inv.partner_year_draft(state, int(period), self.headcount_bands)
+            )
             debtor = None
             if state.billing is not None:
-                debtor = ie.Debtor(debtor_id=partner_id, kind=state.partner.kind, address=state.billing.address,
-                                   buyer_reference=state.billing.buyer_reference, vat_id=state.billing.vat_id)
+                debtor = ie.Debtor(
+                    debtor_id=partner_id,
+                    kind=state.partner.kind,
+                    address=state.billing.address,
+                    buyer_reference=state.billing.buyer_reference,
+                    vat_id=state.billing.vat_id,
+                )
             return draft, debtor, f"no billing details for partner {partner_id}"
 
         for partner_id in partner_ids:
@@ -240,8 +274,9 @@ class Invoicing:
     def _series(self, name: str) -> inv.Series:
         return inv.fold_series(name, self.store.load(inv.series_stream(name)))
 
-    def _bill(self, item: _Item, issue_date: date, meta: Metadata, series: dict[str, inv.Series],
-              report: dict[str, Any]) -> None:
+    def _bill(
+        self, item: _Item, issue_date: date, meta: Metadata, series: dict[str, inv.Series], report: dict[str, Any]
+    ) -> None:
         key = item.billing_key
         billing = self._billing(key)
         if billing.number is not None:
@@ -254,10 +289,15 @@ class Invoicing:
         name = inv.series_for(draft.series, issue_date)
         for attempt in range(ISSUE_ATTEMPTS):
             current = series.get(name) or self._series(name)
-            decision = inv.decide_issue(draft, debtor, current, billing, self.issuer, self.vat, issue_date,
-                                        self.clock())  # the key was just seen unbilled
-            item_meta = Metadata(command_id=f"invoice:{key}:{billing.version}", actor=meta.actor,
-                                 correlation_id=meta.correlation_id, causation_id=meta.command_id)
+            decision = inv.decide_issue(
+                draft, debtor, current, billing, self.issuer, self.vat, issue_date, self.clock()
+            )  # the key was just seen unbilled
+            item_meta = Metadata(
+                command_id=f"invoice:{key}:{billing.version}",
+                actor=meta.actor,
+                correlation_id=meta.correlation_id,
+                causation_id=meta.command_id,
+            )
             try:
                 appended = self.store.append(decision, item_meta)
             except VersionConflict as conflict:
@@ -282,13 +322,18 @@ class Invoicing:
                 return
             series[name] = inv.Series(series=name, version=current.version + 1)
             number = decision.result["number"]
-            report["issued"].append({"number": number, "debtor_id": item.debtor_id,
-                                     "total_cents": decision.result["total_cents"]})
+            report["issued"].append(
+                {"number": number, "debtor_id": item.debtor_id, "total_cents": decision.result["total_cents"]}
+            )
             self._complete_documents(number, report)
             return
-        report["refused"].append({"billing_key": key, "debtor_id": item.debtor_id,
-                                  "reason": f"gave up after {ISSUE_ATTEMPTS} conflicts with concurrent writers; "
-                                            "run again"})
+        report["refused"].append(
+            {
+                "billing_key": key,
+                "debtor_id": item.debtor_id,
+                "reason": f"gave up after {ISSUE_ATTEMPTS} conflicts with concurrent writers; run again",
+            }
+        )
 
     def _draft(self, item: _Item, report: dict[str, Any], fresh: bool = False) -> tuple[inv.Draft, ie.Debtor] | None:
         """The item's draft and debtor, or None when there is nothing to bill or it is refused (reported)."""
@@ -297,8 +342,9 @@ class Invoicing:
             report["nothing_to_bill"] += 1
             return None
         if isinstance(draft, inv.Refusal):
-            report["refused"].append({"billing_key": draft.billing_key, "debtor_id": draft.debtor_id,
-                                      "reason": draft.reason})
+            report["refused"].append(
+                {"billing_key": draft.billing_key, "debtor_id": draft.debtor_id, "reason": draft.reason}
+            )
             return None
         assert draft.billing_key == item.billing_key, (draft.billing_key, item.billing_key)
         if debtor is None:
@@ -317,7 +363,7 @@ class Invoicing:
             stored, already = self.store_documents(number)
             report["documents_stored"] += stored
             report["documents_already_stored"] += already
-        except Exception as err:  # noqa: BLE001 - the invoice stands; a rerun stores its documents
+        except Exception as err:
             log.exception("documents of %s not stored", number)
             report["document_errors"].append({"number": number, "error": f"{type(err).__name__}: {err}"})
 
@@ -340,8 +386,10 @@ class Invoicing:
         documents = [(pdf_key, self.render_pdf, PDF_TYPE)]
         if wants_xml(invoice):
             documents.append((xml_key, self.render_xml, XML_TYPE))
-        created = [self.document_store.put_once(key, render(invoice), content_type, issue_date=invoice.issue_date)
-                   .created for key, render, content_type in documents]
+        created = [
+            self.document_store.put_once(key, render(invoice), content_type, issue_date=invoice.issue_date).created
+            for key, render, content_type in documents
+        ]
         return created.count(True), created.count(False)
 
     def documents(self, number: str) -> dict[str, str | None]:
@@ -351,14 +399,17 @@ class Invoicing:
         if self.document_store is None:
             raise RuntimeError("no document store is configured")
         pdf_key, xml_key = document_keys(number, invoice.issue_date)
-        return {"pdf": self.document_store.url(pdf_key, URL_SECONDS),
-                "xml": self.document_store.url(xml_key, URL_SECONDS) if wants_xml(invoice) else None}
+        return {
+            "pdf": self.document_store.url(pdf_key, URL_SECONDS),
+            "xml": self.document_store.url(xml_key, URL_SECONDS) if wants_xml(invoice) else None,
+        }
 
     # --- credit notes and payments ----------------------------------------------------------
 
     def cancel(self, number: str, cmd: inv.CancelIn, meta: Metadata) -> dict[str, Any]:
         """Cancel an invoice by a credit note (series S-<year>); its period may then be billed
         again by the next run. The credit note's documents are stored at once."""
+
         def decide():
             state = inv.fold_invoice(self.store.load(inv.invoice_stream(number)))
             issue_date = self.today()
@@ -382,8 +433,13 @@ class Invoicing:
     def pay(self, number: str, cmd: inv.PaymentIn, meta: Metadata) -> dict[str, Any]:
         """Record a payment against an open invoice (at most its open amount)."""
         payment_id = self.ids()
-        return execute(self.store, meta, lambda: inv.decide_payment(
-            inv.fold_invoice(self.store.load(inv.invoice_stream(number))), number, cmd, payment_id, self.clock()))
+        return execute(
+            self.store,
+            meta,
+            lambda: inv.decide_payment(
+                inv.fold_invoice(self.store.load(inv.invoice_stream(number))), number, cmd, payment_id, self.clock()
+            ),
+        )
 
     # --- reading (the read model) -----------------------------------------------------------
 

@@ -54,13 +54,21 @@ def candidates(readmodel: ReadModel, case_id: str, rules: CareRules) -> dict[str
         # The assigned caregiver shows up as rejected ("already booked" - by this very case).
         "assigned_caregiver_id": current.caregiver_id if current else None,
         "candidates": [
-            {"caregiver_id": c.caregiver_id, "name": c.name, "score": c.score, "passed": c.passed,
-             "preferences": [{"name": p.name, "points": p.points, "why": p.why} for p in c.preferences],
-             "recent_minutes": c.recent_minutes, "recent_hours": as_hours(c.recent_minutes)}
+            {
+                "caregiver_id": c.caregiver_id,
+                "name": c.name,
+                "score": c.score,
+                "passed": c.passed,
+                "preferences": [{"name": p.name, "points": p.points, "why": p.why} for p in c.preferences],
+                "recent_minutes": c.recent_minutes,
+                "recent_hours": as_hours(c.recent_minutes),
+            }
             for c in ranking.candidates
         ],
-        "rejected": [{"caregiver_id": r.caregiver_id, "name": r.name, "failed": r.failed, "reasons": r.reasons}
-                     for r in ranking.rejected],
+        "rejected": [
+            {"caregiver_id": r.caregiver_id, "name": r.name, "failed": r.failed, "reasons": r.reasons}
+            for r in ranking.rejected
+        ],
         "why_none": ranking.why_none,
     }
 
@@ -68,8 +76,13 @@ def candidates(readmodel: ReadModel, case_id: str, rules: CareRules) -> dict[str
 def _offer_summary(case: CaseState) -> str:
     """How the offers went: "2 offers declined, 1 timed out, none accepted"."""
     counts: Counter[str] = Counter(o.status for o in case.offers)
-    words = {"accepted": "accepted", "declined": "declined", "timed_out": "timed out", "withdrawn": "withdrawn",
-             "open": "still open"}
+    words = {
+        "accepted": "accepted",
+        "declined": "declined",
+        "timed_out": "timed out",
+        "withdrawn": "withdrawn",
+        "open": "still open",
+    }
     parts = [(counts[s], w) for s, w in words.items() if counts[s]]
     dropped = any(not a.active for a in case.assignments)
     lead = ["the assigned caregiver dropped out"] if dropped else []

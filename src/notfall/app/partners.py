@@ -43,8 +43,9 @@ class Partners:
     def load(self, partner_id: str) -> p.PartnerState | None:
         return p.fold_partner(self.store.load(p.partner_stream(partner_id)))
 
-    def _run(self, partner_id: str, meta: Metadata,
-             decide: Callable[[p.PartnerState | None, datetime], Decision]) -> dict[str, Any]:
+    def _run(
+        self, partner_id: str, meta: Metadata, decide: Callable[[p.PartnerState | None, datetime], Decision]
+    ) -> dict[str, Any]:
         return execute(self.store, meta, lambda: decide(self.load(partner_id), self.clock()))
 
     def register(self, cmd: p.PartnerIn, meta: Metadata) -> dict[str, Any]:
@@ -54,8 +55,7 @@ class Partners:
         return self._run(partner_id, meta, lambda s, now: p.decide_contract(s, partner_id, cmd, now))
 
     def end_contract(self, partner_id: str, contract_id: str, end: date, meta: Metadata) -> dict[str, Any]:
-        return self._run(partner_id, meta,
-                         lambda s, now: p.decide_end_contract(s, partner_id, contract_id, end, now))
+        return self._run(partner_id, meta, lambda s, now: p.decide_end_contract(s, partner_id, contract_id, end, now))
 
     def child_count(self, partner_id: str, year: int, count: int, meta: Metadata) -> dict[str, Any]:
         return self._run(partner_id, meta, lambda s, now: p.decide_child_count(s, partner_id, year, count, now))

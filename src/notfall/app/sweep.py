@@ -40,5 +40,9 @@ def sweep(care: Care, readmodel: ReadModel, rules: CareRules, limit: int = MAX_C
             continue
         counts["offers_timed_out"] += "offers timed out" in done
         counts["unfilled"] += "need unfilled" in done
-    return {"cases": counts["cases"], "cases_with_offers_timed_out": counts["offers_timed_out"],
-            "needs_flagged_unfilled": counts["unfilled"], "failed": failed}
+    return {
+        "cases": counts["cases"],
+        "cases_with_offers_timed_out": counts["offers_timed_out"],
+        "needs_flagged_unfilled": counts["unfilled"],
+        "failed": failed,
+    }

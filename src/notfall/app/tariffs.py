@@ -51,8 +51,9 @@ class TariffRegister:
         return state, today, {tier.value: state.price_on(tier, today) for tier in t.Tier}
 
     def set_tariff(self, cmd: t.TariffIn, meta: Metadata) -> dict[str, Any]:
-        return execute(self.store, meta,
-                       lambda: t.decide_tariff(self.current(), cmd, self.clock(), self.invoiced(cmd.tier)))
+        return execute(
+            self.store, meta, lambda: t.decide_tariff(self.current(), cmd, self.clock(), self.invoiced(cmd.tier))
+        )
 
     def publish_defaults(self, meta: Metadata | None = None) -> dict[str, Any]:
         """Append the published prices (`tariffs.PUBLISHED`) unless they are there: each under a
@@ -61,10 +62,12 @@ class TariffRegister:
         published: list[str] = []
         present: list[str] = []
         for price in t.PUBLISHED:
-            item_meta = Metadata(command_id=published_command_id(price),
-                                 actor=meta.actor if meta else "system",
-                                 correlation_id=meta.correlation_id if meta else "tariffs:published",
-                                 causation_id=meta.command_id if meta else None)
+            item_meta = Metadata(
+                command_id=published_command_id(price),
+                actor=meta.actor if meta else "system",
+                correlation_id=meta.correlation_id if meta else "tariffs:published",
+                causation_id=meta.command_id if meta else None,
+            )
             (published if self._publish(price, item_meta) else present).append(price.tier.value)
         return {"published": published, "present": present, "version": self.current().version}
 
@@ -72,7 +75,8 @@ class TariffRegister:
         for _ in range(PUBLISH_ATTEMPTS):
             state = self.current()
             if self.store.command_result(meta.command_id) is not None or any(
-                    p.tier == price.tier and p.valid_from <= price.valid_from for p in state.prices):
+                p.tier == price.tier and p.valid_from <= price.valid_from for p in state.prices
+            ):
                 return False
             try:
                 result = self.store.append(t.decide_tariff(state, price, self.clock()), meta)

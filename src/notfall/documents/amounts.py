@@ -14,8 +14,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from notfall.domain.invoice_events import InvoiceIssued, Line
 from notfall.domain.invoicing import vat_cents  # the issuing rule itself: totals are checked against it
 
-__all__ = ["CENT", "Totals", "decimal_cents", "euro", "german_date", "german_number", "minutes_note", "quantity",
-           "rate_basis", "tier_label", "totals", "vat_cents"]
+__all__ = [
+    "CENT",
+    "Totals",
+    "decimal_cents",
+    "euro",
+    "german_date",
+    "german_number",
+    "minutes_note",
+    "quantity",
+    "rate_basis",
+    "tier_label",
+    "totals",
+    "vat_cents",
+]
 
 CENT = Decimal("0.01")
 
@@ -76,8 +88,9 @@ def totals(invoice: InvoiceIssued) -> Totals:
     net = sum(line.amount_cents for line in invoice.lines)
     tax = vat_cents(net, vat)
     if invoice.total_cents != net + tax:
-        raise ValueError(f"invoice {invoice.number}: total_cents {invoice.total_cents} is not the lines' "
-                         f"sum {net} plus VAT {tax}")
+        raise ValueError(
+            f"invoice {invoice.number}: total_cents {invoice.total_cents} is not the lines' sum {net} plus VAT {tax}"
+        )
     return Totals(net, tax, net + tax)
 
 

@@ -165,8 +165,7 @@ def invoice_cii(invoice: InvoiceIssued) -> bytes:
         # set off against the cancelled invoice (the domain cancels only unpaid invoices), so
         # the instrument stays open (1)
         means.type_code = "1"
-        means.information.add(f"Verrechnung mit Rechnung Nr. {invoice.cancels}" if invoice.cancels
-                              else "Verrechnung")
+        means.information.add(f"Verrechnung mit Rechnung Nr. {invoice.cancels}" if invoice.cancels else "Verrechnung")
     settlement.payment_means.add(means)
 
     tax = ApplicableTradeTax()

@@ -34,12 +34,20 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fontTools.ttLib import TTFont
 
-from notfall.documents.amounts import (Totals, euro, german_date, german_number, minutes_note, quantity, rate_basis,
-                                      totals)
+from notfall.documents.amounts import (
+    Totals,
+    euro,
+    german_date,
+    german_number,
+    minutes_note,
+    quantity,
+    rate_basis,
+    totals,
+)
 from notfall.domain.invoice_events import Address, InvoiceIssued, Line
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -55,17 +63,40 @@ RULE = (160, 160, 160)
 HEAD_FILL = (232, 232, 232)
 
 # table columns: (heading, width, alignment)
-COLUMNS = (("Pos.", 10.0, "L"), ("Datum", 20.0, "L"), ("Leistung", 70.0, "L"),
-           ("Menge", 22.0, "R"), ("Einzelpreis", 24.0, "R"), ("Betrag", 24.0, "R"))
+COLUMNS = (
+    ("Pos.", 10.0, "L"),
+    ("Datum", 20.0, "L"),
+    ("Leistung", 70.0, "L"),
+    ("Menge", 22.0, "R"),
+    ("Einzelpreis", 24.0, "R"),
+    ("Betrag", 24.0, "R"),
+)
 UNITS = {"HUR": "Std.", "C62": "Stk."}
 # fpdf2 puts the page count wherever its alias occurs; NUL never survives `printable`, so user
 # text cannot contain this one. Three characters reserve three digits, as `{nb}` did.
 PAGE_COUNT = "\x00n\x00"
 
 TRANSLITERATION = {
-    "ł": "l", "Ł": "L", "ı": "i", "İ": "I", "đ": "d", "Đ": "D", "ħ": "h", "ŧ": "t",
-    "→": "->", "←": "<-", "⇒": "=>", "≤": "<=", "≥": ">=", "≠": "!=", "−": "-", "‐": "-", "‑": "-",
-    "\u2009": " ", "\u202f": " ", "\u00ad": "",
+    "ł": "l",
+    "Ł": "L",
+    "ı": "i",
+    "İ": "I",
+    "đ": "d",
+    "Đ": "D",
+    "ħ": "h",
+    "ŧ": "t",
+    "→": "->",
+    "←": "<-",
+    "⇒": "=>",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "−": "-",
+    "‐": "-",
+    "‑": "-",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u00ad": "",
 }
 
 
@@ -93,7 +124,7 @@ def printable(text: str) -> str:
 
 def iban_groups(iban: str) -> str:
     compact = iban.replace(" ", "")
-    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
 def address_lines(address: Address) -> list[str]:
@@ -128,18 +159,32 @@ class _InvoicePdf(FPDF):
         self.set_auto_page_break(True, margin=FOOTER_SPACE)
         self.alias_nb_pages(PAGE_COUNT)
 
-    def put(self, w: float, h: float, text: str, *, align: str = "L", size: float = 9, style: str = "",
-            color: tuple[int, int, int] = (0, 0, 0), fill: bool = False, border: Literal[0, 1] | str = 0,
-            multi: bool = False, then: str = "") -> None:
+    def put(
+        self,
+        w: float,
+        h: float,
+        text: str,
+        *,
+        align: str = "L",
+        size: float = 9,
+        style: str = "",
+        color: tuple[int, int, int] = (0, 0, 0),
+        fill: bool = False,
+        border: Literal[0, 1] | str = 0,
+        multi: bool = False,
+        then: str = "",
+    ) -> None:
         """`text` as printed, literally; `then` (our own markup: the page count) is appended unchanged."""
         self.set_font(FONT, style, size)
         self.set_text_color(*color)
         if multi:
-            self.multi_cell(w, h, printable(text) + then, border=border, align=align, fill=fill,
-                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(
+                w, h, printable(text) + then, border=border, align=align, fill=fill, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
         else:
-            self.cell(w, h, printable(text) + then, border=border, align=align, fill=fill,
-                      new_x=XPos.RIGHT, new_y=YPos.TOP)
+            self.cell(
+                w, h, printable(text) + then, border=border, align=align, fill=fill, new_x=XPos.RIGHT, new_y=YPos.TOP
+            )
 
     def height_of(self, w: float, h: float, text: str, size: float, style: str = "") -> float:
         self.set_font(FONT, style, size)
@@ -153,8 +198,13 @@ class _InvoicePdf(FPDF):
         if self.page_no() == 1:
             return
         self.set_xy(LEFT, TOP)
-        self.put(WIDTH, 5, f"{title(self.invoice)} vom {german_date(self.invoice.issue_date)} (Fortsetzung)",
-                 size=8, color=GREY)
+        self.put(
+            WIDTH,
+            5,
+            f"{title(self.invoice)} vom {german_date(self.invoice.issue_date)} (Fortsetzung)",
+            size=8,
+            color=GREY,
+        )
         self.set_y(TOP + 10)
 
     def footer(self) -> None:
@@ -168,7 +218,8 @@ class _InvoicePdf(FPDF):
             address_lines(issuer.address),
             [f"Steuernummer: {issuer.tax_number}"]
             + ([f"USt-IdNr.: {issuer.vat_id}"] if issuer.vat_id else [])
-            + [f"Tel. {issuer.phone}"] + ([issuer.address.email] if issuer.address.email else []),
+            + [f"Tel. {issuer.phone}"]
+            + ([issuer.address.email] if issuer.address.email else []),
             [issuer.bank, f"IBAN {iban_groups(issuer.iban)}", f"BIC {issuer.bic}"],
         )
         width = WIDTH / 3
@@ -189,8 +240,12 @@ def invoice_pdf(invoice: InvoiceIssued) -> bytes:
     issuer = invoice.issuer
     pdf.set_title(printable(title(invoice)))
     pdf.set_author(printable(issuer.address.name))
-    pdf.set_subject(printable(f"{title(invoice)} an {invoice.debtor.address.name}, Leistungszeitraum "
-                              f"{german_date(invoice.period_start)} bis {german_date(invoice.period_end)}"))
+    pdf.set_subject(
+        printable(
+            f"{title(invoice)} an {invoice.debtor.address.name}, Leistungszeitraum "
+            f"{german_date(invoice.period_start)} bis {german_date(invoice.period_end)}"
+        )
+    )
     pdf.set_creator("notfall")
     pdf.set_lang("de-DE")
     pdf.set_creation_date(datetime.combine(invoice.issue_date, time(0), tzinfo=BERLIN))
@@ -215,8 +270,7 @@ def _letterhead(pdf: _InvoicePdf, invoice: InvoiceIssued) -> None:
     pdf.set_xy(x, TOP)
     pdf.put(WIDTH - 95, 6, issuer.address.name, size=12, style="B", align="R")
     pdf.set_xy(x, TOP + 7)
-    lines = address_lines(issuer.address)[1:] + [f"Kontakt: {issuer.contact}",
-                                                  f"Telefon: {issuer.phone}"]
+    lines = [*address_lines(issuer.address)[1:], f"Kontakt: {issuer.contact}", f"Telefon: {issuer.phone}"]
     if issuer.address.email:
         lines.append(f"E-Mail: {issuer.address.email}")
     for text in lines:
@@ -274,8 +328,10 @@ def _opening(pdf: _InvoicePdf, invoice: InvoiceIssued) -> None:
     period = f"{german_date(invoice.period_start)} bis {german_date(invoice.period_end)}"
     if invoice.kind == "credit_note":
         cancelled = f"die Rechnung Nr. {invoice.cancels}" if invoice.cancels else "die unten genannten Leistungen"
-        text = (f"hiermit stornieren wir {cancelled} (Leistungszeitraum {period}) "
-                "und schreiben Ihnen die folgenden Beträge gut:")
+        text = (
+            f"hiermit stornieren wir {cancelled} (Leistungszeitraum {period}) "
+            "und schreiben Ihnen die folgenden Beträge gut:"
+        )
     else:
         text = f"für unsere Leistungen im Leistungszeitraum {period} berechnen wir Ihnen:"
     pdf.set_x(LEFT)
@@ -312,11 +368,16 @@ def _table(pdf: _InvoicePdf, invoice: InvoiceIssued) -> None:
             pdf.add_page()
             _table_head(pdf)
         top = pdf.get_y() + 1.2
-        cells = (str(position), german_date(line.service_date) if line.service_date else "",
-                 None, f"{quantity(line.quantity)} {UNITS.get(line.unit, line.unit)}",
-                 euro(line.unit_price_cents), euro(line.amount_cents))
+        cells = (
+            str(position),
+            german_date(line.service_date) if line.service_date else "",
+            None,
+            f"{quantity(line.quantity)} {UNITS.get(line.unit, line.unit)}",
+            euro(line.unit_price_cents),
+            euro(line.amount_cents),
+        )
         x = LEFT
-        for (heading, width, align), text in zip(COLUMNS, cells):
+        for (_heading, width, align), text in zip(COLUMNS, cells, strict=True):
             if text is not None:
                 pdf.set_xy(x, top)
                 pdf.put(width, 4.2, text, size=9, align=align)
@@ -340,8 +401,7 @@ def _totals(pdf: _InvoicePdf, invoice: InvoiceIssued, sums: Totals) -> None:
     rows: list[tuple[str, str, str]] = []
     if vat.category == "S":
         rows.append(("Summe netto", euro(sums.net_cents), ""))
-        rows.append((f"zzgl. Umsatzsteuer {percent(vat.rate)} auf {euro(sums.net_cents)}",
-                     euro(sums.vat_cents), ""))
+        rows.append((f"zzgl. Umsatzsteuer {percent(vat.rate)} auf {euro(sums.net_cents)}", euro(sums.vat_cents), ""))
     else:
         rows.append(("Summe der Positionen", euro(sums.net_cents), ""))
         rows.append(("Umsatzsteuer 0,00 €: " + (vat.exemption_reason or ""), "", ""))
@@ -371,18 +431,34 @@ def _closing(pdf: _InvoicePdf, invoice: InvoiceIssued, sums: Totals) -> None:
     amount = euro(abs(sums.gross_cents))
     if invoice.kind == "credit_note":
         if invoice.cancels:
-            paragraphs.append((f"Die Rechnung Nr. {invoice.cancels} ist damit storniert: Der Betrag von {amount} "
-                               "wird mit ihr verrechnet, Sie brauchen sie nicht zu bezahlen.", ""))
+            paragraphs.append(
+                (
+                    f"Die Rechnung Nr. {invoice.cancels} ist damit storniert: Der Betrag von {amount} "
+                    "wird mit ihr verrechnet, Sie brauchen sie nicht zu bezahlen.",
+                    "",
+                )
+            )
         else:
             paragraphs.append((f"Den Betrag von {amount} verrechnen wir mit Ihrer nächsten Rechnung.", ""))
     else:
-        paragraphs.append((f"Bitte überweisen Sie den Gesamtbetrag von {amount} ohne Abzug bis zum "
-                           f"{german_date(invoice.due_date)} unter Angabe der Rechnungsnummer {invoice.number}:\n"
-                           f"Kontoinhaber: {issuer.address.name}\nIBAN: {iban_groups(issuer.iban)} · "
-                           f"BIC: {issuer.bic} · {issuer.bank}\nVerwendungszweck: {invoice.number}", ""))
-    paragraphs.append((f"Fragen zu dieser {'Gutschrift' if invoice.kind == 'credit_note' else 'Rechnung'} "
-                       f"beantwortet {issuer.contact}, Telefon {issuer.phone}"
-                       + (f", E-Mail {issuer.address.email}" if issuer.address.email else "") + ".", ""))
+        paragraphs.append(
+            (
+                f"Bitte überweisen Sie den Gesamtbetrag von {amount} ohne Abzug bis zum "
+                f"{german_date(invoice.due_date)} unter Angabe der Rechnungsnummer {invoice.number}:\n"
+                f"Kontoinhaber: {issuer.address.name}\nIBAN: {iban_groups(issuer.iban)} · "
+                f"BIC: {issuer.bic} · {issuer.bank}\nVerwendungszweck: {invoice.number}",
+                "",
+            )
+        )
+    paragraphs.append(
+        (
+            f"Fragen zu dieser {'Gutschrift' if invoice.kind == 'credit_note' else 'Rechnung'} "
+            f"beantwortet {issuer.contact}, Telefon {issuer.phone}"
+            + (f", E-Mail {issuer.address.email}" if issuer.address.email else "")
+            + ".",
+            "",
+        )
+    )
     for text, style in paragraphs:
         if pdf.get_y() + pdf.height_of(WIDTH, 4.5, text, 9, style) > pdf.page_break_trigger:
             pdf.add_page()

@@ -29,7 +29,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -54,7 +54,7 @@ class Stored:
 
 def retain_until(issue_date: date) -> datetime:
     """The end of the retention period of a document issued on `issue_date` (see module doc)."""
-    return datetime(issue_date.year + RETENTION_YEARS, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    return datetime(issue_date.year + RETENTION_YEARS, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def keys_for(number: str, issue_date: date | None = None) -> tuple[str, str]:
@@ -141,14 +141,17 @@ class DocumentStore:
         if not versions:
             return None
         newest = max(versions, key=lambda v: v["LastModified"])
-        log.warning("document %s is hidden by a delete marker; its locked version %s is kept", key,
-                    newest["VersionId"])
+        log.warning("document %s is hidden by a delete marker; its locked version %s is kept", key, newest["VersionId"])
         return {"VersionId": newest["VersionId"], "sha256": None}
 
     def _keep(self, key: str, found: dict[str, Any], digest: str) -> Stored:
         if found.get("sha256") and found["sha256"] != digest:
-            log.warning("document %s exists with other bytes (sha256 %s, now %s); the stored original stands",
-                        key, found["sha256"], digest)
+            log.warning(
+                "document %s exists with other bytes (sha256 %s, now %s); the stored original stands",
+                key,
+                found["sha256"],
+                digest,
+            )
         return Stored(found["VersionId"], created=False)
 
 

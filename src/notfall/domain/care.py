@@ -143,28 +143,51 @@ def _can_take(case: CaseState, caregiver: CaregiverState, rules: CareRules, repl
     assert case.need is not None
     failures = hard_rule_failures(caregiver, case.need, rules.clearance, ignore_assignment=replacing)
     if failures:
-        raise DomainError(f"caregiver {caregiver.caregiver_id} cannot take this need: " + "; ".join(failures),
-                          field="caregiver_id")
+        raise DomainError(
+            f"caregiver {caregiver.caregiver_id} cannot take this need: " + "; ".join(failures), field="caregiver_id"
+        )
 
 
-def _assignment(case: CaseState, caregiver: CaregiverState, assignment_id: str, now: datetime, rules: CareRules,
-                offer_id: str | None = None, replaces: str | None = None) -> tuple[list[Event], BookingMade]:
+def _assignment(
+    case: CaseState,
+    caregiver: CaregiverState,
+    assignment_id: str,
+    now: datetime,
+    rules: CareRules,
+    offer_id: str | None = None,
+    replaces: str | None = None,
+) -> tuple[list[Event], BookingMade]:
     """The events that book `caregiver` for the case's window; open offers are withdrawn."""
     assert case.need is not None
     if len(case.assignments) >= MAX_ASSIGNMENTS_PER_CASE:
-        raise DomainError(f"a case has at most {MAX_ASSIGNMENTS_PER_CASE} assignments; open a new case",
-                          field="case_id")
+        raise DomainError(
+            f"a case has at most {MAX_ASSIGNMENTS_PER_CASE} assignments; open a new case", field="case_id"
+        )
     window = case.need.window
     events: list[Event] = [
         ce.OfferWithdrawn(offer_id=o.offer_id, reason="another caregiver takes the care")
-        for o in case.offers if o.status == "open" and o.offer_id != offer_id
+        for o in case.offers
+        if o.status == "open" and o.offer_id != offer_id
     ]
-    events.append(ce.CaregiverAssigned(
-        assignment_id=assignment_id, caregiver_id=caregiver.caregiver_id, start=window.start,
-        end=window.expected_end, offer_id=offer_id, replaces=replaces,
-        allowance_cents=rules.allowance_cents, travel_cents_per_km=rules.travel_cents_per_km))
-    booking = BookingMade(assignment_id=assignment_id, case_id=case.case_id, family_id=case.family_id,
-                          start=window.start, end=window.expected_end)
+    events.append(
+        ce.CaregiverAssigned(
+            assignment_id=assignment_id,
+            caregiver_id=caregiver.caregiver_id,
+            start=window.start,
+            end=window.expected_end,
+            offer_id=offer_id,
+            replaces=replaces,
+            allowance_cents=rules.allowance_cents,
+            travel_cents_per_km=rules.travel_cents_per_km,
+        )
+    )
+    booking = BookingMade(
+        assignment_id=assignment_id,
+        case_id=case.case_id,
+        family_id=case.family_id,
+        start=window.start,
+        end=window.expected_end,
+    )
     return events, booking
 
 
@@ -172,23 +195,40 @@ def _result(case: CaseState, events: Sequence[Event], **more) -> dict:
     return {"case_id": case.case_id, "version": case.version + len(events), **more}
 
 
-def _book(case: CaseState, caregiver: CaregiverState, assignment_id: str, now: datetime, rules: CareRules,
-          offer_id: str | None) -> Decision:
+def _book(
+    case: CaseState,
+    caregiver: CaregiverState,
+    assignment_id: str,
+    now: datetime,
+    rules: CareRules,
+    offer_id: str | None,
+) -> Decision:
     """Assign the caregiver (accepting their offer, if any): the case and the calendar at once."""
     _can_take(case, caregiver, rules)
     events, booking = _assignment(case, caregiver, assignment_id, now, rules, offer_id=offer_id)
     if offer_id is not None:
         events.insert(0, ce.OfferAccepted(offer_id=offer_id))
-    return Decision((Append(case_stream(case.case_id), case.version, tuple(events), now),
-                     Append(caregiver_stream(caregiver.caregiver_id), caregiver.version, (booking,), now)),
-                    _result(case, events, assignment_id=assignment_id, caregiver_id=caregiver.caregiver_id))
+    return Decision(
+        (
+            Append(case_stream(case.case_id), case.version, tuple(events), now),
+            Append(caregiver_stream(caregiver.caregiver_id), caregiver.version, (booking,), now),
+        ),
+        _result(case, events, assignment_id=assignment_id, caregiver_id=caregiver.caregiver_id),
+    )
 
 
 # --- offers and assignments -------------------------------------------------------------
 
 
-def decide_offer(case: CaseState | None, case_id: str, caregiver: CaregiverState | None, caregiver_id: str,
-                 offer_id: str, now: datetime, rules: CareRules) -> Decision:
+def decide_offer(
+    case: CaseState | None,
+    case_id: str,
+    caregiver: CaregiverState | None,
+    caregiver_id: str,
+    offer_id: str,
+    now: datetime,
+    rules: CareRules,
+) -> Decision:
     case = _emergency(case, case_id)
     caregiver = _caregiver(caregiver, caregiver_id)
     if case.active_assignment is not None:
@@ -197,12 +237,22 @@ def decide_offer(case: CaseState | None, case_id: str, caregiver: CaregiverState
         raise DomainError(f"caregiver {caregiver_id} has an open offer for this case", field="caregiver_id")
     _can_take(case, caregiver, rules)
     event = ce.OfferMade(offer_id=offer_id, caregiver_id=caregiver_id, expires_at=now + rules.offer_ttl)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], offer_id=offer_id, expires_at=event.expires_at.isoformat()))
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),),
+        _result(case, [event], offer_id=offer_id, expires_at=event.expires_at.isoformat()),
+    )
 
 
-def decide_accept(case: CaseState | None, case_id: str, caregiver: CaregiverState | None, caregiver_id: str,
-                  offer_id: str, assignment_id: str, now: datetime, rules: CareRules) -> Decision:
+def decide_accept(
+    case: CaseState | None,
+    case_id: str,
+    caregiver: CaregiverState | None,
+    caregiver_id: str,
+    offer_id: str,
+    assignment_id: str,
+    now: datetime,
+    rules: CareRules,
+) -> Decision:
     case = _emergency(case, case_id)
     caregiver = _caregiver(caregiver, caregiver_id)
     offer = next((o for o in case.offers if o.offer_id == offer_id and o.caregiver_id == caregiver_id), None)
@@ -217,8 +267,9 @@ def decide_accept(case: CaseState | None, case_id: str, caregiver: CaregiverStat
     return _book(case, caregiver, assignment_id, now, rules, offer_id)
 
 
-def decide_decline(case: CaseState | None, case_id: str, caregiver_id: str, offer_id: str, cmd: DeclineIn,
-                   now: datetime) -> Decision:
+def decide_decline(
+    case: CaseState | None, case_id: str, caregiver_id: str, offer_id: str, cmd: DeclineIn, now: datetime
+) -> Decision:
     case = _emergency(case, case_id)
     offer = next((o for o in case.offers if o.offer_id == offer_id and o.caregiver_id == caregiver_id), None)
     if offer is None:
@@ -229,8 +280,15 @@ def decide_decline(case: CaseState | None, case_id: str, caregiver_id: str, offe
     return Decision((Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event]))
 
 
-def decide_assign(case: CaseState | None, case_id: str, caregiver: CaregiverState | None, caregiver_id: str,
-                  assignment_id: str, now: datetime, rules: CareRules) -> Decision:
+def decide_assign(
+    case: CaseState | None,
+    case_id: str,
+    caregiver: CaregiverState | None,
+    caregiver_id: str,
+    assignment_id: str,
+    now: datetime,
+    rules: CareRules,
+) -> Decision:
     """Staff assign directly, e.g. after agreeing with the caregiver on the phone."""
     case = _emergency(case, case_id)
     caregiver = _caregiver(caregiver, caregiver_id)
@@ -245,24 +303,37 @@ def _notice(case: CaseState, now: datetime) -> int:
     return int((case.need.window.start - now).total_seconds() // 60)
 
 
-def decide_cancel(case: CaseState | None, case_id: str, caregiver: CaregiverState | None, cmd: CancelIn,
-                  now: datetime) -> Decision:
+def decide_cancel(
+    case: CaseState | None, case_id: str, caregiver: CaregiverState | None, cmd: CancelIn, now: datetime
+) -> Decision:
     case = _emergency(case, case_id)
     current = case.active_assignment
     if current is None:
         raise DomainError("the case has no caregiver to cancel", field="case_id")
     caregiver = _caregiver(caregiver, current.caregiver_id)
-    cancel = ce.AssignmentCancelled(assignment_id=current.assignment_id, by=cmd.by, reason=cmd.reason,
-                                    notice_minutes=_notice(case, now))
+    cancel = ce.AssignmentCancelled(
+        assignment_id=current.assignment_id, by=cmd.by, reason=cmd.reason, notice_minutes=_notice(case, now)
+    )
     release = BookingReleased(assignment_id=current.assignment_id, reason=f"cancelled by {cmd.by}: {cmd.reason}")
-    return Decision((Append(case_stream(case.case_id), case.version, (cancel,), now),
-                     Append(caregiver_stream(caregiver.caregiver_id), caregiver.version, (release,), now)),
-                    _result(case, [cancel], cancelled=current.assignment_id))
+    return Decision(
+        (
+            Append(case_stream(case.case_id), case.version, (cancel,), now),
+            Append(caregiver_stream(caregiver.caregiver_id), caregiver.version, (release,), now),
+        ),
+        _result(case, [cancel], cancelled=current.assignment_id),
+    )
 
 
-def decide_reassign(case: CaseState | None, case_id: str, old: CaregiverState | None,
-                    new: CaregiverState | None, cmd: ReassignIn, assignment_id: str, now: datetime,
-                    rules: CareRules) -> Decision:
+def decide_reassign(
+    case: CaseState | None,
+    case_id: str,
+    old: CaregiverState | None,
+    new: CaregiverState | None,
+    cmd: ReassignIn,
+    assignment_id: str,
+    now: datetime,
+    rules: CareRules,
+) -> Decision:
     case = _emergency(case, case_id)
     current = case.active_assignment
     if current is None:
@@ -272,14 +343,22 @@ def decide_reassign(case: CaseState | None, case_id: str, old: CaregiverState | 
     old = _caregiver(old, current.caregiver_id)
     new = _caregiver(new, cmd.caregiver_id)
     _can_take(case, new, rules)
-    cancel = ce.AssignmentCancelled(assignment_id=current.assignment_id, by=cmd.by,
-                                    reason=f"reassigned: {cmd.reason}", notice_minutes=_notice(case, now))
+    cancel = ce.AssignmentCancelled(
+        assignment_id=current.assignment_id,
+        by=cmd.by,
+        reason=f"reassigned: {cmd.reason}",
+        notice_minutes=_notice(case, now),
+    )
     events, booking = _assignment(case, new, assignment_id, now, rules, replaces=current.assignment_id)
     release = BookingReleased(assignment_id=current.assignment_id, reason=f"reassigned: {cmd.reason}")
-    return Decision((Append(case_stream(case.case_id), case.version, (cancel, *events), now),
-                     Append(caregiver_stream(old.caregiver_id), old.version, (release,), now),
-                     Append(caregiver_stream(new.caregiver_id), new.version, (booking,), now)),
-                    _result(case, [cancel, *events], assignment_id=assignment_id, caregiver_id=new.caregiver_id))
+    return Decision(
+        (
+            Append(case_stream(case.case_id), case.version, (cancel, *events), now),
+            Append(caregiver_stream(old.caregiver_id), old.version, (release,), now),
+            Append(caregiver_stream(new.caregiver_id), new.version, (booking,), now),
+        ),
+        _result(case, [cancel, *events], assignment_id=assignment_id, caregiver_id=new.caregiver_id),
+    )
 
 
 def decide_offer_timeouts(case: CaseState, now: datetime) -> Decision | None:
@@ -287,8 +366,10 @@ def decide_offer_timeouts(case: CaseState, now: datetime) -> Decision | None:
     events = [ce.OfferTimedOut(offer_id=o.offer_id) for o in case.offers if o.status == "open" and now >= o.expires_at]
     if not events:
         return None
-    return Decision((Append(case_stream(case.case_id), case.version, tuple(events), now),),
-                    _result(case, events, timed_out=[e.offer_id for e in events]))
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, tuple(events), now),),
+        _result(case, events, timed_out=[e.offer_id for e in events]),
+    )
 
 
 def unfilled_since(case: CaseState) -> datetime | None:
@@ -328,8 +409,11 @@ def _no_overlap(case: CaseState, start: datetime, end: datetime | None, skip: st
             continue
         other_end = other.end or datetime.max.replace(tzinfo=start.tzinfo)
         if other.start < (end or datetime.max.replace(tzinfo=start.tzinfo)) and start < other_end:
-            raise DomainError(f"overlaps session {other.session_id} ({other.start.isoformat()} to "
-                              f"{other.end.isoformat() if other.end else 'now'})", field="start")
+            raise DomainError(
+                f"overlaps session {other.session_id} ({other.start.isoformat()} to "
+                f"{other.end.isoformat() if other.end else 'now'})",
+                field="start",
+            )
 
 
 def _cared(case: CaseState | None, case_id: str) -> CaseState:
@@ -341,8 +425,9 @@ def _cared(case: CaseState | None, case_id: str) -> CaseState:
     return case
 
 
-def decide_record_session(case: CaseState | None, case_id: str, cmd: SessionIn, session_id: str,
-                          now: datetime) -> Decision:
+def decide_record_session(
+    case: CaseState | None, case_id: str, cmd: SessionIn, session_id: str, now: datetime
+) -> Decision:
     case = _cared(case, case_id)
     assignment = _assignment_of(case, cmd.caregiver_id)
     if not assignment.active and cmd.start >= assignment.cancelled_at:
@@ -351,14 +436,22 @@ def decide_record_session(case: CaseState | None, case_id: str, cmd: SessionIn, 
     if cmd.end > now + CLOCK_SKEW:
         raise DomainError("a session is recorded once it has ended", field="end")
     _no_overlap(case, cmd.start, cmd.end)
-    event = ce.SessionRecorded(session_id=session_id, assignment_id=assignment.assignment_id,
-                               caregiver_id=cmd.caregiver_id, start=cmd.start, end=cmd.end, travel_km=cmd.travel_km)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], session_id=session_id))
+    event = ce.SessionRecorded(
+        session_id=session_id,
+        assignment_id=assignment.assignment_id,
+        caregiver_id=cmd.caregiver_id,
+        start=cmd.start,
+        end=cmd.end,
+        travel_km=cmd.travel_km,
+    )
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event], session_id=session_id)
+    )
 
 
-def decide_check_in(case: CaseState | None, case_id: str, caregiver_id: str, cmd: CheckInIn, session_id: str,
-                    now: datetime) -> Decision:
+def decide_check_in(
+    case: CaseState | None, case_id: str, caregiver_id: str, cmd: CheckInIn, session_id: str, now: datetime
+) -> Decision:
     case = _cared(case, case_id)
     assignment = _assignment_of(case, caregiver_id)
     if not assignment.active:
@@ -368,14 +461,17 @@ def decide_check_in(case: CaseState | None, case_id: str, caregiver_id: str, cmd
     if any(x.end is None and x.caregiver_id == caregiver_id for x in case.live_sessions):
         raise DomainError("already checked in; check out first", field="at")
     _no_overlap(case, cmd.at, None)
-    event = ce.SessionStarted(session_id=session_id, assignment_id=assignment.assignment_id,
-                              caregiver_id=caregiver_id, at=cmd.at)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], session_id=session_id))
+    event = ce.SessionStarted(
+        session_id=session_id, assignment_id=assignment.assignment_id, caregiver_id=caregiver_id, at=cmd.at
+    )
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event], session_id=session_id)
+    )
 
 
-def decide_check_out(case: CaseState | None, case_id: str, caregiver_id: str, cmd: CheckOutIn,
-                     now: datetime) -> Decision:
+def decide_check_out(
+    case: CaseState | None, case_id: str, caregiver_id: str, cmd: CheckOutIn, now: datetime
+) -> Decision:
     case = _cared(case, case_id)
     open_session = next((x for x in case.live_sessions if x.end is None and x.caregiver_id == caregiver_id), None)
     if open_session is None:
@@ -385,8 +481,10 @@ def decide_check_out(case: CaseState | None, case_id: str, caregiver_id: str, cm
     if cmd.at > now + CLOCK_SKEW:
         raise DomainError("a check-out cannot lie in the future", field="at")
     event = ce.SessionEnded(session_id=open_session.session_id, at=cmd.at, travel_km=cmd.travel_km)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], session_id=open_session.session_id))
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),),
+        _result(case, [event], session_id=open_session.session_id),
+    )
 
 
 def _session(case: CaseState, session_id: str):
@@ -398,45 +496,57 @@ def _session(case: CaseState, session_id: str):
     return session
 
 
-def decide_correct_session(case: CaseState | None, case_id: str, session_id: str, cmd: CorrectionIn,
-                           now: datetime) -> Decision:
+def decide_correct_session(
+    case: CaseState | None, case_id: str, session_id: str, cmd: CorrectionIn, now: datetime
+) -> Decision:
     case = _cared(case, case_id)
     _session(case, session_id)
     if cmd.end > now + CLOCK_SKEW:
         raise DomainError("a corrected session must have ended", field="end")
     _no_overlap(case, cmd.start, cmd.end, skip=session_id)
-    event = ce.SessionCorrected(session_id=session_id, start=cmd.start, end=cmd.end, travel_km=cmd.travel_km,
-                                reason=cmd.reason)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], session_id=session_id))
+    event = ce.SessionCorrected(
+        session_id=session_id, start=cmd.start, end=cmd.end, travel_km=cmd.travel_km, reason=cmd.reason
+    )
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event], session_id=session_id)
+    )
 
 
-def decide_void_session(case: CaseState | None, case_id: str, session_id: str, cmd: VoidIn,
-                        now: datetime) -> Decision:
+def decide_void_session(case: CaseState | None, case_id: str, session_id: str, cmd: VoidIn, now: datetime) -> Decision:
     case = _cared(case, case_id)
     _session(case, session_id)
     event = ce.SessionVoided(session_id=session_id, reason=cmd.reason)
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], session_id=session_id))
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event], session_id=session_id)
+    )
 
 
 # --- transport services -----------------------------------------------------------------
 
 
-def decide_book_transport(case: CaseState | None, case_id: str, cmd: TransportIn, transport_id: str,
-                          now: datetime, rules: CareRules, driver: CaregiverState | None = None) -> Decision:
+def decide_book_transport(
+    case: CaseState | None,
+    case_id: str,
+    cmd: TransportIn,
+    transport_id: str,
+    now: datetime,
+    rules: CareRules,
+    driver: CaregiverState | None = None,
+) -> Decision:
     case = _emergency(case, case_id)
     if len(case.transports) >= MAX_TRANSPORTS_PER_CASE:
-        raise DomainError(f"a case has at most {MAX_TRANSPORTS_PER_CASE} transport services; open a new case",
-                          field="case_id")
+        raise DomainError(
+            f"a case has at most {MAX_TRANSPORTS_PER_CASE} transport services; open a new case", field="case_id"
+        )
     if cmd.driver_id is not None:
         driver = _caregiver(driver, cmd.driver_id)
         if not driver.profile.offers_transport:
             raise DomainError(f"caregiver {cmd.driver_id} does not offer transport", field="driver_id")
-    event = ce.TransportBooked(transport_id=transport_id, price_cents=rules.transport_price_cents,
-                               **cmd.model_dump())
-    return Decision((Append(case_stream(case.case_id), case.version, (event,), now),),
-                    _result(case, [event], transport_id=transport_id, price_cents=rules.transport_price_cents))
+    event = ce.TransportBooked(transport_id=transport_id, price_cents=rules.transport_price_cents, **cmd.model_dump())
+    return Decision(
+        (Append(case_stream(case.case_id), case.version, (event,), now),),
+        _result(case, [event], transport_id=transport_id, price_cents=rules.transport_price_cents),
+    )
 
 
 def _transport(case: CaseState, transport_id: str):
@@ -448,8 +558,9 @@ def _transport(case: CaseState, transport_id: str):
     return transport
 
 
-def decide_transport_done(case: CaseState | None, case_id: str, transport_id: str, cmd: TransportDoneIn,
-                          now: datetime) -> Decision:
+def decide_transport_done(
+    case: CaseState | None, case_id: str, transport_id: str, cmd: TransportDoneIn, now: datetime
+) -> Decision:
     if case is None:
         raise NotFound(f"unknown case {case_id}", field="case_id")
     _transport(case, transport_id)  # booked on an emergency; may be done after the case was closed
@@ -459,8 +570,9 @@ def decide_transport_done(case: CaseState | None, case_id: str, transport_id: st
     return Decision((Append(case_stream(case.case_id), case.version, (event,), now),), _result(case, [event]))
 
 
-def decide_transport_cancel(case: CaseState | None, case_id: str, transport_id: str, cmd: VoidIn,
-                            now: datetime) -> Decision:
+def decide_transport_cancel(
+    case: CaseState | None, case_id: str, transport_id: str, cmd: VoidIn, now: datetime
+) -> Decision:
     case = _emergency(case, case_id)
     _transport(case, transport_id)
     event = ce.TransportCancelled(transport_id=transport_id, reason=cmd.reason)

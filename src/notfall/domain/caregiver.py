@@ -280,15 +280,21 @@ def _(event: OneOffAvailabilityWithdrawn, state: CaregiverState) -> CaregiverSta
 
 @_apply.register
 def _(event: BookingMade, state: CaregiverState) -> CaregiverState:
-    booking = Booking(assignment_id=event.assignment_id, case_id=event.case_id, family_id=event.family_id,
-                      start=event.start, end=event.end)
+    booking = Booking(
+        assignment_id=event.assignment_id,
+        case_id=event.case_id,
+        family_id=event.family_id,
+        start=event.start,
+        end=event.end,
+    )
     return state.model_copy(update={"bookings": [*state.bookings, booking]})
 
 
 @_apply.register
 def _(event: BookingReleased, state: CaregiverState) -> CaregiverState:
-    bookings = [b.model_copy(update={"released": True}) if b.assignment_id == event.assignment_id else b
-                for b in state.bookings]
+    bookings = [
+        b.model_copy(update={"released": True}) if b.assignment_id == event.assignment_id else b for b in state.bookings
+    ]
     return state.model_copy(update={"bookings": bookings})
 
 
@@ -332,8 +338,11 @@ def _weekly_intervals(windows: list[WeeklyWindow], start: datetime, end: datetim
         for w in windows:
             if w.weekday == day.weekday():
                 begin = datetime.combine(day, w.start, tzinfo=BERLIN)
-                finish = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=BERLIN) if w.end == time(0)
-                          else datetime.combine(day, w.end, tzinfo=BERLIN))
+                finish = (
+                    datetime.combine(day + timedelta(days=1), time(0), tzinfo=BERLIN)
+                    if w.end == time(0)
+                    else datetime.combine(day, w.end, tzinfo=BERLIN)
+                )
                 out.append((begin, finish))
         day += timedelta(days=1)
     return out
@@ -370,8 +379,9 @@ def _one(state: CaregiverState, event: Event, now: datetime) -> Decision:
     return Decision((append,), {"caregiver_id": state.caregiver_id, "version": state.version + 1})
 
 
-def decide_register(state: CaregiverState | None, caregiver_id: str, profile: Profile,
-                    weekly: list[WeeklyWindow], now: datetime) -> Decision:
+def decide_register(
+    state: CaregiverState | None, caregiver_id: str, profile: Profile, weekly: list[WeeklyWindow], now: datetime
+) -> Decision:
     if state is not None:
         raise DomainError(f"caregiver {caregiver_id} is already registered", field="caregiver_id")
     events: list[Event] = [CaregiverRegistered(caregiver_id=caregiver_id, profile=profile)]
@@ -385,8 +395,9 @@ def decide_profile(state: CaregiverState | None, caregiver_id: str, profile: Pro
     return _one(_existing(state, caregiver_id), ProfileChanged(profile=profile), now)
 
 
-def decide_training(state: CaregiverState | None, caregiver_id: str, event: TrainingAttended,
-                    now: datetime) -> Decision:
+def decide_training(
+    state: CaregiverState | None, caregiver_id: str, event: TrainingAttended, now: datetime
+) -> Decision:
     return _one(_existing(state, caregiver_id), event, now)
 
 
@@ -399,8 +410,9 @@ def decide_status(state: CaregiverState | None, caregiver_id: str, event: Status
     return _one(state, event, now)
 
 
-def decide_weekly(state: CaregiverState | None, caregiver_id: str, windows: list[WeeklyWindow],
-                  now: datetime) -> Decision:
+def decide_weekly(
+    state: CaregiverState | None, caregiver_id: str, windows: list[WeeklyWindow], now: datetime
+) -> Decision:
     return _one(_existing(state, caregiver_id), WeeklyAvailabilitySet(windows=windows), now)
 
 

@@ -19,11 +19,11 @@ from pydantic import BaseModel
 
 from notfall.domain import care_events as care
 from notfall.domain import events as ev
-from notfall.domain.commands import e164, CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
+from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn, e164
 from notfall.domain.decision import Append, Decision, refusal
+from notfall.domain.eligibility import Assessment
 from notfall.domain.envelope import Envelope, UtcDatetime
 from notfall.domain.errors import DomainError, NotFound
-from notfall.domain.eligibility import Assessment
 from notfall.domain.hours import BERLIN
 
 CASE_PREFIX = "case-"
@@ -197,11 +197,13 @@ def _(event: ev.CaseOpened, state: None, env: Envelope) -> CaseState:
 
 
 def _touch(state: CaseState, env: Envelope, at: datetime, **changes) -> CaseState:
-    return state.model_copy(update={"version": env.version, "last_activity_at": max(at, state.last_activity_at), **changes})
+    return state.model_copy(
+        update={"version": env.version, "last_activity_at": max(at, state.last_activity_at), **changes}
+    )
 
 
 def _with_call(state: CaseState, facts: ev.CallFacts, **changes) -> list[CallView]:
-    calls = [c for c in state.calls]
+    calls = list(state.calls)
     for i, call in enumerate(calls):
         if call.call_id == facts.call_id:
             calls[i] = call.model_copy(update={k: v for k, v in changes.items() if v is not None})
@@ -243,9 +245,7 @@ def _(event: ev.CallbackMade, state: CaseState, env: Envelope) -> CaseState:
 
 @_apply.register
 def _(event: ev.ConsultationRecorded, state: CaseState, env: Envelope) -> CaseState:
-    return _touch(
-        state, env, event.ended_at, consultations=[*state.consultations, event], callback_pending_since=None
-    )
+    return _touch(state, env, event.ended_at, consultations=[*state.consultations, event], callback_pending_since=None)
 
 
 @_apply.register
@@ -297,16 +297,24 @@ def _replace(items: list, key: str, value: str, **changes) -> list:
 
 @_apply.register
 def _(event: care.OfferMade, state: CaseState, env: Envelope) -> CaseState:
-    offer = OfferView(offer_id=event.offer_id, caregiver_id=event.caregiver_id, made_at=env.occurred_at,
-                      expires_at=event.expires_at)
+    offer = OfferView(
+        offer_id=event.offer_id, caregiver_id=event.caregiver_id, made_at=env.occurred_at, expires_at=event.expires_at
+    )
     return _touch(state, env, env.occurred_at, offers=[*state.offers, offer])
 
 
 def _offer_status(status: str):
     def apply(event, state: CaseState, env: Envelope) -> CaseState:
-        offers = _replace(state.offers, "offer_id", event.offer_id, status=status, decided_at=env.occurred_at,
-                          reason=getattr(event, "reason", None))
+        offers = _replace(
+            state.offers,
+            "offer_id",
+            event.offer_id,
+            status=status,
+            decided_at=env.occurred_at,
+            reason=getattr(event, "reason", None),
+        )
         return _touch(state, env, env.occurred_at, offers=offers)
+
     return apply
 
 
@@ -324,16 +332,29 @@ def _(event: care.CaregiverAssigned, state: CaseState, env: Envelope) -> CaseSta
 
 @_apply.register
 def _(event: care.AssignmentCancelled, state: CaseState, env: Envelope) -> CaseState:
-    assignments = _replace(state.assignments, "assignment_id", event.assignment_id, cancelled_at=env.occurred_at,
-                           cancelled_by=event.by, cancel_reason=event.reason, notice_minutes=event.notice_minutes)
+    assignments = _replace(
+        state.assignments,
+        "assignment_id",
+        event.assignment_id,
+        cancelled_at=env.occurred_at,
+        cancelled_by=event.by,
+        cancel_reason=event.reason,
+        notice_minutes=event.notice_minutes,
+    )
     return _touch(state, env, env.occurred_at, assignments=assignments)
 
 
 @_apply.register
 def _(event: care.SessionStarted, state: CaseState, env: Envelope) -> CaseState:
-    session = SessionView(session_id=event.session_id, assignment_id=event.assignment_id,
-                          caregiver_id=event.caregiver_id, start=event.at, source="check-in",
-                          tier=event.tier, tier_basis=event.tier_basis)
+    session = SessionView(
+        session_id=event.session_id,
+        assignment_id=event.assignment_id,
+        caregiver_id=event.caregiver_id,
+        start=event.at,
+        source="check-in",
+        tier=event.tier,
+        tier_basis=event.tier_basis,
+    )
     return _touch(state, env, event.at, sessions=[*state.sessions, session])
 
 
@@ -352,8 +373,15 @@ def _(event: care.SessionRecorded, state: CaseState, env: Envelope) -> CaseState
 @_apply.register
 def _(event: care.SessionCorrected, state: CaseState, env: Envelope) -> CaseState:
     old = next(x for x in state.sessions if x.session_id == event.session_id)
-    sessions = _replace(state.sessions, "session_id", event.session_id, start=event.start, end=event.end,
-                        travel_km=event.travel_km, corrections=old.corrections + 1)
+    sessions = _replace(
+        state.sessions,
+        "session_id",
+        event.session_id,
+        start=event.start,
+        end=event.end,
+        travel_km=event.travel_km,
+        corrections=old.corrections + 1,
+    )
     return _touch(state, env, env.occurred_at, sessions=sessions)
 
 
@@ -370,15 +398,17 @@ def _(event: care.TransportBooked, state: CaseState, env: Envelope) -> CaseState
 
 @_apply.register
 def _(event: care.TransportDone, state: CaseState, env: Envelope) -> CaseState:
-    transports = _replace(state.transports, "transport_id", event.transport_id, status="done", done_at=event.at,
-                          km=event.km)
+    transports = _replace(
+        state.transports, "transport_id", event.transport_id, status="done", done_at=event.at, km=event.km
+    )
     return _touch(state, env, env.occurred_at, transports=transports)
 
 
 @_apply.register
 def _(event: care.TransportCancelled, state: CaseState, env: Envelope) -> CaseState:
-    transports = _replace(state.transports, "transport_id", event.transport_id, status="cancelled",
-                          cancel_reason=event.reason)
+    transports = _replace(
+        state.transports, "transport_id", event.transport_id, status="cancelled", cancel_reason=event.reason
+    )
     return _touch(state, env, env.occurred_at, transports=transports)
 
 
@@ -432,9 +462,7 @@ def _call_event(cmd: CallEventIn) -> ev.Event:
     return _CALL_EVENTS[cmd.type](call=facts)
 
 
-def decide_call_event(
-    cmd: CallEventIn, routing: CallerRouting, case: CaseState | None, new_case_id: str
-) -> Decision:
+def decide_call_event(cmd: CallEventIn, routing: CallerRouting, case: CaseState | None, new_case_id: str) -> Decision:
     """Record a phone-system event on the right case, opening one if the caller has none open.
 
     `case` is the state of `routing.case_for(cmd.call_id)`, or None if there is no such case.
@@ -494,27 +522,31 @@ def care_day(need: ev.Need) -> date:
     return need.window.start.astimezone(BERLIN).date()
 
 
-def _assessed(case: CaseState, need: ev.Need, assess: Assess, refused: str, field: str,
-              now: datetime) -> ev.EligibilityAssessed | Decision:
+def _assessed(
+    case: CaseState, need: ev.Need, assess: Assess, refused: str, field: str, now: datetime
+) -> ev.EligibilityAssessed | Decision:
     """The need's assessment for its care day, or the decision that records its refusal."""
     day = care_day(need)
     verdict = assess(need, day)
     if verdict.tier is None:
         event = ev.CareRefused(refused=refused, day=day, basis=verdict.basis, refused_at=now)
-        return refusal((Append(case_stream(case.case_id), case.version, (event,), now),),
-                       f"not entitled to care: {verdict.basis}; a consultation is always possible", field)
+        return refusal(
+            (Append(case_stream(case.case_id), case.version, (event,), now),),
+            f"not entitled to care: {verdict.basis}; a consultation is always possible",
+            field,
+        )
     return ev.EligibilityAssessed(entitled=verdict.entitled, tier=verdict.tier.value, basis=verdict.basis, day=day)
 
 
-def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime,
-                assess: Assess | None = None) -> Decision:
+def decide_need(
+    case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime, assess: Assess | None = None
+) -> Decision:
     """A clarification of an emergency's need is assessed again (the latest assessment
     counts); one not entitled is refused and recorded, and the emergency keeps its need."""
     case = _open_case(case, case_id)
     if case.active_assignment is not None:
         # The caregiver was booked for this need's window; a new need needs a new booking.
-        raise DomainError("a caregiver is booked for the current need; cancel the assignment first",
-                          field="case_id")
+        raise DomainError("a caregiver is booked for the current need; cancel the assignment first", field="case_id")
     need = ev.Need(**cmd.model_dump())
     events: list[ev.Event] = [ev.NeedClarified(need=need)]
     if case.status == "emergency" and assess is not None:
@@ -526,8 +558,9 @@ def decide_need(case: CaseState | None, case_id: str, cmd: NeedIn, now: datetime
     return Decision((append,), {"case_id": case.case_id, "version": case.version + len(events)})
 
 
-def decide_outcome(case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime,
-                   assess: Assess | None = None) -> Decision:
+def decide_outcome(
+    case: CaseState | None, case_id: str, cmd: OutcomeIn, now: datetime, assess: Assess | None = None
+) -> Decision:
     """`assess` decides eligibility for a care need; without it none is recorded (tests of
     intake alone). Care for a household not entitled is refused (422) and the refusal
     recorded; the case stays open for advice or a referral."""
@@ -562,6 +595,5 @@ def decide_close(case: CaseState | None, case_id: str, cmd: CloseIn) -> Decision
     booked = case.active_assignment
     if booked is not None and booked.end > cmd.at:
         # Closing would leave the caregiver booked for care that will not happen.
-        raise DomainError("the caregiver is booked until the care ends; cancel the assignment first",
-                          field="case_id")
+        raise DomainError("the caregiver is booked until the care ends; cancel the assignment first", field="case_id")
     return _one(case, ev.CaseClosed(reason=cmd.reason, closed_at=cmd.at), cmd.at, status="closed")

@@ -55,8 +55,16 @@ def _no_contract(partners: list[PartnerState], employer: str | None, day: date) 
 
 
 def _home(partners: list[PartnerState], municipality: str, day: date) -> PartnerState | None:
-    return next((p for p in partners if p.partner.kind == "municipality"
-                 and p.partner.municipality.strip().lower() == municipality and p.contract_on(day)), None)
+    return next(
+        (
+            p
+            for p in partners
+            if p.partner.kind == "municipality"
+            and p.partner.municipality.strip().lower() == municipality
+            and p.contract_on(day)
+        ),
+        None,
+    )
 
 
 def assess(need: Need, day: date, partners: list[PartnerState], rules: EligibilityRules) -> Assessment:
@@ -70,16 +78,22 @@ def assess(need: Need, day: date, partners: list[PartnerState], rules: Eligibili
     if employer is not None:
         contract = employer.contract_on(day)
         assert contract is not None
-        return Assessment(True, Tier.PARTNER, f"beschäftigt bei Partner {employer.partner.name} "
-                                              f"(Rahmenvertrag {contract.contract_id})")
+        return Assessment(
+            True,
+            Tier.PARTNER,
+            f"beschäftigt bei Partner {employer.partner.name} (Rahmenvertrag {contract.contract_id})",
+        )
     lapsed = _no_contract(partners, need.employer, day)
     if in_city:
         return Assessment(True, Tier.STANDARD, "; ".join(filter(None, [f"wohnhaft in {rules.city.title()}", lapsed])))
     if home is not None:
-        return Assessment(True, Tier.STANDARD,
-                          "; ".join(filter(None, [f"wohnhaft in Partnerkommune {home.partner.name}", lapsed])))
-    why = (f"{need.municipality} is neither {rules.city} nor a partner municipality on {day.isoformat()}, "
-           f"and no employer with a partner contract was named")
+        return Assessment(
+            True, Tier.STANDARD, "; ".join(filter(None, [f"wohnhaft in Partnerkommune {home.partner.name}", lapsed]))
+        )
+    why = (
+        f"{need.municipality} is neither {rules.city} nor a partner municipality on {day.isoformat()}, "
+        f"and no employer with a partner contract was named"
+    )
     if rules.non_entitled == "standard":
         return Assessment(False, Tier.STANDARD, f"not entitled ({why}); standard rate by configuration")
     return Assessment(False, None, why)
@@ -92,7 +106,9 @@ def assess_for_invoice(need: Need, day: date, partners: list[PartnerState], rule
     verdict = assess(need, day, partners, rules)
     if verdict.entitled:
         return verdict
-    why = [f"{need.municipality.strip()} ist weder {rules.city.title()} noch Partnerkommune",
-           _no_contract(partners, need.employer, day) or "kein Arbeitgeber mit Rahmenvertrag"]
+    why = [
+        f"{need.municipality.strip()} ist weder {rules.city.title()} noch Partnerkommune",
+        _no_contract(partners, need.employer, day) or "kein Arbeitgeber mit Rahmenvertrag",
+    ]
     # The invoice prints the tier's label before the basis: "Standardtarif: am 16.03.2026 kein Anspruch (...)".
     return Assessment(False, Tier.STANDARD, f"am {day.strftime('%d.%m.%Y')} kein Anspruch ({', '.join(why)})")

@@ -8,15 +8,15 @@ so the log is never rewritten.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from datetime import timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+
 def utc(dt: datetime) -> datetime:
     """Normalise an aware datetime to UTC: events store UTC only."""
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(utc)]

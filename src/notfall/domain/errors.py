@@ -28,9 +28,11 @@ class KeyReused(Rejected):
     """A command id (a client's Idempotency-Key) replayed with a different request."""
 
     def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was already used for a different request (another route, case "
-                         "or body); nothing was recorded: send a new key for a new command",
-                         field="header.Idempotency-Key")
+        super().__init__(
+            "this Idempotency-Key was already used for a different request (another route, case "
+            "or body); nothing was recorded: send a new key for a new command",
+            field="header.Idempotency-Key",
+        )
 
 
 class VersionConflict(DomainError):

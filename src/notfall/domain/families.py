@@ -54,8 +54,7 @@ def fold_family(envelopes: Iterable[Envelope]) -> FamilyState | None:
 
 def check_family_id(family_id: str) -> str:
     if not FAMILY_ID.match(family_id):
-        raise Rejected(f"malformed family id {family_id!r}: expected fam-<letters, digits, dashes>",
-                       field="family_id")
+        raise Rejected(f"malformed family id {family_id!r}: expected fam-<letters, digits, dashes>", field="family_id")
     return family_id
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -30,10 +30,10 @@ def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
     result: dict[str, int] = {}
     # Compare in UTC: Python compares datetimes sharing one tzinfo by wall clock, which is
     # wrong inside the repeated hour of the autumn DST change.
-    cursor = start.astimezone(timezone.utc)
-    end_utc = end.astimezone(timezone.utc)
+    cursor = start.astimezone(UTC)
+    end_utc = end.astimezone(UTC)
     while cursor < end_utc:
-        boundary = min(_next_month_start(cursor.astimezone(BERLIN)).astimezone(timezone.utc), end_utc)
+        boundary = min(_next_month_start(cursor.astimezone(BERLIN)).astimezone(UTC), end_utc)
         seconds = boundary.timestamp() - cursor.timestamp()
         key = month_of(cursor)
         result[key] = result.get(key, 0) + int(seconds // 60)

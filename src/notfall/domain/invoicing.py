@@ -94,8 +94,15 @@ def family_key(family_id: str, month: str) -> str:
     return f"family:{family_id}:{month}"
 
 
-def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs: Tariffs, rounding: Rounding,
-                 partners: list[PartnerState], rules: EligibilityRules) -> Draft | Refusal | None:
+def family_draft(
+    family_id: str,
+    month: str,
+    cases: Iterable[CaseState],
+    tariffs: Tariffs,
+    rounding: Rounding,
+    partners: list[PartnerState],
+    rules: EligibilityRules,
+) -> Draft | Refusal | None:
     """The family's invoice for a Berlin month, a refusal naming what is missing, or None
     when nothing was used (consultations are free). `partners` is the partner register the
     tier of each session's day is assessed against."""
@@ -110,45 +117,88 @@ def family_draft(family_id: str, month: str, cases: Iterable[CaseState], tariffs
                 continue
             if s.end is None:
                 # Billing the month now would bill the key without this session, forever.
-                return Refusal(key, family_id, f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
-                                               "is still checked in")
+                return Refusal(
+                    key,
+                    family_id,
+                    f"session {s.session_id} of case {case.case_id} on {day.isoformat()} is still checked in",
+                )
             if case.need is None:
-                return Refusal(key, family_id, f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
-                                               "has no price tier: the case has no clarified need")
+                return Refusal(
+                    key,
+                    family_id,
+                    f"session {s.session_id} of case {case.case_id} on {day.isoformat()} "
+                    "has no price tier: the case has no clarified need",
+                )
             verdict = assess_for_invoice(case.need, day, partners, rules)
             assert verdict.tier is not None, "care given is billed"
             tier, basis = verdict.tier.value, verdict.basis
             price = tariffs.price_on(verdict.tier, day)
             if price is None:
-                return Refusal(key, family_id, f"no {tier} tariff is valid on {day.isoformat()} "
-                                               f"(session {s.session_id} of case {case.case_id})")
+                return Refusal(
+                    key,
+                    family_id,
+                    f"no {tier} tariff is valid on {day.isoformat()} (session {s.session_id} of case {case.case_id})",
+                )
             cared = int((s.end - s.start).total_seconds() // 60)
             billed = rounding.billed(cared)
             local_start, local_end = s.start.astimezone(BERLIN), s.end.astimezone(BERLIN)
-            lines.append(ie.Line(
-                line_id=f"{case.case_id}:{s.session_id}", kind="care",
-                description=f"Betreuung am {day.strftime('%d.%m.%Y')}, {local_start:%H:%M}–{local_end:%H:%M} Uhr",
-                service_date=day, quantity=_hours(billed), unit="HUR", unit_price_cents=price.cents_per_hour,
-                amount_cents=amount_cents(billed, price.cents_per_hour), tier=tier, basis=basis,
-                case_id=case.case_id, ref=s.session_id, cared_minutes=cared, billed_minutes=billed))
+            lines.append(
+                ie.Line(
+                    line_id=f"{case.case_id}:{s.session_id}",
+                    kind="care",
+                    description=f"Betreuung am {day.strftime('%d.%m.%Y')}, {local_start:%H:%M}–{local_end:%H:%M} Uhr",
+                    service_date=day,
+                    quantity=_hours(billed),
+                    unit="HUR",
+                    unit_price_cents=price.cents_per_hour,
+                    amount_cents=amount_cents(billed, price.cents_per_hour),
+                    tier=tier,
+                    basis=basis,
+                    case_id=case.case_id,
+                    ref=s.session_id,
+                    cared_minutes=cared,
+                    billed_minutes=billed,
+                )
+            )
         for t in sorted(case.transports, key=lambda t: t.at):
             day = _berlin_day(t.at)
             if t.status == "cancelled" or not start <= day <= end:
                 continue
             if t.status != "done":
                 # Like an open session: billing the month now would leave the trip unbilled for good.
-                return Refusal(key, family_id, f"transport {t.transport_id} of case {case.case_id} on "
-                                               f"{day.isoformat()} is neither done nor cancelled")
-            lines.append(ie.Line(
-                line_id=f"{case.case_id}:{t.transport_id}", kind="transport",
-                description=f"Fahrdienst am {day.strftime('%d.%m.%Y')}: {t.from_place} – {t.to_place}",
-                service_date=day, quantity=Decimal(1), unit="C62", unit_price_cents=t.price_cents,
-                amount_cents=t.price_cents, case_id=case.case_id, ref=t.transport_id))
+                return Refusal(
+                    key,
+                    family_id,
+                    f"transport {t.transport_id} of case {case.case_id} on "
+                    f"{day.isoformat()} is neither done nor cancelled",
+                )
+            lines.append(
+                ie.Line(
+                    line_id=f"{case.case_id}:{t.transport_id}",
+                    kind="transport",
+                    description=f"Fahrdienst am {day.strftime('%d.%m.%Y')}: {t.from_place} – {t.to_place}",
+                    service_date=day,
+                    quantity=Decimal(1),
+                    unit="C62",
+                    unit_price_cents=t.price_cents,
+                    amount_cents=t.price_cents,
+                    case_id=case.case_id,
+                    ref=t.transport_id,
+                )
+            )
     if not lines:
         return None
     priced = any(line.kind == "care" for line in lines)
-    return Draft(billing_key=key, series=FAMILY_SERIES, debtor_id=family_id, debtor_kind="family",
-                 period_start=start, period_end=end, lines=lines, tariffs_version=tariffs.version if priced else None)
+    return Draft(
+        billing_key=key,
+        series=FAMILY_SERIES,
+        debtor_id=family_id,
+        debtor_kind="family",
+        period_start=start,
+        period_end=end,
+        lines=lines,
+        tariffs_version=tariffs.version if priced else None,
+    )
 
 
 def _contracts_in(partner: PartnerState, start: date, end: date, models: tuple[str, ...]):
@@ -172,13 +222,17 @@ def partner_month_draft(partner: PartnerState, month: str) -> Draft | Refusal | 
     lines = []
     for c in contracts or []:
         fee = f.monthly_fee(c, year, mon)
-        lines.append(_fee_line(c.contract_id, f"Monatspauschale Rahmenvertrag {c.contract_id}, "
-                                              f"{start.strftime('%m/%Y')}", fee, end))
+        lines.append(
+            _fee_line(
+                c.contract_id, f"Monatspauschale Rahmenvertrag {c.contract_id}, {start.strftime('%m/%Y')}", fee, end
+            )
+        )
     return _partner_draft(key, partner, start, end, lines)
 
 
-def partner_year_draft(partner: PartnerState, year: int,
-                       bands: tuple[f.HeadcountBand, ...] = f.DEFAULT_HEADCOUNT_BANDS) -> Draft | Refusal | None:
+def partner_year_draft(
+    partner: PartnerState, year: int, bands: tuple[f.HeadcountBand, ...] = f.DEFAULT_HEADCOUNT_BANDS
+) -> Draft | Refusal | None:
     """A year's fee: companies by headcount band, municipalities 1 EUR per child up to 10."""
     p = partner.partner
     key = f"partner:{p.partner_id}:{year}"
@@ -196,14 +250,16 @@ def partner_year_draft(partner: PartnerState, year: int,
             text = f"Jahresbetrag {year}: {count} Kinder bis 10 Jahre × 1,00 EUR (Rahmenvertrag {c.contract_id})"
         else:
             fee = f.yearly_band_fee(c, year, bands)
-            text = (f"Jahresbeitrag {year}, Staffel {_band_text(c.employees_covered or 0, bands)} Beschäftigte "
-                    f"({c.employees_covered} gemeldet, Rahmenvertrag {c.contract_id})")
+            text = (
+                f"Jahresbeitrag {year}, Staffel {_band_text(c.employees_covered or 0, bands)} Beschäftigte "
+                f"({c.employees_covered} gemeldet, Rahmenvertrag {c.contract_id})"
+            )
         lines.append(_fee_line(c.contract_id, text, fee, end))
     return _partner_draft(key, partner, start, end, lines)
 
 
 def _band_text(employees: int, bands: tuple[f.HeadcountBand, ...]) -> str:
-    """"bis 999", or for the open band "ab 1000"."""
+    """ "bis 999", or for the open band "ab 1000"."""
     band = f.band_of(employees, bands)
     if band.up_to is not None:
         return f"bis {band.up_to}"
@@ -214,16 +270,32 @@ def _band_text(employees: int, bands: tuple[f.HeadcountBand, ...]) -> str:
 def _fee_line(contract_id: str, text: str, fee: f.Fee, service_date: date) -> ie.Line:
     if fee.days_covered < fee.days_in_period:
         text += f", anteilig {fee.days_covered} von {fee.days_in_period} Tagen"
-    return ie.Line(line_id=contract_id, kind="fee", description=text, service_date=service_date,
-                   quantity=Decimal(1), unit="C62", unit_price_cents=fee.cents, amount_cents=fee.cents, ref=contract_id)
+    return ie.Line(
+        line_id=contract_id,
+        kind="fee",
+        description=text,
+        service_date=service_date,
+        quantity=Decimal(1),
+        unit="C62",
+        unit_price_cents=fee.cents,
+        amount_cents=fee.cents,
+        ref=contract_id,
+    )
 
 
 def _partner_draft(key: str, partner: PartnerState, start: date, end: date, lines: list[ie.Line]):
     if not lines:
         return None
     p = partner.partner
-    return Draft(billing_key=key, series=PARTNER_SERIES, debtor_id=p.partner_id, debtor_kind=p.kind,
-                 period_start=start, period_end=end, lines=lines)
+    return Draft(
+        billing_key=key,
+        series=PARTNER_SERIES,
+        debtor_id=p.partner_id,
+        debtor_kind=p.kind,
+        period_start=start,
+        period_end=end,
+        lines=lines,
+    )
 
 
 # --- states -----------------------------------------------------------------------------
@@ -252,7 +324,9 @@ class InvoiceState(BaseModel):
 
     @property
     def open_cents(self) -> int:
-        return 0 if self.cancelled_by or self.invoice.kind == "credit_note" else self.invoice.total_cents - self.paid_cents
+        return (
+            0 if self.cancelled_by or self.invoice.kind == "credit_note" else self.invoice.total_cents - self.paid_cents
+        )
 
 
 def fold_series(series: str, envelopes: Iterable[Envelope]) -> Series:
@@ -304,20 +378,41 @@ def vat_cents(net_cents: int, vat: ie.Vat) -> int:
     return int((Decimal(net_cents) * vat.rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def decide_issue(draft: Draft, debtor: ie.Debtor, series: Series, billing: Billing, issuer: ie.Issuer,
-                 vat: ie.Vat, issue_date: date, now: datetime) -> Decision:
+def decide_issue(
+    draft: Draft,
+    debtor: ie.Debtor,
+    series: Series,
+    billing: Billing,
+    issuer: ie.Issuer,
+    vat: ie.Vat,
+    issue_date: date,
+    now: datetime,
+) -> Decision:
     if billing.number is not None:
         raise DomainError(f"{draft.billing_key} is billed already by {billing.number}", field="billing_key")
     number = number_of(series)
     total = draft.total_cents + vat_cents(draft.total_cents, vat)
     invoice = ie.InvoiceIssued(
-        number=number, series=series.series, kind="invoice", debtor=debtor, issuer=issuer, issue_date=issue_date,
-        period_start=draft.period_start, period_end=draft.period_end,
-        due_date=issue_date + timedelta(days=PAYMENT_DAYS), lines=draft.lines, total_cents=total,
-        vat=vat, billing_key=draft.billing_key, note=draft.note)
-    appends = [Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
-               Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
-               Append(invoice_stream(number), 0, (invoice,), now)]
+        number=number,
+        series=series.series,
+        kind="invoice",
+        debtor=debtor,
+        issuer=issuer,
+        issue_date=issue_date,
+        period_start=draft.period_start,
+        period_end=draft.period_end,
+        due_date=issue_date + timedelta(days=PAYMENT_DAYS),
+        lines=draft.lines,
+        total_cents=total,
+        vat=vat,
+        billing_key=draft.billing_key,
+        note=draft.note,
+    )
+    appends = [
+        Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=number),), now),
+        Append(billing_stream(draft.billing_key), billing.version, (ie.BillingAssigned(number=number),), now),
+        Append(invoice_stream(number), 0, (invoice,), now),
+    ]
     if draft.tariffs_version is not None:
         # Only if no price changed since the draft was priced; else the run prices it again.
         appends.append(Append(TARIFF_STREAM, draft.tariffs_version, (), now))
@@ -328,8 +423,15 @@ class CancelIn(Value):
     reason: str = Field(min_length=1, max_length=300)
 
 
-def decide_credit_note(state: InvoiceState | None, number: str, series: Series, billing: Billing, cmd: CancelIn,
-                       issue_date: date, now: datetime) -> Decision:
+def decide_credit_note(
+    state: InvoiceState | None,
+    number: str,
+    series: Series,
+    billing: Billing,
+    cmd: CancelIn,
+    issue_date: date,
+    now: datetime,
+) -> Decision:
     """Cancel an issued invoice by a credit note of the same lines, negated; the period may
     then be billed again by the next run."""
     if state is None:
@@ -342,18 +444,35 @@ def decide_credit_note(state: InvoiceState | None, number: str, series: Series, 
     if state.payments:
         raise DomainError("the invoice has payments; refund them before cancelling", field="number")
     credit = number_of(series)
-    lines = [line.model_copy(update={"amount_cents": -line.amount_cents, "quantity": -line.quantity})
-             for line in issued.lines]
+    lines = [
+        line.model_copy(update={"amount_cents": -line.amount_cents, "quantity": -line.quantity})
+        for line in issued.lines
+    ]
     note = ie.InvoiceIssued(
-        number=credit, series=series.series, kind="credit_note", debtor=issued.debtor, issuer=issued.issuer,
-        issue_date=issue_date, period_start=issued.period_start, period_end=issued.period_end, due_date=issue_date,
-        lines=lines, total_cents=-issued.total_cents, vat=issued.vat, billing_key=issued.billing_key,
-        cancels=number, note=f"Storno der Rechnung {number}: {cmd.reason}")
+        number=credit,
+        series=series.series,
+        kind="credit_note",
+        debtor=issued.debtor,
+        issuer=issued.issuer,
+        issue_date=issue_date,
+        period_start=issued.period_start,
+        period_end=issued.period_end,
+        due_date=issue_date,
+        lines=lines,
+        total_cents=-issued.total_cents,
+        vat=issued.vat,
+        billing_key=issued.billing_key,
+        cancels=number,
+        note=f"Storno der Rechnung {number}: {cmd.reason}",
+    )
     release = [ie.BillingReleased(number=number, credit_note=credit)] if billing.number == number else []
-    appends = [Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=credit),), now),
-               Append(invoice_stream(number), state.version, (ie.InvoiceCancelled(credit_note=credit,
-                                                                                  reason=cmd.reason),), now),
-               Append(invoice_stream(credit), 0, (note,), now)]
+    appends = [
+        Append(series_stream(series.series), series.version, (ie.NumberAssigned(number=credit),), now),
+        Append(
+            invoice_stream(number), state.version, (ie.InvoiceCancelled(credit_note=credit, reason=cmd.reason),), now
+        ),
+        Append(invoice_stream(credit), 0, (note,), now),
+    ]
     if release:
         appends.insert(1, Append(billing_stream(issued.billing_key), billing.version, tuple(release), now))
     return Decision(tuple(appends), {"number": number, "credit_note": credit, "total_cents": note.total_cents})
@@ -365,8 +484,7 @@ class PaymentIn(Value):
     reference: str | None = Field(default=None, max_length=140)
 
 
-def decide_payment(state: InvoiceState | None, number: str, cmd: PaymentIn, payment_id: str,
-                   now: datetime) -> Decision:
+def decide_payment(state: InvoiceState | None, number: str, cmd: PaymentIn, payment_id: str, now: datetime) -> Decision:
     if state is None:
         raise NotFound(f"unknown invoice {number}", field="number")
     if state.invoice.kind == "credit_note" or state.cancelled_by:
@@ -374,5 +492,7 @@ def decide_payment(state: InvoiceState | None, number: str, cmd: PaymentIn, paym
     if cmd.amount_cents > state.open_cents:
         raise DomainError(f"the payment exceeds the open amount of {state.open_cents} cents", field="amount_cents")
     event = ie.PaymentRecorded(payment_id=payment_id, recorded_at=now, **cmd.model_dump())
-    return Decision((Append(invoice_stream(number), state.version, (event,), now),),
-                    {"number": number, "payment_id": payment_id, "open_cents": state.open_cents - cmd.amount_cents})
+    return Decision(
+        (Append(invoice_stream(number), state.version, (event,), now),),
+        {"number": number, "payment_id": payment_id, "open_cents": state.open_cents - cmd.amount_cents},
+    )

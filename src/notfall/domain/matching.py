@@ -88,8 +88,9 @@ def needed_groups(need: Need) -> list[AgeGroup]:
     return sorted({age_group(p.kind, p.age) for p in need.persons})
 
 
-def _hard_rules(c: CaregiverState, need: Need, rules: ClearanceRules,
-                ignore_assignment: str | None) -> tuple[list[str], list[str], list[str]]:
+def _hard_rules(
+    c: CaregiverState, need: Need, rules: ClearanceRules, ignore_assignment: str | None
+) -> tuple[list[str], list[str], list[str]]:
     """(passed, failed, reasons) of every hard rule, in a fixed order."""
     start, end = need.window.start, need.window.expected_end
     passed: list[str] = []
@@ -111,7 +112,8 @@ def _hard_rules(c: CaregiverState, need: Need, rules: ClearanceRules,
     # Certificates are valid for Berlin calendar days; the window is stored in UTC.
     first_day, last_day = start.astimezone(BERLIN).date(), end.astimezone(BERLIN).date()
     problems = clearance_problems(c, first_day, rules) + (
-        clearance_problems(c, last_day, rules) if last_day != first_day else [])
+        clearance_problems(c, last_day, rules) if last_day != first_day else []
+    )
     check("clearance", not problems, "; ".join(dict.fromkeys(problems)))
     return passed, failed, reasons
 
@@ -134,16 +136,27 @@ def _preferences(c: CaregiverState, need: Need, family_id: str, recent: int) -> 
     else:
         prefs.append(Preference("serves_municipality", 0, f"does not usually serve {municipality}"))
     known = family_id in c.families
-    prefs.append(Preference("known_to_family", POINTS_KNOWN if known else 0,
-                            "has cared for this family before" if known else "new to this family"))
+    prefs.append(
+        Preference(
+            "known_to_family",
+            POINTS_KNOWN if known else 0,
+            "has cared for this family before" if known else "new to this family",
+        )
+    )
     fair = max(0, POINTS_FAIR_MAX - recent // (FAIR_SPREAD_STEP_HOURS * 60))
-    prefs.append(Preference("fair_spread", fair,
-                            f"{recent / 60:.1f} hours booked in the {FAIR_SPREAD_DAYS} days before"))
+    prefs.append(
+        Preference("fair_spread", fair, f"{recent / 60:.1f} hours booked in the {FAIR_SPREAD_DAYS} days before")
+    )
     return prefs
 
 
-def rank(need: Need, family_id: str, caregivers: list[CaregiverState], rules: ClearanceRules,
-         ignore_assignment: str | None = None) -> Ranking:
+def rank(
+    need: Need,
+    family_id: str,
+    caregivers: list[CaregiverState],
+    rules: ClearanceRules,
+    ignore_assignment: str | None = None,
+) -> Ranking:
     """Who can take `need`, best first. `ignore_assignment`: the booking being replaced."""
     ranking = Ranking()
     for c in caregivers:
@@ -153,14 +166,16 @@ def rank(need: Need, family_id: str, caregivers: list[CaregiverState], rules: Cl
             continue
         recent = _recent_minutes(c, need.window.start)
         prefs = _preferences(c, need, family_id, recent)
-        ranking.candidates.append(Candidate(c.caregiver_id, c.profile.name, sum(p.points for p in prefs),
-                                            passed, prefs, recent))
+        ranking.candidates.append(
+            Candidate(c.caregiver_id, c.profile.name, sum(p.points for p in prefs), passed, prefs, recent)
+        )
     ranking.candidates.sort(key=lambda x: (-x.score, x.recent_minutes, x.caregiver_id))
     ranking.rejected.sort(key=lambda x: x.caregiver_id)
     return ranking
 
 
-def hard_rule_failures(c: CaregiverState, need: Need, rules: ClearanceRules,
-                       ignore_assignment: str | None = None) -> list[str]:
+def hard_rule_failures(
+    c: CaregiverState, need: Need, rules: ClearanceRules, ignore_assignment: str | None = None
+) -> list[str]:
     """The reasons one caregiver cannot take the need (empty: they can)."""
     return _hard_rules(c, need, rules, ignore_assignment)[2]

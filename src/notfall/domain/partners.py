@@ -32,11 +32,11 @@ class PartnerIn(Value):
     name: str = Field(min_length=1, max_length=200)
     municipality: str = Field(min_length=1, max_length=80, description="seat, or the municipality itself")
     joined_on: date
-    employees: int | None = Field(default=None, ge=1, validate_default=True,
-                                  description="companies: employees covered")
+    employees: int | None = Field(default=None, ge=1, validate_default=True, description="companies: employees covered")
     inhabitants: int | None = Field(default=None, ge=1, validate_default=True, description="municipalities")
-    children_under_10: int | None = Field(default=None, ge=0, validate_default=True,
-                                          description="municipalities: children up to age 10")
+    children_under_10: int | None = Field(
+        default=None, ge=0, validate_default=True, description="municipalities: children up to age 10"
+    )
 
     @field_validator("employees")
     @classmethod
@@ -67,8 +67,10 @@ FeeModel = Literal["monthly", "yearly_band", "per_child"]
 
 class ContractIn(Value):
     contract_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
-    fee_model: FeeModel = Field(description="companies: monthly flat fee or yearly by headcount band; "
-                                            "municipalities: per child up to age 10 per year")
+    fee_model: FeeModel = Field(
+        description="companies: monthly flat fee or yearly by headcount band; "
+        "municipalities: per child up to age 10 per year"
+    )
     start: date
     end: date | None = Field(default=None, description="last day; open-ended when absent")
     monthly_fee_cents: int | None = Field(default=None, ge=0, validate_default=True)
@@ -124,8 +126,9 @@ class ChildCountReported(Event):
 
 class BillingIn(Value):
     address: Address
-    buyer_reference: str | None = Field(default=None, max_length=100,
-                                        description="Leitweg-ID (public bodies) or the partner's order reference")
+    buyer_reference: str | None = Field(
+        default=None, max_length=100, description="Leitweg-ID (public bodies) or the partner's order reference"
+    )
     vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{2,13}$")
 
 
@@ -202,14 +205,17 @@ def decide_contract(state: PartnerState | None, partner_id: str, cmd: ContractIn
         raise DomainError(f"contract {cmd.contract_id} exists already", field="contract_id")
     clash = next((c for c in state.contracts if c.overlaps(cmd.start, cmd.end)), None)
     if clash is not None:
-        raise DomainError(f"the period overlaps contract {clash.contract_id} "
-                          f"({clash.start.isoformat()} to {clash.end.isoformat() if clash.end else 'open'})",
-                          field="start")
+        raise DomainError(
+            f"the period overlaps contract {clash.contract_id} "
+            f"({clash.start.isoformat()} to {clash.end.isoformat() if clash.end else 'open'})",
+            field="start",
+        )
     return _one(state, ContractSigned(contract=cmd), now, contract_id=cmd.contract_id)
 
 
-def decide_end_contract(state: PartnerState | None, partner_id: str, contract_id: str, end: date,
-                        now: datetime) -> Decision:
+def decide_end_contract(
+    state: PartnerState | None, partner_id: str, contract_id: str, end: date, now: datetime
+) -> Decision:
     state = _partner(state, partner_id)
     contract = next((c for c in state.contracts if c.contract_id == contract_id), None)
     if contract is None:
@@ -221,8 +227,7 @@ def decide_end_contract(state: PartnerState | None, partner_id: str, contract_id
     return _one(state, ContractEnded(contract_id=contract_id, end=end), now, contract_id=contract_id)
 
 
-def decide_child_count(state: PartnerState | None, partner_id: str, year: int, count: int,
-                       now: datetime) -> Decision:
+def decide_child_count(state: PartnerState | None, partner_id: str, year: int, count: int, now: datetime) -> Decision:
     state = _partner(state, partner_id)
     if state.partner.kind != "municipality":
         raise Rejected("only municipalities report children", field="partner_id")

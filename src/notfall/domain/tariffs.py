@@ -78,12 +78,11 @@ def fold_tariffs(envelopes: Iterable[Envelope]) -> Tariffs:
     for env in sorted(envelopes, key=lambda e: e.version):
         e = env.data
         assert isinstance(e, TariffSet)
-        prices = [p for p in state.prices]
+        prices = list(state.prices)
         for i, p in enumerate(prices):  # the new price ends the open one it follows
             if p.tier == e.tier and p.valid_from < e.valid_from and (p.valid_to is None or p.valid_to >= e.valid_from):
                 prices[i] = p.model_copy(update={"valid_to": date.fromordinal(e.valid_from.toordinal() - 1)})
-        prices.append(Price(tier=e.tier, cents_per_hour=e.cents_per_hour, valid_from=e.valid_from,
-                            valid_to=e.valid_to))
+        prices.append(Price(tier=e.tier, cents_per_hour=e.cents_per_hour, valid_from=e.valid_from, valid_to=e.valid_to))
         state = Tariffs(version=env.version, prices=sorted(prices, key=lambda p: (p.tier, p.valid_from)))
     return state
 
@@ -103,16 +102,22 @@ def decide_tariff(state: Tariffs, cmd: TariffIn, now: datetime, invoiced: Priced
     """
     latest = max((p.valid_from for p in state.prices if p.tier == cmd.tier), default=None)
     if latest is not None and cmd.valid_from <= latest:
-        raise DomainError(f"the {cmd.tier} price already changes on {latest.isoformat()}; "
-                          "a new price must start after it", field="valid_from")
+        raise DomainError(
+            f"the {cmd.tier} price already changes on {latest.isoformat()}; a new price must start after it",
+            field="valid_from",
+        )
     if invoiced is not None and cmd.valid_from <= invoiced.day:
         day = invoiced.day.isoformat()
-        raise Rejected(f"invoice {invoiced.number} priced {cmd.tier} care on {day} at the prices then valid; "
-                       f"a new {cmd.tier} price must start after {day} (or cancel the invoice first)",
-                       field="valid_from")
+        raise Rejected(
+            f"invoice {invoiced.number} priced {cmd.tier} care on {day} at the prices then valid; "
+            f"a new {cmd.tier} price must start after {day} (or cancel the invoice first)",
+            field="valid_from",
+        )
     event = TariffSet(**cmd.model_dump())
-    return Decision((Append(TARIFF_STREAM, state.version, (event,), now),),
-                    {"tier": cmd.tier.value, "valid_from": cmd.valid_from.isoformat(), "version": state.version + 1})
+    return Decision(
+        (Append(TARIFF_STREAM, state.version, (event,), now),),
+        {"tier": cmd.tier.value, "valid_from": cmd.valid_from.isoformat(), "version": state.version + 1},
+    )
 
 
 PUBLISHED = (  # the prices as published since the service started

@@ -30,10 +30,24 @@ def caregiver_rows(state: CaregiverState) -> list[dict[str, Any]]:
     body = state.model_dump(mode="json")
     profile = state.profile
     return [
-        {"pk": caregiver_pk(state.caregiver_id), "sk": STATE_SK, "version": state.version, "caregiver": body,
-         "training_days": str(state.training_days), "families_known": len(state.families)},
-        {"pk": CAREGIVERS_PK, "sk": state.caregiver_id, "caregiver_id": state.caregiver_id, "caregiver": body,
-         "name": profile.name, "status": state.status, "qualification": profile.qualification.value,
-         "age_groups": [g.value for g in profile.age_groups], "home_municipality": profile.home_municipality,
-         "municipalities_served": list(profile.municipalities_served)},
+        {
+            "pk": caregiver_pk(state.caregiver_id),
+            "sk": STATE_SK,
+            "version": state.version,
+            "caregiver": body,
+            "training_days": str(state.training_days),
+            "families_known": len(state.families),
+        },
+        {
+            "pk": CAREGIVERS_PK,
+            "sk": state.caregiver_id,
+            "caregiver_id": state.caregiver_id,
+            "caregiver": body,
+            "name": profile.name,
+            "status": state.status,
+            "qualification": profile.qualification.value,
+            "age_groups": [g.value for g in profile.age_groups],
+            "home_municipality": profile.home_municipality,
+            "municipalities_served": list(profile.municipalities_served),
+        },
     ]

@@ -88,11 +88,16 @@ def case_pk(case_id: str) -> str:
 
 def summary(state: CaseState) -> dict[str, Any]:
     """What a queue shows per case (timestamps as in the case itself)."""
-    case = state.model_dump(mode="json", include={"case_id", "status", "opened_at", "last_activity_at",
-                                                  "caller_number", "callback_pending_since"})
+    case = state.model_dump(
+        mode="json",
+        include={"case_id", "status", "opened_at", "last_activity_at", "caller_number", "callback_pending_since"},
+    )
     need = state.need.model_dump(mode="json") if state.need else None
-    return {**case, "municipality": need["municipality"] if need else None,
-            "care_start": need["window"]["start"] if need else None}
+    return {
+        **case,
+        "municipality": need["municipality"] if need else None,
+        "care_start": need["window"]["start"] if need else None,
+    }
 
 
 # --- hours ------------------------------------------------------------------------------
@@ -136,9 +141,14 @@ def hour_rows(state: CaseState) -> list[dict[str, Any]]:
     billable = session_minutes_by_start_month(state)
     rows = []
     for month in sorted(requested.keys() | cared.keys() | billable.keys()):
-        values = {"case_id": state.case_id, "family_id": state.family_id, "month": month,
-                  "requested_minutes": requested.get(month, 0), "cared_minutes": cared.get(month, 0),
-                  "billable_session_minutes": billable.get(month, [])}
+        values = {
+            "case_id": state.case_id,
+            "family_id": state.family_id,
+            "month": month,
+            "requested_minutes": requested.get(month, 0),
+            "cared_minutes": cared.get(month, 0),
+            "billable_session_minutes": billable.get(month, []),
+        }
         rows.append({"pk": f"month#{month}", "sk": f"case#{state.case_id}", **values})
         rows.append({"pk": f"family#{state.family_id}", "sk": f"month#{month}#case#{state.case_id}", **values})
     return rows
@@ -168,8 +178,17 @@ def caregiver_month_rows(state: CaseState) -> list[dict[str, Any]]:
     acc: dict[tuple[str, str], dict[str, Any]] = {}
 
     def entry(caregiver_id: str, month: str, assignment_id: str) -> dict[str, Any]:
-        e = acc.setdefault((caregiver_id, month), {"cared_minutes": 0, "sessions": 0, "travel_km": Decimal(0),
-                                                  "travel_cents": 0, "allowance_cents": 0, "assignment_ids": set()})
+        e = acc.setdefault(
+            (caregiver_id, month),
+            {
+                "cared_minutes": 0,
+                "sessions": 0,
+                "travel_km": Decimal(0),
+                "travel_cents": 0,
+                "allowance_cents": 0,
+                "assignment_ids": set(),
+            },
+        )
         e["assignment_ids"].add(assignment_id)
         return e
 
@@ -189,17 +208,27 @@ def caregiver_month_rows(state: CaseState) -> list[dict[str, Any]]:
         assignment = by_id.get(assignment_id)
         if assignment is not None:
             entry(assignment.caregiver_id, month_of(first.start), assignment_id)["allowance_cents"] += (
-                assignment.allowance_cents)
+                assignment.allowance_cents
+            )
 
     rows = []
     for (caregiver_id, month), e in sorted(acc.items()):
-        rows.append({
-            "pk": f"caregiver#{caregiver_id}", "sk": f"month#{month}#case#{state.case_id}",
-            "case_id": state.case_id, "family_id": state.family_id, "caregiver_id": caregiver_id, "month": month,
-            "cared_minutes": e["cared_minutes"], "sessions": e["sessions"], "travel_km": str(e["travel_km"]),
-            "travel_cents": e["travel_cents"], "allowance_cents": e["allowance_cents"],
-            "assignment_ids": sorted(e["assignment_ids"], key=lambda a: (order.get(a, len(order)), a)),
-        })
+        rows.append(
+            {
+                "pk": f"caregiver#{caregiver_id}",
+                "sk": f"month#{month}#case#{state.case_id}",
+                "case_id": state.case_id,
+                "family_id": state.family_id,
+                "caregiver_id": caregiver_id,
+                "month": month,
+                "cared_minutes": e["cared_minutes"],
+                "sessions": e["sessions"],
+                "travel_km": str(e["travel_km"]),
+                "travel_cents": e["travel_cents"],
+                "allowance_cents": e["allowance_cents"],
+                "assignment_ids": sorted(e["assignment_ids"], key=lambda a: (order.get(a, len(order)), a)),
+            }
+        )
     return rows
 
 
@@ -208,8 +237,13 @@ def _need_facts(state: CaseState) -> dict[str, Any]:
     if need is None:
         return {"municipality": None, "age_groups": [], "location": None, "persons": [], "window": None}
     dumped = need.model_dump(mode="json")
-    return {"municipality": need.municipality, "age_groups": [g.value for g in needed_groups(need)],
-            "location": dumped["location"], "persons": dumped["persons"], "window": dumped["window"]}
+    return {
+        "municipality": need.municipality,
+        "age_groups": [g.value for g in needed_groups(need)],
+        "location": dumped["location"],
+        "persons": dumped["persons"],
+        "window": dumped["window"],
+    }
 
 
 def offer_rows(state: CaseState) -> list[dict[str, Any]]:
@@ -218,27 +252,51 @@ def offer_rows(state: CaseState) -> list[dict[str, Any]]:
     window = facts["window"] or {}
     latest = state.offers[-MAX_OFFER_ROWS:]
     shown = [o for o in state.offers[:-MAX_OFFER_ROWS] if o.status == "open"] + latest
-    return [{
-        "pk": f"caregiver#{o.caregiver_id}", "sk": f"offer#{state.case_id}#{o.offer_id}",
-        "case_id": state.case_id, "offer_id": o.offer_id, "caregiver_id": o.caregiver_id, "status": o.status,
-        "made_at": _iso(o.made_at), "expires_at": _iso(o.expires_at), "decided_at": _iso(o.decided_at),
-        "window_start": window.get("start"), "window_end": window.get("expected_end"),
-        "municipality": facts["municipality"], "age_groups": facts["age_groups"],
-        "location_kind": facts["location"]["kind"] if facts["location"] else None,
-    } for o in shown]
+    return [
+        {
+            "pk": f"caregiver#{o.caregiver_id}",
+            "sk": f"offer#{state.case_id}#{o.offer_id}",
+            "case_id": state.case_id,
+            "offer_id": o.offer_id,
+            "caregiver_id": o.caregiver_id,
+            "status": o.status,
+            "made_at": _iso(o.made_at),
+            "expires_at": _iso(o.expires_at),
+            "decided_at": _iso(o.decided_at),
+            "window_start": window.get("start"),
+            "window_end": window.get("expected_end"),
+            "municipality": facts["municipality"],
+            "age_groups": facts["age_groups"],
+            "location_kind": facts["location"]["kind"] if facts["location"] else None,
+        }
+        for o in shown
+    ]
 
 
 def assignment_rows(state: CaseState) -> list[dict[str, Any]]:
     """Every assignment of the case, under its caregiver: where, whom, when, and whether it stands."""
     facts = _need_facts(state)
-    return [{
-        "pk": f"caregiver#{a.caregiver_id}", "sk": f"assignment#{state.case_id}#{a.assignment_id}",
-        "case_id": state.case_id, "family_id": state.family_id, "assignment_id": a.assignment_id,
-        "caregiver_id": a.caregiver_id, "start": _iso(a.start), "end": _iso(a.end),
-        "assigned_at": _iso(a.assigned_at), "active": a.active, "cancelled_at": _iso(a.cancelled_at),
-        "cancelled_by": a.cancelled_by, "replaces": a.replaces, "municipality": facts["municipality"],
-        "location": facts["location"], "persons": facts["persons"],
-    } for a in state.assignments]
+    return [
+        {
+            "pk": f"caregiver#{a.caregiver_id}",
+            "sk": f"assignment#{state.case_id}#{a.assignment_id}",
+            "case_id": state.case_id,
+            "family_id": state.family_id,
+            "assignment_id": a.assignment_id,
+            "caregiver_id": a.caregiver_id,
+            "start": _iso(a.start),
+            "end": _iso(a.end),
+            "assigned_at": _iso(a.assigned_at),
+            "active": a.active,
+            "cancelled_at": _iso(a.cancelled_at),
+            "cancelled_by": a.cancelled_by,
+            "replaces": a.replaces,
+            "municipality": facts["municipality"],
+            "location": facts["location"],
+            "persons": facts["persons"],
+        }
+        for a in state.assignments
+    ]
 
 
 # --- demand, the unassigned queue, transport ----------------------------------------------
@@ -263,11 +321,18 @@ def demand_row(state: CaseState) -> dict[str, Any] | None:
     minutes = minutes_to_assignment(state)
     facts = _need_facts(state)
     return {
-        "pk": f"demand#{month_of(at)}", "sk": f"case#{state.case_id}", "refused": refused,
-        "case_id": state.case_id, "need_at": _iso(at), "municipality": facts["municipality"],
-        "weekday": local.weekday(), "hour": local.hour, "age_groups": facts["age_groups"],
+        "pk": f"demand#{month_of(at)}",
+        "sk": f"case#{state.case_id}",
+        "refused": refused,
+        "case_id": state.case_id,
+        "need_at": _iso(at),
+        "municipality": facts["municipality"],
+        "weekday": local.weekday(),
+        "hour": local.hour,
+        "age_groups": facts["age_groups"],
         "reasons": [r.value for r in state.need.reasons] if state.need else [],
-        "minutes_to_assignment": minutes, "filled": bool(state.assignments),
+        "minutes_to_assignment": minutes,
+        "filled": bool(state.assignments),
         "unfilled": state.unfilled is not None,
         "unfilled_reason": state.unfilled.reason if state.unfilled else None,
         "within_target": None if minutes is None else minutes <= DEFAULT_TARGET_MINUTES,
@@ -275,34 +340,73 @@ def demand_row(state: CaseState) -> dict[str, Any] | None:
 
 
 def transport_rows(state: CaseState) -> list[dict[str, Any]]:
-    return [{
-        "pk": f"transport#{month_of(t.at)}", "sk": f"case#{state.case_id}#{t.transport_id}",
-        "case_id": state.case_id, "family_id": state.family_id, "transport_id": t.transport_id, "at": _iso(t.at),
-        "status": t.status, "price_cents": t.price_cents, "km": None if t.km is None else str(t.km),
-        "persons": t.persons, "driver_id": t.driver_id,
-    } for t in state.transports]
+    return [
+        {
+            "pk": f"transport#{month_of(t.at)}",
+            "sk": f"case#{state.case_id}#{t.transport_id}",
+            "case_id": state.case_id,
+            "family_id": state.family_id,
+            "transport_id": t.transport_id,
+            "at": _iso(t.at),
+            "status": t.status,
+            "price_cents": t.price_cents,
+            "km": None if t.km is None else str(t.km),
+            "persons": t.persons,
+            "driver_id": t.driver_id,
+        }
+        for t in state.transports
+    ]
 
 
 def case_rows(state: CaseState) -> list[dict[str, Any]]:
     """Every row the case contributes; the first is the state row."""
     pk = case_pk(state.case_id)
     rows: list[dict[str, Any]] = [
-        {"pk": pk, "sk": STATE_SK, "version": state.version, "case": state.model_dump(mode="json"),
-         "hours": {"requested_minutes_by_month": requested_minutes(state),
-                   "cared_minutes_by_month": cared_minutes(state),
-                   "session_minutes_by_start_month": session_minutes_by_start_month(state)}}
+        {
+            "pk": pk,
+            "sk": STATE_SK,
+            "version": state.version,
+            "case": state.model_dump(mode="json"),
+            "hours": {
+                "requested_minutes_by_month": requested_minutes(state),
+                "cared_minutes_by_month": cared_minutes(state),
+                "session_minutes_by_start_month": session_minutes_by_start_month(state),
+            },
+        }
     ]
     if not state.is_closed:
-        rows.append({"pk": pk, "sk": "queue#open", "queue": "open",
-                     "queue_at": f"{_sortable(state.opened_at)}#{state.case_id}", **summary(state)})
+        rows.append(
+            {
+                "pk": pk,
+                "sk": "queue#open",
+                "queue": "open",
+                "queue_at": f"{_sortable(state.opened_at)}#{state.case_id}",
+                **summary(state),
+            }
+        )
     if state.callback_pending_since is not None:
-        rows.append({"pk": pk, "sk": "queue#callback", "queue": "callback",
-                     "queue_at": f"{_sortable(state.callback_pending_since)}#{state.case_id}", **summary(state)})
+        rows.append(
+            {
+                "pk": pk,
+                "sk": "queue#callback",
+                "queue": "callback",
+                "queue_at": f"{_sortable(state.callback_pending_since)}#{state.case_id}",
+                **summary(state),
+            }
+        )
     if state.status == "emergency" and state.active_assignment is None:
         since = state.need_at or state.opened_at
-        rows.append({"pk": pk, "sk": "queue#unassigned", "queue": "unassigned",
-                     "queue_at": f"{_sortable(since)}#{state.case_id}", **summary(state),
-                     "need_at": _iso(state.need_at), "unfilled": state.unfilled is not None})
+        rows.append(
+            {
+                "pk": pk,
+                "sk": "queue#unassigned",
+                "queue": "unassigned",
+                "queue_at": f"{_sortable(since)}#{state.case_id}",
+                **summary(state),
+                "need_at": _iso(state.need_at),
+                "unfilled": state.unfilled is not None,
+            }
+        )
     rows.extend(hour_rows(state))
     rows.extend(caregiver_month_rows(state))
     rows.extend(offer_rows(state))

@@ -66,13 +66,24 @@ def listing(state: InvoiceState) -> dict[str, Any]:
     """What a list of invoices shows per invoice."""
     inv = state.invoice
     return {
-        "number": inv.number, "kind": inv.kind, "series": inv.series, "debtor_id": inv.debtor.debtor_id,
-        "debtor_kind": inv.debtor.kind, "debtor_name": inv.debtor.address.name,
-        "issue_date": inv.issue_date.isoformat(), "due_date": inv.due_date.isoformat(),
-        "period": inv.billing_key.rsplit(":", 1)[-1], "period_start": inv.period_start.isoformat(),
-        "period_end": inv.period_end.isoformat(), "total_cents": inv.total_cents, "paid_cents": state.paid_cents,
-        "open_cents": state.open_cents, "status": status(state), "cancels": inv.cancels,
-        "cancelled_by": state.cancelled_by, "billing_key": inv.billing_key,
+        "number": inv.number,
+        "kind": inv.kind,
+        "series": inv.series,
+        "debtor_id": inv.debtor.debtor_id,
+        "debtor_kind": inv.debtor.kind,
+        "debtor_name": inv.debtor.address.name,
+        "issue_date": inv.issue_date.isoformat(),
+        "due_date": inv.due_date.isoformat(),
+        "period": inv.billing_key.rsplit(":", 1)[-1],
+        "period_start": inv.period_start.isoformat(),
+        "period_end": inv.period_end.isoformat(),
+        "total_cents": inv.total_cents,
+        "paid_cents": state.paid_cents,
+        "open_cents": state.open_cents,
+        "status": status(state),
+        "cancels": inv.cancels,
+        "cancelled_by": state.cancelled_by,
+        "billing_key": inv.billing_key,
     }
 
 
@@ -86,8 +97,10 @@ def priced_rows(state: InvoiceState) -> list[dict[str, Any]]:
     for line in inv.lines:
         if line.kind == "care" and line.tier and line.service_date:
             latest[line.tier] = max(latest.get(line.tier, ""), line.service_date.isoformat())
-    return [{"pk": priced_pk(tier), "sk": f"{day}#{inv.number}", "tier": tier, "day": day, "number": inv.number}
-            for tier, day in sorted(latest.items())]
+    return [
+        {"pk": priced_pk(tier), "sk": f"{day}#{inv.number}", "tier": tier, "day": day, "number": inv.number}
+        for tier, day in sorted(latest.items())
+    ]
 
 
 def invoice_rows(state: InvoiceState) -> list[dict[str, Any]]:
@@ -95,10 +108,18 @@ def invoice_rows(state: InvoiceState) -> list[dict[str, Any]]:
     inv = state.invoice
     item = listing(state)
     return [
-        {"pk": invoice_pk(inv.number), "sk": STATE_SK, "version": state.version,
-         "invoice": inv.model_dump(mode="json"), "number": inv.number, "status": item["status"],
-         "cancelled_by": state.cancelled_by, "paid_cents": state.paid_cents, "open_cents": state.open_cents,
-         "payments": [p.model_dump(mode="json") for p in state.payments]},
+        {
+            "pk": invoice_pk(inv.number),
+            "sk": STATE_SK,
+            "version": state.version,
+            "invoice": inv.model_dump(mode="json"),
+            "number": inv.number,
+            "status": item["status"],
+            "cancelled_by": state.cancelled_by,
+            "paid_cents": state.paid_cents,
+            "open_cents": state.open_cents,
+            "payments": [p.model_dump(mode="json") for p in state.payments],
+        },
         {"pk": debtor_pk(inv.debtor.debtor_id), "sk": f"invoice#{inv.number}", **item},
         {"pk": issued_pk(inv.issue_date.strftime("%Y-%m")), "sk": inv.number, **item},
         *priced_rows(state),
@@ -106,6 +127,12 @@ def invoice_rows(state: InvoiceState) -> list[dict[str, Any]]:
 
 
 def family_rows(state: FamilyState) -> list[dict[str, Any]]:
-    return [{"pk": family_billing_pk(state.family_id), "sk": STATE_SK, "version": state.version,
-             "family_id": state.family_id,
-             "address": state.address.model_dump(mode="json") if state.address else None}]
+    return [
+        {
+            "pk": family_billing_pk(state.family_id),
+            "sk": STATE_SK,
+            "version": state.version,
+            "family_id": state.family_id,
+            "address": state.address.model_dump(mode="json") if state.address else None,
+        }
+    ]

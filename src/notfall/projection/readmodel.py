@@ -130,9 +130,7 @@ class DynamoReadModel:
             }
         ]
         items += [{"Put": {"TableName": self._table, "Item": self._item(r)}} for r in rows[1:]]
-        items += [
-            {"Delete": {"TableName": self._table, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in stale
-        ]
+        items += [{"Delete": {"TableName": self._table, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in stale]
         try:
             self._db.transact_write_items(TransactItems=items)
             return True
@@ -165,9 +163,14 @@ class DynamoReadModel:
         )
 
     def last(self, pk: str) -> dict[str, Any] | None:
-        page = self._db.query(TableName=self._table, KeyConditionExpression="pk = :pk",
-                              ExpressionAttributeValues={":pk": {"S": pk}}, ScanIndexForward=False, Limit=1,
-                              ConsistentRead=True)
+        page = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
         return json.loads(page["Items"][0]["body"]["S"]) if page["Items"] else None
 
     def queue(self, name: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -67,8 +67,12 @@ def _minutes(values: list[int]) -> dict[str, int | None]:
     n = len(ordered)
     middle = n // 2
     median = ordered[middle] if n % 2 else _round(Decimal(ordered[middle - 1] + ordered[middle]) / 2)
-    return {"median": median, "mean": _round(Decimal(sum(ordered)) / n),
-            "p90": ordered[math.ceil(Decimal(9) * n / 10) - 1], "max": ordered[-1]}
+    return {
+        "median": median,
+        "mean": _round(Decimal(sum(ordered)) / n),
+        "p90": ordered[math.ceil(Decimal(9) * n / 10) - 1],
+        "max": ordered[-1],
+    }
 
 
 def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -82,8 +86,9 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "unfilled": sum(1 for r in rows if r["unfilled"]),
         "open": sum(1 for r in rows if not r["filled"] and not r["unfilled"]),
         "within_target": sum(1 for r in rows if r["within_target"] is True),
-        "minutes_to_assignment": _minutes([r["minutes_to_assignment"] for r in filled
-                                           if r["minutes_to_assignment"] is not None]),
+        "minutes_to_assignment": _minutes(
+            [r["minutes_to_assignment"] for r in filled if r["minutes_to_assignment"] is not None]
+        ),
     }
 
 

@@ -82,8 +82,15 @@ def _comma(decimal_text: str) -> str:
 
 
 def _csv_line(case_id: str, figures: dict[str, Any]) -> list[str]:
-    return [case_id, str(figures["sessions"]), _comma(figures["cared_hours"]), _comma(figures["travel_km"]),
-            euros(figures["travel_cents"]), euros(figures["allowance_cents"]), euros(figures["amount_cents"])]
+    return [
+        case_id,
+        str(figures["sessions"]),
+        _comma(figures["cared_hours"]),
+        _comma(figures["travel_km"]),
+        euros(figures["travel_cents"]),
+        euros(figures["allowance_cents"]),
+        euros(figures["amount_cents"]),
+    ]
 
 
 def statement_csv(stmt: dict[str, Any]) -> str:

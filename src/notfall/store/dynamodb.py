@@ -127,7 +127,10 @@ class DynamoEventStore:
                     {
                         "ConditionCheck": {
                             "TableName": self._events,
-                            "Key": {"stream_id": {"S": append.stream_id}, "version": {"N": str(append.expected_version)}},
+                            "Key": {
+                                "stream_id": {"S": append.stream_id},
+                                "version": {"N": str(append.expected_version)},
+                            },
                             "ConditionExpression": "attribute_exists(stream_id)",
                         }
                     }
