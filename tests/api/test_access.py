@@ -23,6 +23,7 @@ from notfall.api.access import (
     Own,
     Refusal,
     authorize,
+    main,
     route,
     table,
     with_table,
@@ -324,3 +325,17 @@ def test_the_table_is_routes_by_roles():
     assert lines[0] == "| route | hotline | accounting | admin | caregiver | partner | auditor | phone-system |"
     assert len(lines) == 2 + len(BY_KEY) == 64
     assert "| `GET /caregivers/{caregiver_id}/hours` | yes | yes | yes | own `caregiver_id` | - | yes | - |" in lines
+
+
+def test_the_command_prints_the_table_and_rewrites_a_readme(tmp_path, capsys):
+    main([])
+    assert capsys.readouterr().out == table()
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# notfall\n\n{TABLE_START}\n| stale |\n{TABLE_END}\n\n## Billing\n", encoding="utf-8")
+    main(["--readme", str(readme)])
+    assert readme.read_text(encoding="utf-8") == f"# notfall\n\n{TABLE_START}\n{table()}{TABLE_END}\n\n## Billing\n"
+
+
+def test_a_readme_without_the_markers_is_left_alone():
+    with pytest.raises(ValueError, match="markers"):
+        with_table("# notfall\n")
