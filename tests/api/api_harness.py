@@ -99,8 +99,8 @@ def person_claims(sub: str, *groups: str, **custom: str) -> dict[str, str]:
     return {
         "sub": sub,
         "cognito:groups": ",".join(groups),
-        "cognito:username": sub,
-        "email": "person@example.org",
+        "cognito:username": "anna",  # the sign-in name: personal, never the actor
+        "email": "anna@example.org",
         "email_verified": "true",
         "iss": f"https://cognito-idp.eu-central-1.amazonaws.com/{USER_POOL_ID}",
         "aud": USER_CLIENT_ID,

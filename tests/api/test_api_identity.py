@@ -35,13 +35,13 @@ def test_a_persons_subject_is_the_actor_and_x_actor_is_ignored(api: Api) -> None
     [need] = api.log()[before:]
     assert need.actor == f"user:{HOTLINE_SUB}"
     # pseudonymous: no e-mail, no user name of the token, no IAM ARN
-    assert "@" not in need.actor and "arn:" not in need.actor
+    assert "@" not in need.actor and "anna" not in need.actor and "arn:" not in need.actor
 
 
 def test_a_persons_access_token_names_the_person_not_the_app_client(api: Api) -> None:
     case_id = open_case_as_phone_system(api)
     claims = {**machine_claims("5q1m2n3o4p5q6r7s8t9u0v1w2x", scope="aws.cognito.signin.user.admin")}
-    claims |= {"sub": HOTLINE_SUB, "username": HOTLINE_SUB}
+    claims |= {"sub": HOTLINE_SUB, "username": "anna"}  # a person's access token names its user
     assert api.send(signed_in(sample("need", case_id=case_id), claims)).status == 200
     assert api.log()[-1].actor == f"user:{HOTLINE_SUB}"
 
