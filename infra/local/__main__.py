@@ -134,7 +134,7 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     lines = [
         "",
         "notfall local stack (from template.yaml, on moto) - Ctrl-C stops it",
-        f"  API          {url}  (also under {url}/{stage})   no IAM auth locally; X-Actor names the person",
+        f"  API          {url}  (also under {url}/{stage})   tokens not checked locally yet; X-Actor names the person",
         f"  OpenAPI      {url}/openapi.json   (Swagger UI: {url}/swagger)",
         f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
         "  schedules    python -m infra.local fire Nightly|SweepUnassigned|FamilyInvoices|PartnerMonthlyInvoices"

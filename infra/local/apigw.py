@@ -130,7 +130,7 @@ def proxy_event(
             "domainPrefix": API_ID,
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": str(uuid.uuid4()),
-            # IAM auth is not checked locally, so there is no caller identity beyond the address.
+            # Tokens are not verified locally yet: no authorizer context, so X-Actor names the actor.
             "identity": {
                 "sourceIp": source_ip,
                 "userAgent": user_agent,

@@ -157,7 +157,7 @@ class LocalStack:
                 "url": self.url,
                 "stage_prefix": f"/{self.stage}",
                 "openapi": f"{self.url}/openapi.json",
-                "auth": "none locally (the template's AWS_IAM authorizer is not checked)",
+                "auth": "none locally yet (the template's Cognito authorizer is not checked; X-Actor names the actor)",
             },
             "routes": [
                 {"method": r.method, "path": r.resource, "function": r.function.spec.logical_id, "event": r.event_name}

@@ -93,6 +93,60 @@ def sample(
     return event
 
 
+def person_claims(sub: str, *groups: str, **custom: str) -> dict[str, str]:
+    """The claims of a person's id token as API Gateway's Cognito user pools authorizer puts
+    them in `requestContext.authorizer.claims` of a REST API: every value a string."""
+    return {
+        "sub": sub,
+        "cognito:groups": ",".join(groups),
+        "cognito:username": "anna",  # the sign-in name: personal, never the actor
+        "email": "anna@example.org",
+        "email_verified": "true",
+        "iss": f"https://cognito-idp.eu-central-1.amazonaws.com/{USER_POOL_ID}",
+        "aud": USER_CLIENT_ID,
+        "token_use": "id",
+        "auth_time": "1772433000",
+        "iat": "Mon Mar 02 06:30:00 UTC 2026",
+        "exp": "Mon Mar 02 07:30:00 UTC 2026",
+        **{f"custom:{name}": value for name, value in custom.items()},
+    }
+
+
+def machine_claims(client_id: str, scope: str = "notfall/call-events") -> dict[str, str]:
+    """The claims of an access token of the client credentials grant (the phone system): the
+    subject is the app client itself, there is no user name."""
+    return {
+        "sub": client_id,
+        "client_id": client_id,
+        "token_use": "access",
+        "scope": scope,
+        "iss": f"https://cognito-idp.eu-central-1.amazonaws.com/{USER_POOL_ID}",
+        "version": "2",
+        "auth_time": "1772433000",
+        "iat": "Mon Mar 02 06:30:00 UTC 2026",
+        "exp": "Mon Mar 02 07:30:00 UTC 2026",
+        "jti": "2b8c5e0a-4f1d-4d1e-9a7b-3c6f0e9d8a21",
+    }
+
+
+USER_POOL_ID = "eu-central-1_Nf4llDemo"
+USER_CLIENT_ID = "5q1m2n3o4p5q6r7s8t9u0v1w2x"
+
+
+def signed_in(event: dict[str, Any], claims: dict[str, str]) -> dict[str, Any]:
+    """The request as it arrives behind the Cognito authorizer: the verified claims in the
+    request context, the token in the Authorization header, no IAM caller identity."""
+    event["requestContext"]["authorizer"] = {"claims": claims}
+    event["requestContext"]["identity"].update(userArn=None, user=None, caller=None, accessKey=None)
+    for key in ("Authorization", "authorization"):
+        event["headers"].pop(key, None)
+        event["multiValueHeaders"].pop(key, None)
+    token = "eyJraWQiOiJkdW1teSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"  # opaque to the function: API Gateway checked it
+    event["headers"]["Authorization"] = token
+    event["multiValueHeaders"]["Authorization"] = [token]
+    return event
+
+
 # --- template.yaml ----------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from api_harness import Api, sample, sample_body
+from api_harness import Api, machine_claims, person_claims, sample, sample_body, signed_in
 
 from notfall.domain import events as ev
 from notfall.domain.case import fold_case
@@ -193,12 +193,9 @@ def open_two_cases(api: Api) -> tuple[str, str]:
     return first, api.open_case(body=other)
 
 
-def as_caller(event: dict, role_session: str) -> dict:
-    """The request as another authorised principal (IAM puts the caller's ARN in the identity)."""
-    event["requestContext"]["identity"]["userArn"] = (
-        f"arn:aws:sts::123456789012:assumed-role/notfall-hotline/{role_session}"
-    )
-    return event
+def as_caller(event: dict, sub: str) -> dict:
+    """The request as another signed-in person (the Cognito authorizer's verified claims)."""
+    return signed_in(event, person_claims(sub, "hotline"))
 
 
 def test_a_key_used_for_case_a_closing_case_b_answers_422_and_b_stays_open(api: Api) -> None:
@@ -240,8 +237,8 @@ def test_a_key_replayed_with_another_body_or_route_answers_422(api: Api) -> None
 def test_two_callers_using_the_same_key_do_not_collide(api: Api) -> None:
     case_a, case_b = open_two_cases(api)
     key = {"Idempotency-Key": "close-1"}
-    first = api.send(as_caller(sample("close", case_id=case_a, headers=key), "hotline-schulz"))
-    second = api.send(as_caller(sample("close", case_id=case_b, headers=key), "hotline-weber"))
+    first = api.send(as_caller(sample("close", case_id=case_a, headers=key), "sub-of-one-person"))
+    second = api.send(as_caller(sample("close", case_id=case_b, headers=key), "sub-of-another-person"))
     assert (first.status, second.status) == (200, 200)
     assert (first.body["case_id"], second.body["case_id"]) == (case_a, case_b)
     assert state(api, case_a).status == state(api, case_b).status == "closed"
@@ -298,14 +295,14 @@ def test_correlation_id_header_ties_the_events_together(api: Api) -> None:
     assert api.log()[-1].correlation_id == "gespraech-0815"
 
 
-def test_the_iam_principal_becomes_the_actor(api: Api) -> None:
-    case_id = api.open_case()
-    api.call("need", case_id=case_id, headers={"X-Actor": "somebody-else"})
-    phone_arn = sample("call_started")["requestContext"]["identity"]["userArn"]
-    hotline_arn = sample("need")["requestContext"]["identity"]["userArn"]
+def test_the_verified_identity_becomes_the_actor(api: Api) -> None:
+    opened = api.send(signed_in(sample("call_started"), machine_claims("phone-client-id")))
+    case_id = opened.body["case_id"]
+    person = person_claims("sub-of-the-agent", "hotline")
+    api.send(signed_in(sample("need", case_id=case_id, headers={"X-Actor": "somebody-else"}), person))
     log = api.log()
-    assert {e.actor for e in log[:4]} == {phone_arn}
-    assert log[-1].actor == hotline_arn
+    assert {e.actor for e in log[:4]} == {"client:phone-client-id"}
+    assert log[-1].actor == "user:sub-of-the-agent"
 
 
 def test_a_number_dialled_nationally_is_the_same_caller(api: Api) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from api_harness import Api, sample, sample_body
+from api_harness import Api, person_claims, sample, sample_body, signed_in
 
 from notfall.app.care import Care
 from notfall.app.sweep import sweep
@@ -21,6 +21,8 @@ from notfall.settings import CareSettings
 pytestmark = pytest.mark.usefixtures("sample_employer")
 
 CG = "cg-sommer"  # the caregiver of the samples
+STAFF_SUB = "4c2e8a61-93b7-4d05-a1f8-6e0d2b9c7a54"  # Cognito subjects of a staff member and of that caregiver
+CG_SUB = "b81f0d3e-27c4-4a96-8e5b-f3a2c7d91e08"
 OTHER = "cg-yilmaz"
 EXPIRED = "cg-abgelaufen"  # first-aid course too old
 UNKNOWN_CASE = "0123456789ab"
@@ -92,9 +94,10 @@ def test_register_list_get_and_change_a_caregiver(assign_api: Api) -> None:
     assert len(one["weekly"]) == 6 and one["clearance_problems"] == [] and one["families_known"] == 0
 
     assert ok(assign_api.call("caregiver_profile"))["version"] == 3
-    assert ok(assign_api.call("caregiver_training"), 201)["version"] == 4
+    staff, volunteer = person_claims(STAFF_SUB, "hotline"), person_claims(CG_SUB, "caregiver", caregiver_id=CG)
+    assert ok(assign_api.send(signed_in(sample("caregiver_training"), staff)), 201)["version"] == 4
     assert ok(assign_api.call("caregiver_weekly"))["version"] == 5
-    assert ok(assign_api.call("caregiver_one_off"), 201)["version"] == 6
+    assert ok(assign_api.send(signed_in(sample("caregiver_one_off"), volunteer)), 201)["version"] == 6
     assert ok(assign_api.call("caregiver_one_off_withdraw"))["version"] == 7
     assign_api.project()
     one = ok(assign_api.call("caregiver"))
@@ -110,10 +113,10 @@ def test_register_list_get_and_change_a_caregiver(assign_api: Api) -> None:
         "OneOffAvailabilityAdded",
         "OneOffAvailabilityWithdrawn",
     ]
-    # the actor: the authorised principal (staff for the register, the caregiver app for availability)
+    # the actor: the signed-in person (staff for the register, the caregiver for availability)
     actors = {e.event_type: e.actor for e in assign_api.log() if e.stream_id == f"caregiver-{CG}"}
-    assert actors["TrainingAttended"].endswith("notfall-staff/staff-brandt")
-    assert actors["OneOffAvailabilityAdded"].endswith("notfall-caregiver-app/cg-sommer")
+    assert actors["TrainingAttended"] == f"user:{STAFF_SUB}"
+    assert actors["OneOffAvailabilityAdded"] == f"user:{CG_SUB}"
 
 
 def test_a_retried_registration_answers_the_same_and_writes_once(assign_api: Api) -> None:

@@ -2,7 +2,10 @@
 no AWS account) turns it into what the code relies on - a Lambda function per serverless
 function with the table names in its environment, the stream event source mapping with
 ReportBatchItemFailures, bisection, the filter and the on-failure queue, one API Gateway
-route per Api event wired to its function, the nightly schedule in Europe/Berlin, the sweep
+route per Api event wired to its function, sign-in (every route behind the Cognito user pool
+authorizer, the phone system's route behind its scope, API Gateway invoking with its own
+permission and never the caller's credentials, a closed user pool whose tenant ids only
+administrators set), the nightly schedule in Europe/Berlin, the sweep
 every five minutes and the three invoice runs, the write-once documents bucket, and the care
 and billing rules in every function's environment. Every function's handler exists under
 its CodeUri.
@@ -14,6 +17,7 @@ import ast
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,8 +155,118 @@ def test_one_api_route_per_api_event(template, translated):
         integration = op["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
         assert f"${{{wanted[route]}.Arn}}" in integration["uri"]["Fn::Sub"]
-        assert op["security"] == [{"AWS_IAM": []}]  # the Api's DefaultAuthorizer
     assert ("/audit/events", "get") in routes and ("/calls/events", "post") in routes
+
+
+# --- sign-in and who invokes the functions ----------------------------------------------------
+
+ROLES = {"hotline", "accounting", "caregiver", "partner", "auditor", "admin"}
+CALL_EVENTS_SCOPE = "notfall/call-events"
+CUSTOM_IDS = {"custom:caregiver_id", "custom:partner_id"}
+
+
+def _operations(translated: dict[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, str], dict[str, Any]]]:
+    [api] = of_type(translated, "AWS::ApiGateway::RestApi").values()
+    body = api["Properties"]["Body"]
+    routes = {(path, method): op for path, methods in body["paths"].items() for method, op in methods.items()}
+    return body, routes
+
+
+def test_every_route_needs_a_token_of_the_user_pool(translated):
+    """One Cognito user pools authorizer, on every method; the phone system's route wants its scope
+    (an access token of the client credentials grant), the others a person's id token."""
+    body, routes = _operations(translated)
+    [(name, scheme)] = body["securityDefinitions"].items()
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    assert (scheme["in"], scheme["name"]) == ("header", "Authorization")
+    public = {("/openapi.json", "get"), ("/swagger", "get")}  # the API's description: no data
+    assert public <= set(routes)
+    for route, op in routes.items():
+        if route in public:
+            assert "security" not in op or op["security"] in ([], [{"NONE": []}]), route
+            continue
+        scopes = [CALL_EVENTS_SCOPE] if route == ("/calls/events", "post") else []
+        assert op["security"] == [{name: scopes}], route
+
+
+def test_no_route_invokes_a_function_with_the_callers_credentials(translated):
+    """Not IAM: a caller needs no lambda:InvokeFunction, so cannot invoke a function directly
+    with a forged request context; API Gateway invokes with its own permission."""
+    body, routes = _operations(translated)
+    for route, op in routes.items():
+        integration = op["x-amazon-apigateway-integration"]
+        assert "credentials" not in integration, route
+        assert "AWS_IAM" not in json.dumps(op["security"]), route
+    assert "sigv4" not in json.dumps(body["securityDefinitions"])
+    assert "arn:aws:iam::*:user/*" not in json.dumps(translated)  # SAM's CALLER_CREDENTIALS
+
+
+def test_the_invoke_permissions_are_for_api_gateway_on_this_api_only(template, translated):
+    """One AWS::Lambda::Permission per route: principal API Gateway, source this API's ARN
+    with the route's method and path (any stage), nothing else may invoke."""
+    permissions = of_type(translated, "AWS::Lambda::Permission")
+    wanted = {
+        (fid, p["Method"].upper(), re.sub(r"\{\w+\}", "*", p["Path"])) for fid, _, p in events_of(template, "Api")
+    }
+    granted = set()
+    for lid, permission in permissions.items():
+        props = permission["Properties"]
+        assert (props["Action"], props["Principal"]) == ("lambda:InvokeFunction", "apigateway.amazonaws.com"), lid
+        arn, names = props["SourceArn"]["Fn::Sub"]
+        assert names["__ApiId__"] == {"Ref": "Api"}, lid
+        prefix = "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${__ApiId__}/${__Stage__}/"
+        assert arn.startswith(prefix), lid
+        method, _, path = arn.removeprefix(prefix).partition("/")
+        granted.add((props["FunctionName"]["Ref"], method, f"/{path}"))
+    assert granted == wanted
+    assert len(permissions) == len(wanted)
+
+
+def test_the_user_pool_is_closed_and_the_ids_are_set_by_administrators_only(template, translated):
+    pool = template["Resources"]["UserPool"]
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True  # no self sign-up
+    assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == "Retain"
+    password = props["Policies"]["PasswordPolicy"]
+    assert password["MinimumLength"] >= 12 and password["TemporaryPasswordValidityDays"] <= 7
+    assert {f"custom:{a['Name']}" for a in props["Schema"]} == CUSTOM_IDS
+    groups = of_type(translated, "AWS::Cognito::UserPoolGroup").values()
+    assert {g["Properties"]["GroupName"] for g in groups} == ROLES
+    assert all(g["Properties"]["UserPoolId"] == {"Ref": "UserPool"} for g in groups)
+    clients = of_type(translated, "AWS::Cognito::UserPoolClient")
+    assert set(clients) == {"UserClient", "PhoneSystemClient"}
+    for lid, client in clients.items():
+        c = client["Properties"]
+        # listed explicitly (left out, every attribute would be writable) and without the ids
+        assert isinstance(c["WriteAttributes"], list) and not CUSTOM_IDS & set(c["WriteAttributes"]), lid
+    users = clients["UserClient"]["Properties"]
+    assert set(users["ReadAttributes"]) >= CUSTOM_IDS
+    assert users["GenerateSecret"] is False and "AllowedOAuthFlows" not in users
+    assert set(users["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+
+
+def test_the_phone_system_is_a_machine_client_with_one_scope(template, translated):
+    phone = of_type(translated, "AWS::Cognito::UserPoolClient")["PhoneSystemClient"]["Properties"]
+    assert phone["GenerateSecret"] is True  # the secret lives in Cognito, never in this repository
+    assert phone["AllowedOAuthFlows"] == ["client_credentials"] and phone["AllowedOAuthFlowsUserPoolClient"] is True
+    assert phone["AllowedOAuthScopes"] == [CALL_EVENTS_SCOPE]
+    [server] = of_type(translated, "AWS::Cognito::UserPoolResourceServer").values()
+    identifier, _, scope = CALL_EVENTS_SCOPE.partition("/")
+    assert server["Properties"]["Identifier"] == identifier
+    assert [s["ScopeName"] for s in server["Properties"]["Scopes"]] == [scope]
+    [domain] = of_type(translated, "AWS::Cognito::UserPoolDomain")
+    outputs = template["Outputs"]
+    assert {"UserPoolId", "UserClientId", "PhoneSystemClientId", "TokenUrl", "ApiUrl"} <= set(outputs)
+    assert outputs["TokenUrl"]["Value"] == {
+        "Fn::Sub": f"https://${{{domain}}}.auth.${{AWS::Region}}.amazoncognito.com/oauth2/token"
+    }
+    assert "ClientSecret" not in json.dumps(outputs)
 
 
 def _schedules(template, translated) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:

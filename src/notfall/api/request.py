@@ -6,11 +6,14 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from notfall.api.identity import Identity
 from notfall.domain.envelope import Metadata
-from notfall.domain.errors import Rejected
+from notfall.domain.errors import DomainError, Rejected
 
 MAX_KEY_LENGTH = 255
 _KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # printable ASCII
@@ -20,18 +23,44 @@ def header(app: APIGatewayRestResolver, name: str) -> str | None:
     return app.current_event.headers.get(name)  # powertools' headers ignore case
 
 
+class Unauthenticated(DomainError):
+    """The request carries no identity the service can name."""
+
+    status = 401
+
+
+_CLAIMS_FIELD = "requestContext.authorizer.claims"
+
+
+def verified_actor(claims: Mapping[str, Any]) -> str:
+    """The actor of a token API Gateway's Cognito user pools authorizer verified (see
+    `notfall.api.identity.Identity.from_claims`): `user:<sub>` for a person, `client:<client_id>`
+    for a machine client of the client credentials grant. Stable and pseudonymous, never an
+    e-mail or a name."""
+    identity = Identity.from_claims(claims)
+    if identity is None:
+        raise Unauthenticated("the token names no user subject and no client", field=_CLAIMS_FIELD)
+    return identity.principal
+
+
+def actor_of(app: APIGatewayRestResolver, default_actor: str) -> str:
+    """Who acts: the verified identity whenever API Gateway ran an authorizer. Only without any
+    authorizer context (the local stack, which does not verify tokens yet) the `X-Actor` header
+    or the route's default names the actor; in the cloud every route has the authorizer."""
+    authorizer = app.current_event.request_context.authorizer
+    if authorizer.raw_event:
+        if not authorizer.claims:  # e.g. a custom authorizer's principalId: not an identity we trust
+            raise Unauthenticated("no verified identity: sign in with the user pool", field=_CLAIMS_FIELD)
+        return verified_actor(authorizer.claims)
+    return header(app, "X-Actor") or default_actor  # local only
+
+
 def command_meta(app: APIGatewayRestResolver, default_actor: str, default_command: str | None = None) -> Metadata:
-    """The actor is the authorised principal, else `X-Actor`. With an `Idempotency-Key` the
-    command id is the key scoped to that actor, and the request's fingerprint comes along, so
-    the store answers a replay of the same request and refuses the key for another one."""
+    """The actor is the verified identity (`actor_of`). With an `Idempotency-Key` the command id
+    is the key scoped to that actor, and the request's fingerprint comes along, so the store
+    answers a replay of the same request and refuses the key for another one."""
     ctx = app.current_event.request_context
-    # IAM authorisation puts the caller's ARN in identity; a custom authorizer its principalId.
-    principal = (
-        ctx.identity.user_arn
-        or (ctx.authorizer.get("principalId") if ctx.authorizer else None)
-        or header(app, "X-Actor")
-    )
-    actor = principal or default_actor
+    actor = actor_of(app, default_actor)
     key = header(app, "Idempotency-Key")
     fingerprint = None
     if key is not None:
