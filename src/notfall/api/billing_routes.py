@@ -63,11 +63,17 @@ def register(app: APIGatewayRestResolver, invoicing: Invoicing) -> None:
         "/invoices/<number>/cancel",
         tags=["billing"],
         summary="Cancel an unpaid invoice by a credit note; the next run bills its period again",
+        status_code=CREATED,
     )
     def cancel(number: Number, body: Annotated[CancelIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.cancel(number, body, staff()), CREATED
 
-    @app.post("/invoices/<number>/payments", tags=["billing"], summary="Record a payment (at most the open amount)")
+    @app.post(
+        "/invoices/<number>/payments",
+        tags=["billing"],
+        summary="Record a payment (at most the open amount)",
+        status_code=CREATED,
+    )
     def pay(number: Number, body: Annotated[PaymentIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.pay(number, body, staff()), CREATED
 

@@ -22,10 +22,23 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from pydantic import BaseModel
 
 from notfall.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+
+class ProblemField(BaseModel):
+    field: str
+    problem: str
+
+
+class Problem(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    message: str
+    errors: list[ProblemField]
 
 
 def problem(status: int, message: str, errors: list[dict[str, Any]]) -> Response:
@@ -115,8 +128,54 @@ class _EdgeCheck(OpenAPIRequestValidationMiddleware):
         return self._parse_json_data(app)
 
 
+_ERRORS = {
+    400: "the body is not UTF-8 JSON within the bounds",
+    404: "an unknown case, partner, caregiver, invoice or other record",
+    409: "the current state does not allow the command, or another writer came first",
+    415: "the body is not declared as application/json",
+    422: "a field is missing or invalid, or the input breaks a business rule",
+}
+_COMMANDS = ("post", "put", "patch", "delete")
+
+
+def _document_errors(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every operation's error statuses with the Problem body, from what the edge and the domain
+    answer: 400, 415 and 422 with a body; 404 with path parameters or a body naming records;
+    409 for commands; 422 for all (query and header parameters are validated, too)."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs"))
+    schemas["Problem"] = problem_schema
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            statuses = {422}
+            if "requestBody" in operation:
+                statuses |= {400, 404, 415}
+            if "{" in path:
+                statuses.add(404)
+            if method in _COMMANDS:
+                statuses.add(409)
+            for status in sorted(statuses):
+                operation.setdefault("responses", {})[str(status)] = {
+                    "description": _ERRORS[status],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+    for unused in ("HTTPValidationError", "ValidationError"):  # powertools' own 422 body, never sent
+        schemas.pop(unused, None)
+    return doc
+
+
+class Resolver(APIGatewayRestResolver):
+    """powertools' REST resolver whose OpenAPI document lists the errors each operation answers."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        described = _document_errors(schema.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return type(schema).model_validate(described)
+
+
 def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
+    app = Resolver(enable_validation=True, json_body_deserializer=_json_object)
     # powertools keeps its request validation here and runs it before every route's middlewares
     app._request_validation_middleware = _EdgeCheck()
 
