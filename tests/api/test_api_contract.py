@@ -58,5 +58,10 @@ def test_created_and_joined_are_told_apart(doc: dict[str, Any]) -> None:
     assert success[("/cases/{case_id}", "get")] == {"200"}
 
 
+def test_the_csv_statement_is_documented(doc: dict[str, Any]) -> None:
+    content = doc["paths"]["/caregivers/{caregiver_id}/statements/{month}"]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
+
+
 def test_a_created_answer_is_201_as_documented(api: Api) -> None:
     assert api.call("partner_register").status == 201

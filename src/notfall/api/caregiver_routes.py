@@ -226,6 +226,15 @@ def register(
         "/caregivers/<caregiver_id>/statements/<month>",
         tags=["caregivers"],
         summary="The volunteer expense statement of a month: JSON, or CSV (Accept: text/csv or ?format=csv)",
+        responses={
+            200: {
+                "description": "the statement",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        },
     )
     def expense_statement(
         caregiver_id: CaregiverId,
