@@ -27,15 +27,23 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True  # the rest of the stream cannot be framed
+            bad = [{"field": "header.Content-Length", "problem": "not a whole number"}]
+            return self._send(json_response(400, {"message": "bad Content-Length", "errors": bad}))
+        body = self.rfile.read(length) if length > 0 else b""
         try:
             response = self.server.stack.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             )
-        except Exception as err:  # a handler that raises is a 502 in API Gateway too
+        except Exception:  # a handler that raises is a 502 in API Gateway too, without the exception's text
             log.exception("%s %s failed", self.command, self.path)
-            response = json_response(502, {"message": "Internal server error", "error": repr(err)})
+            response = json_response(502, {"message": "Internal server error"})
+        self._send(response)
+
+    def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -46,6 +54,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The server's own refusals (a method it does not know, a malformed request line) in JSON
+        like every other answer, not http.server's HTML; an unknown method is 405, not 501."""
+        status = 405 if code == 501 else code
+        problem = message or "the request is malformed"
+        field = "method" if status == 405 else "request"
+        self.close_connection = True
+        self._send(json_response(status, {"message": problem, "errors": [{"field": field, "problem": problem}]}))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)

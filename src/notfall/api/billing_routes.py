@@ -16,6 +16,7 @@ from pydantic import Field
 from notfall.api.request import command_meta
 from notfall.app.invoicing import URL_SECONDS, Invoicing
 from notfall.domain.events import Value
+from notfall.domain.inputs import Text
 from notfall.domain.invoicing import CancelIn, PaymentIn
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -28,7 +29,7 @@ class RunIn(Value):
     """An invoice run: the kind of debtor and the period that has ended."""
 
     kind: Literal["family", "partner-monthly", "partner-yearly"]
-    period: str = Field(
+    period: Text = Field(
         pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
         description="YYYY-MM for family and partner-monthly, YYYY for partner-yearly",
     )
@@ -62,11 +63,17 @@ def register(app: APIGatewayRestResolver, invoicing: Invoicing) -> None:
         "/invoices/<number>/cancel",
         tags=["billing"],
         summary="Cancel an unpaid invoice by a credit note; the next run bills its period again",
+        status_code=CREATED,
     )
     def cancel(number: Number, body: Annotated[CancelIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.cancel(number, body, staff()), CREATED
 
-    @app.post("/invoices/<number>/payments", tags=["billing"], summary="Record a payment (at most the open amount)")
+    @app.post(
+        "/invoices/<number>/payments",
+        tags=["billing"],
+        summary="Record a payment (at most the open amount)",
+        status_code=CREATED,
+    )
     def pay(number: Number, body: Annotated[PaymentIn, Body()]) -> tuple[dict[str, Any], int]:
         return invoicing.pay(number, body, staff()), CREATED
 

@@ -46,6 +46,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         "/cases/<case_id>/offers",
         tags=["care"],
         summary="Offer the care to a caregiver; the offer times out if not answered",
+        status_code=CREATED,
     )
     def offer(case_id: CaseId, body: Annotated[d.CaregiverRef, Body()]) -> tuple[dict[str, Any], int]:
         return care.offer(case_id, body, meta(), expected()), CREATED
@@ -54,6 +55,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         "/cases/<case_id>/assign",
         tags=["care"],
         summary="Assign a caregiver directly (agreed on the phone); books the caregiver's calendar",
+        status_code=CREATED,
     )
     def assign(case_id: CaseId, body: Annotated[d.CaregiverRef, Body()]) -> tuple[dict[str, Any], int]:
         return care.assign(case_id, body, meta(), expected()), CREATED
@@ -62,6 +64,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         "/cases/<case_id>/reassign",
         tags=["care"],
         summary="Replace the assigned caregiver: cancels the assignment and books the new caregiver",
+        status_code=CREATED,
     )
     def reassign(case_id: CaseId, body: Annotated[d.ReassignIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.reassign(case_id, body, meta(), expected()), CREATED
@@ -74,7 +77,12 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
     def cancel_assignment(case_id: CaseId, body: Annotated[d.CancelIn, Body()]) -> dict[str, Any]:
         return care.cancel(case_id, body, meta(), expected())
 
-    @app.post("/cases/<case_id>/sessions", tags=["care"], summary="Record a care session after the fact (staff)")
+    @app.post(
+        "/cases/<case_id>/sessions",
+        tags=["care"],
+        summary="Record a care session after the fact (staff)",
+        status_code=CREATED,
+    )
     def record_session(case_id: CaseId, body: Annotated[d.SessionIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.record_session(case_id, body, meta(), expected()), CREATED
 
@@ -96,6 +104,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         "/cases/<case_id>/transports",
         tags=["care"],
         summary="Book a transport trip; the flat price valid now is stamped on the booking",
+        status_code=CREATED,
     )
     def book_transport(case_id: CaseId, body: Annotated[d.TransportIn, Body()]) -> tuple[dict[str, Any], int]:
         return care.book_transport(case_id, body, meta(), expected()), CREATED

@@ -60,7 +60,7 @@ def register(
 
     # --- the register -------------------------------------------------------------------
 
-    @app.post("/caregivers", tags=["caregivers"], summary="Register a volunteer caregiver")
+    @app.post("/caregivers", tags=["caregivers"], summary="Register a volunteer caregiver", status_code=CREATED)
     def register_caregiver(body: Annotated[RegisterIn, Body()]) -> tuple[dict[str, Any], int]:
         return caregivers.register(body, staff()), CREATED
 
@@ -98,7 +98,12 @@ def register(
     def change_profile(caregiver_id: CaregiverId, body: Annotated[Profile, Body()]) -> dict[str, Any]:
         return caregivers.profile(caregiver_id, body, staff())
 
-    @app.post("/caregivers/<caregiver_id>/trainings", tags=["caregivers"], summary="Record a training attended")
+    @app.post(
+        "/caregivers/<caregiver_id>/trainings",
+        tags=["caregivers"],
+        summary="Record a training attended",
+        status_code=CREATED,
+    )
     def add_training(caregiver_id: CaregiverId, body: Annotated[TrainingIn, Body()]) -> tuple[dict[str, Any], int]:
         return caregivers.training(caregiver_id, body, staff()), CREATED
 
@@ -118,6 +123,7 @@ def register(
         "/caregivers/<caregiver_id>/availability/one-off",
         tags=["caregivers"],
         summary="Add a one-off availability window",
+        status_code=CREATED,
     )
     def add_one_off(caregiver_id: CaregiverId, body: Annotated[OneOffWindow, Body()]) -> tuple[dict[str, Any], int]:
         return caregivers.add_window(caregiver_id, body, own(caregiver_id)), CREATED
@@ -162,6 +168,7 @@ def register(
         "/caregivers/<caregiver_id>/cases/<case_id>/offers/<offer_id>/accept",
         tags=["caregivers"],
         summary="Accept an offer: the caregiver is assigned and booked",
+        status_code=CREATED,
     )
     def accept(caregiver_id: CaregiverId, case_id: CaseId, offer_id: OfferId) -> tuple[dict[str, Any], int]:
         return care.accept(case_id, caregiver_id, offer_id, own(caregiver_id), expected_version(app)), CREATED
@@ -185,6 +192,7 @@ def register(
         "/caregivers/<caregiver_id>/cases/<case_id>/check-in",
         tags=["caregivers"],
         summary="Check in at the family: a session starts",
+        status_code=CREATED,
     )
     def check_in(
         caregiver_id: CaregiverId, case_id: CaseId, body: Annotated[d.CheckInIn, Body()]
@@ -218,6 +226,15 @@ def register(
         "/caregivers/<caregiver_id>/statements/<month>",
         tags=["caregivers"],
         summary="The volunteer expense statement of a month: JSON, or CSV (Accept: text/csv or ?format=csv)",
+        responses={
+            200: {
+                "description": "the statement",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        },
     )
     def expense_statement(
         caregiver_id: CaregiverId,

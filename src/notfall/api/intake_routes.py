@@ -56,7 +56,15 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, 
     def expected() -> int | None:
         return expected_version(app)
 
-    @app.post("/calls/events", tags=["phone system"], summary="A call event from the phone system")
+    @app.post(
+        "/calls/events",
+        tags=["phone system"],
+        summary="A call event from the phone system",
+        responses={
+            200: {"description": "the call joined an open case"},
+            201: {"description": "the call opened a case"},
+        },
+    )
     def call_event(event: Annotated[CallEventIn, Body()]) -> tuple[dict[str, Any], int]:
         default = f"phone:{event.call_id}:{event.type}:{event.at.isoformat()}"
         result = intake.call_event(event, meta("phone-system", default))

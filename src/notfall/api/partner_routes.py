@@ -30,7 +30,7 @@ def register(app: APIGatewayRestResolver, partners: Partners, readmodel: ReadMod
     def staff():
         return command_meta(app, "staff")
 
-    @app.post("/partners", tags=["partners"], summary="Register a partner company or municipality")
+    @app.post("/partners", tags=["partners"], summary="Register a partner company or municipality", status_code=CREATED)
     def register_partner(body: Annotated[PartnerIn, Body()]) -> tuple[dict[str, Any], int]:
         return partners.register(body, staff()), CREATED
 
@@ -64,6 +64,7 @@ def register(app: APIGatewayRestResolver, partners: Partners, readmodel: ReadMod
         "/partners/<partner_id>/contracts",
         tags=["partners"],
         summary="Sign a framework contract (companies: monthly or yearly_band; municipalities: per_child)",
+        status_code=CREATED,
     )
     def sign_contract(partner_id: PartnerId, body: Annotated[ContractIn, Body()]) -> tuple[dict[str, Any], int]:
         return partners.contract(partner_id, body, staff()), CREATED
@@ -82,6 +83,7 @@ def register(app: APIGatewayRestResolver, partners: Partners, readmodel: ReadMod
         "/partners/<partner_id>/child-counts",
         tags=["partners"],
         summary="A municipality's children up to age 10 in a year (the basis of its yearly amount)",
+        status_code=CREATED,
     )
     def child_count(partner_id: PartnerId, body: Annotated[ChildCountIn, Body()]) -> tuple[dict[str, Any], int]:
         return partners.child_count(partner_id, body.year, body.children_under_10, staff()), CREATED

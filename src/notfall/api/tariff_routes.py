@@ -23,6 +23,7 @@ def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
         "/tariffs",
         tags=["billing"],
         summary="Set a tier's hourly price from a day on (after its latest price and its last invoiced day)",
+        status_code=201,
     )
     def set_tariff(body: Annotated[TariffIn, Body()]) -> tuple[dict[str, Any], int]:
         return tariffs.set_tariff(body, command_meta(app, "staff")), 201

@@ -11,25 +11,26 @@ from notfall.clock import Clock, berlin_today, system_clock
 from notfall.domain import caregiver as cg
 from notfall.domain.envelope import Metadata
 from notfall.domain.events import Value
+from notfall.domain.inputs import Day, Text
 from notfall.store.base import EventStore
 
 
 class RegisterIn(Value):
-    caregiver_id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    caregiver_id: Text = Field(pattern=r"^[a-z0-9-]{1,40}$")
     profile: cg.Profile
     weekly: list[cg.WeeklyWindow] = Field(default_factory=list)
 
 
 class TrainingIn(Value):
-    title: str = Field(min_length=1, max_length=200)
-    kind: str = Field(pattern="^(initial|further|specialist_day)$")
-    on: cg.date
+    title: Text = Field(min_length=1, max_length=200)
+    kind: Text = Field(pattern="^(initial|further|specialist_day)$")
+    on: Day
     days: cg.Decimal = Field(gt=0, le=30, decimal_places=1)
 
 
 class StatusIn(Value):
-    status: str = Field(pattern="^(active|paused|left)$")
-    reason: str | None = Field(default=None, max_length=300)
+    status: Text = Field(pattern="^(active|paused|left)$")
+    reason: Text | None = Field(default=None, max_length=300)
 
 
 class WeeklyIn(Value):

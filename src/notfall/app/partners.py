@@ -19,13 +19,14 @@ from notfall.domain import partners as p
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Metadata
 from notfall.domain.events import Value
+from notfall.domain.inputs import Day
 from notfall.store.base import EventStore
 
 
 class ContractEndIn(Value):
     """The body of "end a contract": its last day."""
 
-    end: date
+    end: Day
 
 
 class ChildCountIn(Value):

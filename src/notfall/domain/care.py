@@ -21,9 +21,10 @@ from notfall.domain import care_events as ce
 from notfall.domain.caregiver import BookingMade, BookingReleased, CaregiverState, ClearanceRules, caregiver_stream
 from notfall.domain.case import CaseState, case_stream
 from notfall.domain.decision import Append, Decision
-from notfall.domain.envelope import Event, UtcDatetime
+from notfall.domain.envelope import Event
 from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
+from notfall.domain.inputs import Moment, Text
 from notfall.domain.matching import hard_rule_failures
 
 CLOCK_SKEW = timedelta(minutes=5)  # a check-in may be stamped a little ahead of the server clock
@@ -49,21 +50,21 @@ class CareRules:
 
 
 class CaregiverRef(Value):
-    caregiver_id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    caregiver_id: Text = Field(pattern=r"^[a-z0-9-]{1,40}$")
 
 
 class ReassignIn(CaregiverRef):
     by: Literal["caregiver", "staff", "family"] = Field(description="who asked for the change")
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 class CancelIn(Value):
     by: ce.CancelledBy
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 class DeclineIn(Value):
-    reason: str | None = Field(default=None, max_length=300)
+    reason: Text | None = Field(default=None, max_length=300)
 
 
 def _after_start(end: datetime, info: ValidationInfo) -> datetime:
@@ -74,8 +75,8 @@ def _after_start(end: datetime, info: ValidationInfo) -> datetime:
 
 
 class SessionIn(CaregiverRef):
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Moment
+    end: Moment
     travel_km: Decimal = Field(default=Decimal(0), ge=0, le=500, decimal_places=1)
 
     @field_validator("end")
@@ -85,19 +86,19 @@ class SessionIn(CaregiverRef):
 
 
 class CheckInIn(Value):
-    at: UtcDatetime
+    at: Moment
 
 
 class CheckOutIn(Value):
-    at: UtcDatetime
+    at: Moment
     travel_km: Decimal = Field(default=Decimal(0), ge=0, le=500, decimal_places=1)
 
 
 class CorrectionIn(Value):
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Moment
+    end: Moment
     travel_km: Decimal = Field(default=Decimal(0), ge=0, le=500, decimal_places=1)
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
     @field_validator("end")
     @classmethod
@@ -106,19 +107,19 @@ class CorrectionIn(Value):
 
 
 class VoidIn(Value):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 class TransportIn(Value):
-    from_place: str = Field(min_length=1, max_length=200)
-    to_place: str = Field(min_length=1, max_length=200)
-    at: UtcDatetime
+    from_place: Text = Field(min_length=1, max_length=200)
+    to_place: Text = Field(min_length=1, max_length=200)
+    at: Moment
     persons: int = Field(default=1, ge=1, le=6)
-    driver_id: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}$")
+    driver_id: Text | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}$")
 
 
 class TransportDoneIn(Value):
-    at: UtcDatetime
+    at: Moment
     km: Decimal = Field(ge=0, le=500, decimal_places=1)
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from notfall.domain.envelope import Event, UtcDatetime
+from notfall.domain.inputs import Text
 
 CancelledBy = Literal["family", "caregiver", "staff"]
 
@@ -55,7 +56,7 @@ class CaregiverAssigned(Event):
     start: UtcDatetime
     end: UtcDatetime
     offer_id: str | None = None
-    replaces: str | None = Field(default=None, description="the assignment this one replaces (reassignment)")
+    replaces: Text | None = Field(default=None, description="the assignment this one replaces (reassignment)")
     allowance_cents: int = Field(ge=0)
     travel_cents_per_km: int = Field(ge=0)
 
@@ -78,7 +79,7 @@ class SessionStarted(Event):
     at: UtcDatetime
     # Earlier versions stamped the case's one assessment here; kept so their events still
     # load. Never used for pricing: the invoice decides the tier of the session's day.
-    tier: str | None = Field(default=None, description="historical: not used; the invoice decides the tier")
+    tier: Text | None = Field(default=None, description="historical: not used; the invoice decides the tier")
     tier_basis: str | None = None
 
 
@@ -102,7 +103,7 @@ class SessionRecorded(Event):
     end: UtcDatetime
     # Earlier versions stamped the case's one assessment here; kept so their events still
     # load. Never used for pricing: the invoice decides the tier of the session's day.
-    tier: str | None = Field(default=None, description="historical: not used; the invoice decides the tier")
+    tier: Text | None = Field(default=None, description="historical: not used; the invoice decides the tier")
     tier_basis: str | None = None
     travel_km: Decimal = Field(ge=0)
 

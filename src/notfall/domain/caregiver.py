@@ -22,6 +22,7 @@ from notfall.domain.envelope import Envelope, Event, UtcDatetime
 from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
 from notfall.domain.hours import BERLIN
+from notfall.domain.inputs import Day, Moment, Note, Text
 
 CAREGIVER_PREFIX = "caregiver-"
 
@@ -57,18 +58,18 @@ def covers(qualification: Qualification, group: AgeGroup) -> bool:
 
 
 class Profile(Value):
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     qualification: Qualification
     certificate_level: int = Field(ge=1, le=3, description="1 basic course, 2 advanced, 3 professional")
     age_groups: list[AgeGroup] = Field(min_length=1)
-    languages: list[str] = Field(default=["de"], min_length=1, description="ISO 639-1 codes")
-    home_municipality: str = Field(min_length=1, max_length=80)
-    municipalities_served: list[str] = Field(min_length=1)
+    languages: list[Text] = Field(default=["de"], min_length=1, description="ISO 639-1 codes")
+    home_municipality: Text = Field(min_length=1, max_length=80)
+    municipalities_served: list[Text] = Field(min_length=1)
     drives: bool = False
     offers_transport: bool = False
-    police_clearance_on: date = Field(description="date of the extended police clearance certificate")
-    first_aid_on: date = Field(description="date of the last first-aid course")
-    setting: str | None = Field(default=None, max_length=1000, description="how and where they care")
+    police_clearance_on: Day = Field(description="date of the extended police clearance certificate")
+    first_aid_on: Day = Field(description="date of the last first-aid course")
+    setting: Note | None = Field(default=None, max_length=1000, description="how and where they care")
 
     @field_validator("age_groups")
     @classmethod
@@ -111,9 +112,9 @@ class WeeklyWindow(Value):
 
 
 class OneOffWindow(Value):
-    window_id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
-    start: UtcDatetime
-    end: UtcDatetime
+    window_id: Text = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    start: Moment
+    end: Moment
 
     @field_validator("end")
     @classmethod

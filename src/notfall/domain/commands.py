@@ -8,8 +8,8 @@ from typing import Literal
 import phonenumbers
 from pydantic import Field, ValidationInfo, field_validator
 
-from notfall.domain.envelope import UtcDatetime
 from notfall.domain.events import Need, Outcome, Value
+from notfall.domain.inputs import Moment, Note, Text
 
 PHONE_REGION = "DE"  # numbers dialled without a country code are German
 
@@ -29,16 +29,16 @@ class CallEventIn(Value):
     """One event of the phone system about a call to the hotline."""
 
     type: Literal["started", "answered", "ended", "voicemail"]
-    call_id: str = Field(min_length=1, max_length=80)
-    line: str = Field(min_length=1, max_length=40, description="hotline line the call came in on")
-    caller_number: str | None = Field(
+    call_id: Text = Field(min_length=1, max_length=80)
+    line: Text = Field(min_length=1, max_length=40, description="hotline line the call came in on")
+    caller_number: Text | None = Field(
         default=None, max_length=40, description="absent when the caller withholds the number; stored as E.164"
     )
-    agent: str | None = Field(
+    agent: Text | None = Field(
         default=None, min_length=1, max_length=80, description="hotline agent", validate_default=True
     )
-    at: UtcDatetime
-    recording_ref: str | None = Field(
+    at: Moment
+    recording_ref: Text | None = Field(
         default=None, max_length=300, description="voicemail recording", validate_default=True
     )
 
@@ -63,10 +63,10 @@ class CallEventIn(Value):
 
 
 class ConsultationIn(Value):
-    agent: str = Field(min_length=1, max_length=80)
-    started_at: UtcDatetime
-    ended_at: UtcDatetime
-    notes: str | None = Field(default=None, max_length=2000)
+    agent: Text = Field(min_length=1, max_length=80)
+    started_at: Moment
+    ended_at: Moment
+    notes: Note | None = Field(default=None, max_length=2000)
 
     @field_validator("ended_at")
     @classmethod
@@ -83,8 +83,8 @@ class NeedIn(Need):
 
 class OutcomeIn(Value):
     outcome: Outcome
-    referral_to: str | None = Field(default=None, min_length=1, max_length=200, validate_default=True)
-    note: str | None = Field(default=None, max_length=2000)
+    referral_to: Text | None = Field(default=None, min_length=1, max_length=200, validate_default=True)
+    note: Note | None = Field(default=None, max_length=2000)
 
     @field_validator("referral_to")
     @classmethod
@@ -98,11 +98,11 @@ class OutcomeIn(Value):
 
 
 class CallbackIn(Value):
-    agent: str = Field(min_length=1, max_length=80)
-    at: UtcDatetime
+    agent: Text = Field(min_length=1, max_length=80)
+    at: Moment
     reached: bool
 
 
 class CloseIn(Value):
-    reason: str = Field(min_length=1, max_length=200)
-    at: UtcDatetime
+    reason: Text = Field(min_length=1, max_length=200)
+    at: Moment

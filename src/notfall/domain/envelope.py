@@ -13,6 +13,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from notfall.domain.inputs import STORED
+
 
 def utc(dt: datetime) -> datetime:
     """Normalise an aware datetime to UTC: events store UTC only."""
@@ -63,7 +65,7 @@ def load_event(event_type: str, schema_version: int, data: dict[str, Any]) -> Ev
     while schema_version < cls.schema_version:
         data = _UPCASTERS[(event_type, schema_version)](dict(data))
         schema_version += 1
-    return cls.model_validate(data)
+    return cls.model_validate(data, context={STORED: True})  # the log holds what it holds
 
 
 class Metadata(BaseModel):
@@ -110,7 +112,7 @@ class Envelope(BaseModel):
         data = load_event(record["event_type"], int(record["schema_version"]), record["data"])
         fields = {k: v for k, v in record.items() if k != "data"}
         fields["schema_version"] = data.schema_version
-        return cls.model_validate({**fields, "data": data})
+        return cls.model_validate({**fields, "data": data}, context={STORED: True})
 
 
 def event_types() -> dict[str, type[Event]]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from notfall.domain.envelope import Event, UtcDatetime, upcaster
+from notfall.domain.inputs import Moment, Note, Text
 
 
 class Value(BaseModel):
@@ -48,7 +49,7 @@ class Person(Value):
 
 class Location(Value):
     kind: Literal["home", "elsewhere"]
-    address: str | None = Field(default=None, max_length=300, validate_default=True)
+    address: Text | None = Field(default=None, max_length=300, validate_default=True)
 
     @field_validator("address")
     @classmethod
@@ -61,8 +62,8 @@ class Location(Value):
 class Window(Value):
     """When care is needed: start and expected end (evenings and weekends included)."""
 
-    start: UtcDatetime
-    expected_end: UtcDatetime
+    start: Moment
+    expected_end: Moment
 
     @field_validator("expected_end")
     @classmethod
@@ -97,9 +98,9 @@ class Need(Value):
     location: Location
     window: Window
     reasons: list[Reason] = Field(min_length=1)
-    reason_note: str | None = Field(default=None, max_length=500)
-    municipality: str = Field(min_length=1, max_length=80, description="household municipality")
-    employer: str | None = Field(default=None, max_length=120)
+    reason_note: Note | None = Field(default=None, max_length=500)
+    municipality: Text = Field(min_length=1, max_length=80, description="household municipality")
+    employer: Text | None = Field(default=None, max_length=120)
     student: bool = False
 
 

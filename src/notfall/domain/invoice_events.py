@@ -16,24 +16,25 @@ from pydantic import Field
 
 from notfall.domain.envelope import Event, UtcDatetime
 from notfall.domain.events import Value
+from notfall.domain.inputs import Text
 
 DebtorKind = Literal["family", "company", "municipality"]
 
 
 class Address(Value):
-    name: str = Field(min_length=1, max_length=200)
-    street: str = Field(min_length=1, max_length=200)
-    postcode: str = Field(pattern=r"^[0-9]{5}$")
-    city: str = Field(min_length=1, max_length=100)
-    country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
-    email: str | None = Field(default=None, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    street: Text = Field(min_length=1, max_length=200)
+    postcode: Text = Field(pattern=r"^[0-9]{5}$")
+    city: Text = Field(min_length=1, max_length=100)
+    country: Text = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    email: Text | None = Field(default=None, max_length=200)
 
 
 class Debtor(Value):
     debtor_id: str  # family id or partner id
     kind: DebtorKind
     address: Address
-    buyer_reference: str | None = Field(default=None, description="Leitweg-ID of a public body, or an order ref")
+    buyer_reference: Text | None = Field(default=None, description="Leitweg-ID of a public body, or an order ref")
     vat_id: str | None = None
 
 
@@ -68,9 +69,9 @@ class Line(Value):
     unit_price_cents: int
     amount_cents: int
     tier: str | None = None
-    basis: str | None = Field(default=None, description="why this rate applied")
+    basis: Text | None = Field(default=None, description="why this rate applied")
     case_id: str | None = None
-    ref: str | None = Field(default=None, description="session, trip or contract the line bills")
+    ref: Text | None = Field(default=None, description="session, trip or contract the line bills")
     cared_minutes: int | None = None
     billed_minutes: int | None = None
 
@@ -90,7 +91,7 @@ class InvoiceIssued(Event):
     total_cents: int
     vat: Vat
     billing_key: str  # debtor and period, e.g. "family:fam-1a2b:2026-11"
-    cancels: str | None = Field(default=None, description="credit notes: the number of the invoice they cancel")
+    cancels: Text | None = Field(default=None, description="credit notes: the number of the invoice they cancel")
     note: str | None = None
 
 

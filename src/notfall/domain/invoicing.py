@@ -32,6 +32,7 @@ from notfall.domain.envelope import Envelope
 from notfall.domain.errors import DomainError, NotFound
 from notfall.domain.events import Value
 from notfall.domain.hours import BERLIN
+from notfall.domain.inputs import Day, Text
 from notfall.domain.partners import PartnerState
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, amount_cents
 
@@ -420,7 +421,7 @@ def decide_issue(
 
 
 class CancelIn(Value):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 def decide_credit_note(
@@ -480,8 +481,8 @@ def decide_credit_note(
 
 class PaymentIn(Value):
     amount_cents: int = Field(gt=0)
-    paid_on: date
-    reference: str | None = Field(default=None, max_length=140)
+    paid_on: Day
+    reference: Text | None = Field(default=None, max_length=140)
 
 
 def decide_payment(state: InvoiceState | None, number: str, cmd: PaymentIn, payment_id: str, now: datetime) -> Decision:

@@ -17,6 +17,7 @@ from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, Event
 from notfall.domain.errors import DomainError, NotFound, Rejected
 from notfall.domain.events import Value
+from notfall.domain.inputs import Day, Text
 from notfall.domain.invoice_events import Address
 
 PARTNER_PREFIX = "partner-"
@@ -27,11 +28,11 @@ def partner_stream(partner_id: str) -> str:
 
 
 class PartnerIn(Value):
-    partner_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    partner_id: Text = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
     kind: Literal["company", "municipality"]
-    name: str = Field(min_length=1, max_length=200)
-    municipality: str = Field(min_length=1, max_length=80, description="seat, or the municipality itself")
-    joined_on: date
+    name: Text = Field(min_length=1, max_length=200)
+    municipality: Text = Field(min_length=1, max_length=80, description="seat, or the municipality itself")
+    joined_on: Day
     employees: int | None = Field(default=None, ge=1, validate_default=True, description="companies: employees covered")
     inhabitants: int | None = Field(default=None, ge=1, validate_default=True, description="municipalities")
     children_under_10: int | None = Field(
@@ -66,13 +67,13 @@ FeeModel = Literal["monthly", "yearly_band", "per_child"]
 
 
 class ContractIn(Value):
-    contract_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    contract_id: Text = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
     fee_model: FeeModel = Field(
         description="companies: monthly flat fee or yearly by headcount band; "
         "municipalities: per child up to age 10 per year"
     )
-    start: date
-    end: date | None = Field(default=None, description="last day; open-ended when absent")
+    start: Day
+    end: Day | None = Field(default=None, description="last day; open-ended when absent")
     monthly_fee_cents: int | None = Field(default=None, ge=0, validate_default=True)
     employees_covered: int | None = Field(default=None, ge=1, description="the headcount band's basis")
 
@@ -126,10 +127,10 @@ class ChildCountReported(Event):
 
 class BillingIn(Value):
     address: Address
-    buyer_reference: str | None = Field(
+    buyer_reference: Text | None = Field(
         default=None, max_length=100, description="Leitweg-ID (public bodies) or the partner's order reference"
     )
-    vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{2,13}$")
+    vat_id: Text | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{2,13}$")
 
 
 class BillingDetailsSet(Event):

@@ -19,6 +19,7 @@ from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Envelope, Event
 from notfall.domain.errors import DomainError, Rejected
 from notfall.domain.events import Value
+from notfall.domain.inputs import Day
 
 TARIFF_STREAM = "tariffs"
 
@@ -32,8 +33,8 @@ class Tier(StrEnum):
 class TariffIn(Value):
     tier: Tier
     cents_per_hour: int = Field(ge=0, le=10_000)
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="last day; open-ended when absent")
+    valid_from: Day
+    valid_to: Day | None = Field(default=None, description="last day; open-ended when absent")
 
     @field_validator("valid_to")
     @classmethod
