@@ -1,11 +1,13 @@
 """Settings every test shares: no real AWS credentials, no metrics flushing, a fixed region;
-and `--clock`: the whole session on another day, to prove no test depends on today's date."""
+`--clock`: the whole session on another day, to prove no test depends on today's date; and the
+hypothesis profiles of the property tests (tests/domain/test_*_properties.py)."""
 
 import os
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from hypothesis import settings
 
 os.environ.update(
     {
@@ -21,6 +23,13 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+# Property tests: `fixed` (the default) tries the same examples on every run, so `make test` is
+# deterministic; HYPOTHESIS_PROFILE=long tries many more, new ones each run. No deadline: the
+# clock may be moved (--clock) and a loaded machine is no failure.
+settings.register_profile("fixed", max_examples=100, derandomize=True, database=None, deadline=None)
+settings.register_profile("long", max_examples=5_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

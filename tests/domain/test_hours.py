@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from domain_builders import BERLIN, UTC, berlin, utc
 
-from notfall.domain.hours import minutes_by_month, month_of
+from notfall.domain.hours import minutes_by_month, month_of, whole_minutes
 
 
 def test_window_inside_one_month() -> None:
@@ -77,3 +77,18 @@ def test_month_of_an_instant_is_its_berlin_month() -> None:
     assert month_of(utc(2026, 4, 30, 22, 30)) == "2026-05"
     assert month_of(utc(2026, 12, 31, 22, 59)) == "2026-12"
     assert month_of(utc(2026, 12, 31, 23)) == "2027-01"
+
+
+def test_a_minute_that_straddles_the_month_end_is_not_lost() -> None:
+    # 31 December 23:59:30 to 1 January 00:30:30 Berlin: 31 whole minutes elapsed. Each month gets the
+    # whole minutes up to its end less those before its start: December 0 (30 s), January 31.
+    start, end = berlin(2026, 12, 31, 23, 59, 30), berlin(2027, 1, 1, 0, 30, 30)
+    parts = minutes_by_month(start, end)
+    assert sum(parts.values()) == 31
+    assert parts["2027-01"] == 31
+
+
+def test_whole_minutes_are_real_elapsed_time_in_any_zone() -> None:
+    # 25 October 2026 01:00 to 04:00 Berlin: 03:00 becomes 02:00 again in between, so 4 hours elapse
+    assert whole_minutes(berlin(2026, 10, 25, 1), berlin(2026, 10, 25, 4)) == 240
+    assert whole_minutes(berlin(2026, 3, 29, 1), berlin(2026, 3, 29, 4)) == 120  # spring: one hour fewer

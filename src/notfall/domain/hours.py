@@ -21,23 +21,30 @@ def _next_month_start(local: datetime) -> datetime:
 
 def whole_minutes(start: datetime, end: datetime) -> int:
     """The whole minutes from start to end: a session's care time before rounding."""
-    return int((end - start).total_seconds() // 60)
+    # In UTC: two datetimes sharing one tzinfo subtract by wall clock, which is off by the
+    # hour on a daylight-saving night.
+    return int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() // 60)
 
 
 def minutes_by_month(start: datetime, end: datetime) -> dict[str, int]:
     """Whole minutes of [start, end) in each Berlin month; a span over midnight of the
-    month's end is split there, daylight-saving changes counted as real elapsed time."""
+    month's end is split there, daylight-saving changes counted as real elapsed time.
+
+    Each month gets the whole minutes elapsed from `start` to its end less those elapsed
+    before its start, so the months add up to `whole_minutes(start, end)`: a minute that
+    straddles midnight counts in the month it ends in, never in neither."""
     result: dict[str, int] = {}
     # Compare in UTC: Python compares datetimes sharing one tzinfo by wall clock, which is
     # wrong inside the repeated hour of the autumn DST change.
     cursor = start.astimezone(UTC)
     end_utc = end.astimezone(UTC)
+    counted = 0
     while cursor < end_utc:
         boundary = min(_next_month_start(cursor.astimezone(BERLIN)).astimezone(UTC), end_utc)
-        seconds = boundary.timestamp() - cursor.timestamp()
+        elapsed = whole_minutes(start, boundary)
         key = month_of(cursor)
-        result[key] = result.get(key, 0) + int(seconds // 60)
-        cursor = boundary
+        result[key] = result.get(key, 0) + elapsed - counted
+        counted, cursor = elapsed, boundary
     return result
 
 
