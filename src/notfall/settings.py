@@ -6,7 +6,7 @@ import os
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -101,52 +101,49 @@ def parse_headcount_bands(text: str) -> tuple[HeadcountBand, ...]:
     return tuple(bands)
 
 
-class RoundingSettings(BaseModel):
+class _FromEnv(BaseModel):
+    """Settings read from the environment by their aliases only, so a validation error never
+    echoes unrelated (possibly secret) variables. An empty variable means "not set": the
+    template may leave optional ones blank."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_env(cls) -> Self:
+        names = {f.alias for f in cls.model_fields.values()}
+        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
+
+
+class RoundingSettings(_FromEnv):
     """The rounding of care time that invoices apply (BILLING_ROUNDING_MINUTES, as in
     BillingSettings), alone: the intake function reports billed hours with it and needs none of
     the other billing settings."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
     rounding_minutes: int = Field(15, alias="BILLING_ROUNDING_MINUTES", ge=1, le=60)
-
-    @classmethod
-    def from_env(cls) -> RoundingSettings:
-        names = {f.alias for f in cls.model_fields.values()}
-        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
 
     def rounding(self) -> Rounding:
         return Rounding(unit_minutes=self.rounding_minutes)
 
 
-class EligibilitySettings(BaseModel):
+class EligibilitySettings(_FromEnv):
     """Who is entitled (docs/domain-rules.md, "Partners"): read by the intake function, which
     assesses a care need when it is recorded. Apart from the billing settings, so a bad issuer
     setting cannot stop the hotline. template.yaml sets them in Globals; the defaults agree."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
     city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
     non_entitled: Literal["refuse", "standard"] = Field("refuse", alias="NON_ENTITLED")
-
-    @classmethod
-    def from_env(cls) -> EligibilitySettings:
-        names = {f.alias for f in cls.model_fields.values()}
-        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
 
     def rules(self) -> EligibilityRules:
         return EligibilityRules(city=self.city_municipality.strip().lower(), non_entitled=self.non_entitled)
 
 
-class BillingSettings(BaseModel):
+class BillingSettings(_FromEnv):
     """Invoicing (docs/domain-rules.md): the issuer on every invoice, VAT, the rounding of
     care time, and the bucket of the invoice documents. Read by the invoice function only.
 
     template.yaml sets them in Globals; the defaults are a fictional demo issuer. Only the
     invoice function needs DOCUMENTS_BUCKET (`bucket()` fails without it).
     """
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     issuer_name: str = Field("Notfallbetreuung Region Hannover (Demo)", alias="ISSUER_NAME", min_length=1)
     issuer_street: str = Field("Musterstraße 1", alias="ISSUER_STREET", min_length=1)
@@ -182,12 +179,6 @@ class BillingSettings(BaseModel):
         if self.vat_category == "S" and self.vat_rate <= 0:
             raise ValueError("VAT_CATEGORY S needs a VAT_RATE above 0")
         return self
-
-    @classmethod
-    def from_env(cls) -> BillingSettings:
-        names = {f.alias for f in cls.model_fields.values()}
-        # An empty variable means "not set": the template may leave optional ones blank.
-        return cls.model_validate({k: v for k, v in os.environ.items() if k in names and v != ""})
 
     def issuer(self) -> Issuer:
         address = Address(
