@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from notfall.app.eligibility import partners_from_streams
 from notfall.app.execute import execute
-from notfall.clock import Clock, system_clock
+from notfall.clock import Clock, berlin_today, system_clock
 from notfall.domain import invoice_events as ie
 from notfall.domain import invoicing as inv
 from notfall.domain.case import case_stream, fold_case
@@ -44,7 +44,6 @@ from notfall.domain.envelope import Metadata
 from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
 from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand, month_bounds
-from notfall.domain.hours import BERLIN
 from notfall.domain.partners import PartnerState, fold_partner, partner_stream
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariffs
 from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
@@ -169,7 +168,7 @@ class Invoicing:
 
     def today(self) -> date:
         """The issue date: the clock's Berlin date."""
-        return self.clock().astimezone(BERLIN).date()
+        return berlin_today(self.clock)
 
     # --- the run ----------------------------------------------------------------------------
 
