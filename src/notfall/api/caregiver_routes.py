@@ -49,7 +49,7 @@ def register(
         return command_meta(app, "staff")
 
     def own(caregiver_id: str):
-        # Locally X-Actor names the person; in the cloud the caller's IAM principal does.
+        # Locally X-Actor names the person; in the cloud the verified token's subject does.
         return command_meta(app, f"caregiver:{caregiver_id}")
 
     def state_row(caregiver_id: str) -> dict[str, Any]:
