@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from notfall.api.identity import Identity, Role
+from notfall.api.access import speaks_for
+from notfall.api.identity import Identity
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, Rejected
 
@@ -58,23 +59,15 @@ def own_agent(app: APIGatewayRestResolver, agent: str | None) -> str:
     return actor
 
 
-# Who may say who asked for a care change (`by`): staff take the calls of families and
-# caregivers and may name either, or themselves; a caregiver speaks only for themselves.
-_STAFF_SPEAK_FOR = frozenset({"staff", "family", "caregiver"})
-_SPEAKS_FOR: dict[Role, frozenset[str]] = {
-    Role.HOTLINE: _STAFF_SPEAK_FOR,
-    Role.ADMIN: _STAFF_SPEAK_FOR,
-    Role.CAREGIVER: frozenset({"caregiver"}),
-}
-
-
-def requested_by(app: APIGatewayRestResolver, by: str) -> str:
-    """`by` as the caller may state it (see _SPEAKS_FOR); 422 naming `by` otherwise."""
-    identity = signed_in(app)
-    allowed = frozenset().union(*(_SPEAKS_FOR.get(role, frozenset()) for role in identity.roles))
-    if by not in allowed:
-        may = ", ".join(sorted(allowed)) or "nobody"
-        raise Rejected(f"by: you may record a change asked for by {may}, not by {by}", field="by")
+def requested_by(app: APIGatewayRestResolver, by: str | None) -> str:
+    """`by` of a cancellation or reassignment as the caller may state it (`access.speaks_for`):
+    left out, the caller's own party; a party the caller does not speak for answers 422."""
+    parties = speaks_for(signed_in(app))
+    if by is None and parties:
+        return parties[0]
+    if by not in parties:
+        may = ", ".join(parties) or "nobody"
+        raise Rejected(f"you may record a change asked for by {may}, not by {by}", field="by")
     return by
 
 
