@@ -121,7 +121,14 @@ def _fuzz_operation(
     @given(case=operation.as_strategy(generation_mode=mode))
     def one(case: Any) -> None:
         summary.cases += 1
-        response = case.call(base_url=base_url, session=session, headers=headers)
+        try:
+            response = case.call(base_url=base_url, session=session, headers=headers, timeout=120)
+        except requests.RequestException as err:  # no answer at all: as bad as a 5xx
+            summary.server_errors += 1
+            summary.failures.append(
+                Failure(operation.label, f"no answer ({type(err).__name__})", 0, case.as_curl_command(headers=headers))
+            )
+            return
         try:
             case.validate_response(response, checks=checks, headers=headers)
         except AssertionError as failed:  # schemathesis' failures are AssertionErrors (a group of them)
