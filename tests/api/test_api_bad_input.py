@@ -228,6 +228,8 @@ CASES = [
     # --- path and query parameters
     ("month 13", plain("month_hours", path_params={"month": "2026-13"}), 422, ["path.month"]),
     ("month in words", plain("month_hours", path_params={"month": "maerz-2026"}), 422, ["path.month"]),
+    ("month of year 0", plain("month_hours", path_params={"month": "0000-01"}), 422, ["path.month"]),
+    ("month of year 9999", plain("month_hours", path_params={"month": "9999-12"}), 422, ["path.month"]),
     ("case id with capitals", plain("get_case", case_id="Case-1"), 422, ["path.case_id"]),
     ("case id with capitals on a command", plain("need", case_id="Case-1"), 422, ["path.case_id"]),
     ("family id without prefix", plain("family_hours", path_params={"family_id": "mueller"}), 422, ["path.family_id"]),

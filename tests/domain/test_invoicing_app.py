@@ -528,6 +528,17 @@ def test_runs_bill_only_ended_periods_of_well_formed_kinds(world: World) -> None
         world.invoicing.run("weekly", "2026-11")
 
 
+@pytest.mark.parametrize(
+    ("kind", "period"), [("partner-yearly", "0000"), ("family", "0000-01"), ("partner-monthly", "1999-12")]
+)
+def test_a_run_of_a_year_outside_the_services_years_is_refused_not_a_crash(
+    world: World, kind: str, period: str
+) -> None:
+    with pytest.raises(Rejected, match="2000 to 2100") as refused:
+        world.invoicing.run(kind, period)
+    assert refused.value.field == "period"
+
+
 # --- partners ---------------------------------------------------------------------------
 
 

@@ -16,10 +16,10 @@ from pydantic import Field
 from notfall.api.request import command_meta
 from notfall.app.invoicing import URL_SECONDS, Invoicing
 from notfall.domain.events import Value
-from notfall.domain.inputs import Text
+from notfall.domain.inputs import MONTH_PATTERN, Text
 from notfall.domain.invoicing import CancelIn, PaymentIn
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN
 Number = Annotated[str, Path(pattern=r"^[A-Z]-\d{4}-\d{5,9}$", description="invoice or credit note number")]
 DebtorId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,59}$", description="family id or partner id")]
 CREATED = 201
@@ -30,7 +30,7 @@ class RunIn(Value):
 
     kind: Literal["family", "partner-monthly", "partner-yearly"]
     period: Text = Field(
-        pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
+        pattern=r"^(20\d\d|2100)(-(0[1-9]|1[0-2]))?$",
         description="YYYY-MM for family and partner-monthly, YYYY for partner-yearly",
     )
 

@@ -22,6 +22,7 @@ from notfall.domain.care import CareRules
 from notfall.domain.caregiver import CaregiverState, OneOffWindow, Profile
 from notfall.domain.errors import NotFound
 from notfall.domain.hours import as_hours as hours
+from notfall.domain.inputs import MONTH_PATTERN
 from notfall.projection.caregiver_rows import CAREGIVERS_PK, caregiver_pk
 from notfall.projection.readmodel import STATE_SK, ReadModel
 from notfall.reports.expenses import statement, statement_csv
@@ -31,7 +32,7 @@ CaregiverId = Annotated[str, Path(pattern=Slug, description="caregiver id")]
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-z-]{1,40}$", description="case id")]
 OfferId = Annotated[str, Path(pattern=r"^[0-9a-z-]{1,40}$", description="offer id")]
 WindowId = Annotated[str, Path(pattern=Slug, description="one-off availability window id")]
-Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Berlin calendar month YYYY-MM")]
+Month = Annotated[str, Path(pattern=MONTH_PATTERN, description="Berlin calendar month YYYY-MM")]
 OfferStatus = Literal["open", "accepted", "declined", "timed_out", "withdrawn", "all"]
 
 CREATED = 201

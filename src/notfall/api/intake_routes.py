@@ -25,12 +25,13 @@ from notfall.app.intake import Intake
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.errors import NotFound
 from notfall.domain.hours import as_hours as hours
+from notfall.domain.inputs import MONTH_PATTERN
 from notfall.domain.tariffs import Rounding
 from notfall.projection.case_rows import STATE_SK, case_pk
 from notfall.projection.readmodel import ReadModel
 
 CaseId = Annotated[str, Path(pattern=r"^[0-9a-z-]{1,40}$", description="case id")]
-Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Berlin calendar month YYYY-MM")]
+Month = Annotated[str, Path(pattern=MONTH_PATTERN, description="Berlin calendar month YYYY-MM")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from notfall.domain.errors import Rejected
+from notfall.domain.inputs import MONTH_PATTERN
 from notfall.projection.readmodel import ReadModel
 from notfall.reports.demand import demand_report, months_between
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN
 Month = Annotated[str, Path(pattern=MONTH, description="Berlin calendar month YYYY-MM")]
 Dimension = Literal["municipality", "weekday", "hour", "age_group", "reason", "unfilled_reason"]
 

@@ -44,6 +44,7 @@ from notfall.domain.envelope import Metadata
 from notfall.domain.errors import NotFound, Rejected, VersionConflict
 from notfall.domain.families import family_stream, fold_family
 from notfall.domain.fees import DEFAULT_HEADCOUNT_BANDS, HeadcountBand, month_bounds
+from notfall.domain.inputs import FIRST_YEAR, LAST_YEAR
 from notfall.domain.partners import PartnerState, fold_partner, partner_stream
 from notfall.domain.tariffs import TARIFF_STREAM, Rounding, Tariffs, fold_tariffs
 from notfall.projection.invoice_rows import debtor_pk, invoice_pk, issued_pk
@@ -118,11 +119,20 @@ def period_bounds(kind: str, period: str) -> tuple[date, date]:
     if kind == "partner-yearly":
         if not _YEAR.match(period):
             raise Rejected(f"a yearly run bills a calendar year YYYY, not {period!r}", field="period")
-        return date(int(period), 1, 1), date(int(period), 12, 31)
+        year = _bounded_year(period)
+        return date(year, 1, 1), date(year, 12, 31)
     if not _MONTH.match(period):
         raise Rejected(f"a monthly run bills a calendar month YYYY-MM, not {period!r}", field="period")
-    year, month = (int(x) for x in period.split("-"))
-    return month_bounds(year, month)
+    year_text, month = period.split("-")
+    return month_bounds(_bounded_year(year_text), int(month))
+
+
+def _bounded_year(text: str) -> int:
+    """The years any date input may name: a run of year 0000 or 9999 is a typing error, not a 5xx."""
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Rejected(f"the period must lie in the years {FIRST_YEAR} to {LAST_YEAR}", field="period")
+    return year
 
 
 @dataclass(frozen=True)

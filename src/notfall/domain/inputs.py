@@ -24,6 +24,8 @@ _JOINERS = {"\u200c", "\u200d"}
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # no partner, contract, care or invoice of this service lies outside
+# A Berlin calendar month YYYY-MM of those years, as the pattern of path and query parameters.
+MONTH_PATTERN = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
 
 
 def _stored(info: ValidationInfo) -> bool:
