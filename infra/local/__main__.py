@@ -46,19 +46,27 @@ def main(argv: list[str] | None = None) -> int:
         "role", help="hotline, accounting, admin, caregiver, caregiver2, caregiver3, partner, auditor, phone-system"
     )
     token.add_argument("--url", default=DEFAULT_URL)
+    token.add_argument(
+        "--caregiver-id",
+        help="with role caregiver: the user of this caregiver (created as an administrator would, once)",
+    )
     args = parser.parse_args(argv)
     if args.command == "fire":
         return fire_schedule(args.url, args.event)
     if args.command == "token":
-        return print_token(args.url, args.role)
+        return print_token(args.url, args.role, args.caregiver_id)
     return run(args)
 
 
-def print_token(url: str, role: str) -> int:
+def print_token(url: str, role: str, caregiver_id: str | None = None) -> int:
     from infra.local.tokens import TokenError, Tokens
 
+    if caregiver_id and role != "caregiver":
+        print("--caregiver-id goes with the role caregiver", file=sys.stderr)
+        return 2
     try:
-        print(Tokens(url).token(role))
+        tokens = Tokens(url)
+        print(tokens.caregiver(caregiver_id) if caregiver_id else tokens.token(role))
     except TokenError as err:
         print(err, file=sys.stderr)
         return 2

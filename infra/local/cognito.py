@@ -15,8 +15,6 @@ import binascii
 import copy
 import hmac
 import json
-import secrets
-import string
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +28,7 @@ from infra.local.apigw import HttpResponse
 from infra.local.aws import ACCOUNT_ID, REGION
 from infra.local.resources import Resources, physical_name
 from infra.local.template import Template
+from infra.local.tokens import new_password
 from notfall.clock import Clock, system_clock
 
 USER_POOL = "AWS::Cognito::UserPool"
@@ -87,12 +86,6 @@ DEMO_USERS: dict[str, DemoUser] = {
 }
 # The machine identity: no user, the phone system's app client and its client-credentials grant.
 PHONE_SYSTEM = "phone-system"
-
-
-def new_password() -> str:
-    """A random password the template's policy accepts (length, lower, upper, digit)."""
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(20)) + "aA1"
 
 
 @dataclass

@@ -6,6 +6,8 @@ token <role>`, the demo loader and the e2e tests; the stack's `GET /_local` says
 from __future__ import annotations
 
 import base64
+import secrets
+import string
 import threading
 import time
 from typing import Any
@@ -20,6 +22,12 @@ from infra.local.client import call
 PHONE_SYSTEM = "phone-system"
 # A token is fetched anew when less than this is left of it.
 _MARGIN_SECONDS = 60
+
+
+def new_password() -> str:
+    """A random password the template's policy accepts (length, lower, upper, digit)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(20)) + "aA1"
 
 
 class TokenError(RuntimeError):
@@ -63,6 +71,33 @@ class Tokens:
     def headers(self, role: str) -> dict[str, str]:
         """The header API Gateway's authorizer reads: the raw token."""
         return {"Authorization": self.token(role)}
+
+    def caregiver(self, caregiver_id: str) -> str:
+        """The id token of a caregiver's own user, created on first use as an administrator creates
+        one (`admin-create-user` with the caregiver id, the caregiver group); each sign-in sets a
+        fresh password first, as an administrator's password reset does."""
+        with self._lock:
+            key = f"caregiver:{caregiver_id}"
+            cached = self._cache.get(key)
+            if cached and cached[1] - _MARGIN_SECONDS > time.time():
+                return cached[0]
+            idp, pool = self._idp(), self.auth["user_pool_id"]
+            username = f"caregiver-{caregiver_id}"
+            try:
+                idp.admin_create_user(
+                    UserPoolId=pool,
+                    Username=username,
+                    UserAttributes=[{"Name": "custom:caregiver_id", "Value": caregiver_id}],
+                    MessageAction="SUPPRESS",
+                )
+                idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="caregiver")
+            except idp.exceptions.UsernameExistsException:
+                pass
+            password = new_password()
+            idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+            token = self.sign_in(username, password)
+            self._cache[key] = (token, float(jwt.decode(token, options={"verify_signature": False})["exp"]))
+            return token
 
     def _fetch(self, role: str) -> str:
         if role == PHONE_SYSTEM:

@@ -10,7 +10,6 @@ import pytest
 
 from infra.local.apigw import find_route
 from infra.local.client import call
-from infra.local.cognito import DemoUser, add_user
 from infra.local.demo import load_demo
 from infra.local.stack import LocalStack
 from infra.local.tokens import Tokens
@@ -64,7 +63,7 @@ class Api:
     def token(self, who: str) -> str:
         """A demo role's token, or for a caregiver id the id token of that caregiver's own user."""
         if who.startswith("cg-"):
-            return self.tokens.sign_in(*caregiver_user(self.stack, who))
+            return self.tokens.caregiver(who)
         return self.tokens.token(who)
 
     def declared_role(self, method: str, path: str) -> str | None:
@@ -95,16 +94,6 @@ _TOKENS: dict[str, Tokens] = {}
 def _tokens(stack: LocalStack) -> Tokens:
     """One token cache per stack: the demo users sign in once per session, not once per test."""
     return _TOKENS.setdefault(stack.url, Tokens(stack.url))
-
-
-def caregiver_user(stack: LocalStack, caregiver_id: str) -> tuple[str, str]:
-    """(username, password) of a user in the caregiver group carrying this caregiver id, created
-    by the stack's administrator code on first use, as an administrator would."""
-    assert stack.user_pool is not None
-    username = f"user-{caregiver_id}"
-    if username not in stack.user_pool.passwords:
-        add_user(stack.user_pool, username, DemoUser("caregiver", caregiver_id=caregiver_id))
-    return username, stack.user_pool.passwords[username]
 
 
 @pytest.fixture
