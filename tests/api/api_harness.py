@@ -2,9 +2,12 @@
 """Helpers of the API tests.
 
 `sample(name, ...)` loads `events/api/<name>.json` (an API Gateway REST proxy request as it
-reaches the Lambda) and adjusts it the way a different request would differ: another case id
-or path parameter (path, pathParameters and requestContext.path move together), another body,
-extra headers (headers and multiValueHeaders together), other query parameters.
+reaches the Lambda behind the Cognito authorizer, signed in as a role that may call the route)
+and adjusts it the way a different request would differ: another case id or path parameter
+(path, pathParameters and requestContext.path move together), another body, extra headers
+(headers and multiValueHeaders together), other query parameters, another caller (`claims=`).
+A caregiver's or partner user's sample follows its path: asked for another `caregiver_id`, it
+is that caregiver who calls, unless `claims=` names the caller.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def sample(
     query: Any = _KEEP,
     method: str | None = None,
     path: str | None = None,
+    claims: Any = _KEEP,
 ) -> dict[str, Any]:
     """A copy of a sample request, changed as asked.
 
@@ -63,6 +67,8 @@ def sample(
     headers: added or replaced; a value of None removes the header.
     query: a dict of single values, or None for no query string.
     method/path: send the request to a route that may not exist (resource stays the sample's).
+    claims: the verified claims of another caller (see `person_claims`, `role_claims`), or None
+    for a request without sign-in.
     """
     event = copy.deepcopy(_raw(name))
     params = dict(event["pathParameters"] or {})
@@ -90,7 +96,23 @@ def sample(
     if query is not _KEEP:
         event["queryStringParameters"] = dict(query) if query else None
         event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    if claims is None:
+        signed_out(event)
+    elif claims is not _KEEP:
+        signed_in(event, claims)
+    else:
+        own = (event["requestContext"].get("authorizer") or {}).get("claims") or {}
+        for claim, param in _TENANT_PARAMS:
+            if claim in own and param in params:
+                own[claim] = params[param]  # the caregiver (partner) of the path is the one calling
     return event
+
+
+_TENANT_PARAMS = (
+    ("custom:caregiver_id", "caregiver_id"),
+    ("custom:partner_id", "partner_id"),
+    ("custom:partner_id", "debtor_id"),
+)
 
 
 def person_claims(sub: str, *groups: str, **custom: str) -> dict[str, str]:
@@ -145,6 +167,37 @@ def signed_in(event: dict[str, Any], claims: dict[str, str]) -> dict[str, Any]:
     event["headers"]["Authorization"] = token
     event["multiValueHeaders"]["Authorization"] = [token]
     return event
+
+
+def signed_out(event: dict[str, Any]) -> dict[str, Any]:
+    """The request without sign-in: no authorizer claims, no token."""
+    event["requestContext"].pop("authorizer", None)
+    for key in ("Authorization", "authorization"):
+        event["headers"].pop(key, None)
+        event["multiValueHeaders"].pop(key, None)
+    return event
+
+
+# One signed-in person per role (their Cognito subjects), and the phone system's app client.
+ROLE_SUBS = {
+    "hotline": "9b1d4f2e-6a3c-4e8b-b5d7-1c0f2a9e8d61",
+    "accounting": "2f6a8c1e-4b3d-4f9a-9e7c-5d1b0a3c6e42",
+    "admin": "6e3b9d0a-1f4c-4a7e-8b2d-9c5f1e0a7b33",
+    "caregiver": "c4a7e2b9-5d1f-4c3a-a8e6-0b9d2f7c1e55",
+    "partner": "8d2f5b1c-9e0a-4b6d-b3f7-4a1c8e2d9f66",
+    "auditor": "1a9c3e7f-2b5d-4d8a-9f1e-6c0b4a2d8e77",
+}
+PHONE_CLIENT = "3k9p2q7r1s5t8u4v6w0x2y3z1a"
+
+
+def role_claims(role: str, *, caregiver_id: str | None = None, partner_id: str | None = None) -> dict[str, str]:
+    """The claims of the samples' signed-in person of `role` (a caregiver or partner user with
+    the given tenant), or of the phone system for "phone-system"."""
+    if role == "phone-system":
+        return machine_claims(PHONE_CLIENT)
+    tenant = {"caregiver_id": caregiver_id} if caregiver_id else {}
+    tenant |= {"partner_id": partner_id} if partner_id else {}
+    return person_claims(ROLE_SUBS[role], role, **tenant)
 
 
 # --- template.yaml ----------------------------------------------------------------------

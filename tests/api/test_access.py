@@ -25,6 +25,7 @@ from notfall.api.access import (
     authorize,
     main,
     route,
+    speaks_for,
     table,
     with_table,
 )
@@ -226,6 +227,17 @@ def test_a_caregiver_who_is_also_hotline_staff_works_as_staff():
     # ... but answers offers and checks in only as themselves
     path = "/caregivers/{caregiver_id}/cases/{case_id}/check-in"
     assert isinstance(authorize(both, "POST", path, {**ids, "case_id": "c-1"}), Refusal)
+
+
+# --- who may say who asked for a care change (`by`) --------------------------------------------
+
+
+def test_staff_speak_for_families_caregivers_and_themselves_a_caregiver_only_for_themselves():
+    assert speaks_for(person(Role.HOTLINE)) == ("staff", "family", "caregiver")
+    assert speaks_for(person(Role.ADMIN)) == ("staff", "family", "caregiver")
+    assert speaks_for(ANKE) == ("caregiver",)
+    assert speaks_for(person(Role.CAREGIVER, Role.HOTLINE, caregiver_id="cg-anke-brenner"))[0] == "staff"
+    assert speaks_for(person(Role.AUDITOR)) == speaks_for(PHONE) == speaks_for(LEINE) == ()
 
 
 # --- claims --------------------------------------------------------------------------------------

@@ -57,7 +57,19 @@ CASES = [
         422,
         ["window.expected_end"],
     ),
-    ("consultation without agent", on_case("consultation", body=body("consultation", drop=("agent",))), 422, ["agent"]),
+    # the agent is the signed-in person: naming somebody else is refused (left out, it is filled)
+    (
+        "consultation naming another agent",
+        on_case("consultation", body=body("consultation", agent="hotline-schulz")),
+        422,
+        ["agent"],
+    ),
+    (
+        "callback naming another agent",
+        on_case("callback", body=body("callback", agent="user:0a9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c")),
+        422,
+        ["agent"],
+    ),
     ("callback without reached", on_case("callback", body=body("callback", drop=("reached",))), 422, ["reached"]),
     ("close without reason and time", on_case("close", body={}), 422, ["reason", "at"]),
     ("outcome without outcome", on_case("outcome_advice", body={"note": "?"}), 422, ["outcome"]),

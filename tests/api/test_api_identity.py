@@ -1,7 +1,7 @@
 """Who acts: the actor on every event comes from the identity API Gateway's Cognito authorizer
 verified (`requestContext.authorizer.claims`): `user:<sub>` for a person, `client:<client_id>`
 for a machine client such as the phone system. Never an e-mail or a name, never a header
-when a verified identity is there, never the IAM caller of the request context."""
+(`X-Actor` counts nowhere), never the IAM caller of the request context."""
 
 from __future__ import annotations
 
@@ -41,18 +41,26 @@ def test_a_persons_subject_is_the_actor_and_x_actor_is_ignored(api: Api) -> None
 def test_a_persons_access_token_names_the_person_not_the_app_client(api: Api) -> None:
     case_id = open_case_as_phone_system(api)
     claims = {**machine_claims("5q1m2n3o4p5q6r7s8t9u0v1w2x", scope="aws.cognito.signin.user.admin")}
-    claims |= {"sub": HOTLINE_SUB, "username": "anna"}  # a person's access token names its user
+    claims |= {"sub": HOTLINE_SUB, "username": "anna", "cognito:groups": "hotline"}  # a person's access token
     assert api.send(signed_in(sample("need", case_id=case_id), claims)).status == 200
     assert api.log()[-1].actor == f"user:{HOTLINE_SUB}"
 
 
-def test_the_iam_caller_of_the_request_context_is_not_the_actor(api: Api) -> None:
-    """The samples still carry an IAM identity (userArn) from before sign-in moved to Cognito:
-    it names nobody any more; without an authorizer the local stack's X-Actor does."""
-    event = sample("call_started", headers={"X-Actor": "phone-local"})
-    assert event["requestContext"]["identity"]["userArn"]
-    assert api.send(event).status == 201
-    assert {e.actor for e in api.log()} == {"phone-local"}
+def iam_request(name: str) -> dict:
+    """A request as the IAM-authorised API delivered it: the caller's credentials in the request
+    context, an X-Actor header, no Cognito claims."""
+    event = sample(name, claims=None, headers={"X-Actor": "phone-local"})
+    event["requestContext"]["identity"].update(
+        userArn="arn:aws:sts::123456789012:assumed-role/notfall-phone/pbx", caller="AROAEXAMPLE:pbx", accessKey="ASIA"
+    )
+    return event
+
+
+def test_neither_the_iam_caller_nor_x_actor_names_anybody(api: Api) -> None:
+    reply = api.send(iam_request("call_started"))
+    assert reply.status == 401, reply.body
+    assert reply.fields() == ["header.Authorization"]
+    assert api.log_length() == 0
 
 
 @pytest.mark.parametrize(
@@ -64,18 +72,18 @@ def test_the_iam_caller_of_the_request_context_is_not_the_actor(api: Api) -> Non
     ],
 )
 def test_claims_without_a_subject_answer_401_and_write_nothing(api: Api, claims: dict[str, str]) -> None:
-    reply = api.send(signed_in(sample("call_started", headers={"X-Actor": "phone-local"}), claims))
+    reply = api.send(sample("call_started", claims=claims, headers={"X-Actor": "phone-local"}))
     assert reply.status == 401, reply.body
-    assert reply.fields() == ["requestContext.authorizer.claims"]
+    assert reply.fields() == ["header.Authorization"]
     assert api.log_length() == 0
 
 
 def test_an_authorizer_context_without_claims_answers_401(api: Api) -> None:
     """Only the Cognito authorizer's claims count: a principalId (a custom authorizer's) is not trusted."""
-    event = sample("call_started", headers={"X-Actor": "phone-local"})
+    event = sample("call_started", claims=None, headers={"X-Actor": "phone-local"})
     event["requestContext"]["authorizer"] = {"principalId": "phone-system"}
     reply = api.send(event)
-    assert reply.status == 401 and reply.fields() == ["requestContext.authorizer.claims"], reply.body
+    assert reply.status == 401 and reply.fields() == ["header.Authorization"], reply.body
     assert api.log_length() == 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import re
 import threading
 from collections import Counter
 from contextlib import contextmanager
@@ -256,9 +257,37 @@ def count_requests():
     return counting
 
 
+# The callers of api_event: the phone system's app client on its route, a caregiver on their own
+# offers and check-ins, elsewhere a member of every staff group (who may call any other route).
+PHONE_CLAIMS = {
+    "sub": "phone-client",
+    "client_id": "phone-client",
+    "token_use": "access",
+    "scope": "notfall/call-events",
+}
+STAFF_CLAIMS = {
+    "sub": "5b0e7c2a-staff",
+    "cognito:username": "5b0e7c2a-staff",
+    "cognito:groups": "hotline,accounting,admin,auditor",
+    "token_use": "id",
+}
+_OWN_CASE_WORK = re.compile(r"^/caregivers/([a-z0-9-]+)/cases/")
+
+
+def claims_for(path: str) -> dict[str, str]:
+    if path == "/calls/events":
+        return PHONE_CLAIMS
+    own = _OWN_CASE_WORK.match(path)
+    if own:
+        sub = f"sub-of-{own.group(1)}"
+        return {"sub": sub, "cognito:username": sub, "cognito:groups": "caregiver", "custom:caregiver_id": own.group(1)}
+    return STAFF_CLAIMS
+
+
 @pytest.fixture
 def api_event():
-    """An API Gateway REST proxy event, as the Api resource delivers it."""
+    """An API Gateway REST proxy event, as the Api resource delivers it behind the Cognito
+    authorizer: the verified claims of a caller who may call the route (`claims_for`)."""
 
     def build(
         method: str,
@@ -291,7 +320,8 @@ def api_event():
                 "stage": "v1",
                 "requestId": "req-1",
                 "requestTimeEpoch": 1793680200000,
-                "identity": {"sourceIp": "192.0.2.1", "userArn": "arn:aws:iam::123456789012:user/auditor"},
+                "identity": {"sourceIp": "192.0.2.1"},
+                "authorizer": {"claims": claims_for(path)},
             },
             "body": json.dumps(body) if body is not None else None,
             "isBase64Encoded": False,

@@ -37,7 +37,7 @@ class RunIn(Value):
 
 def register(app: APIGatewayRestResolver, invoicing: Invoicing) -> None:
     def staff():
-        return command_meta(app, "staff")
+        return command_meta(app)
 
     @app.post(
         "/invoice-runs",

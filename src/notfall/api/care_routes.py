@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from notfall.api.request import command_meta, expected_version
+from notfall.api.request import command_meta, expected_version, requested_by
 from notfall.app import matching
 from notfall.app.care import Care
 from notfall.domain import care as d
@@ -29,7 +29,7 @@ CREATED = 201
 
 def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rules: CareRules) -> None:
     def meta():
-        return command_meta(app, "hotline")
+        return command_meta(app)
 
     def expected() -> int | None:
         return expected_version(app)
@@ -67,6 +67,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         status_code=CREATED,
     )
     def reassign(case_id: CaseId, body: Annotated[d.ReassignIn, Body()]) -> tuple[dict[str, Any], int]:
+        body = body.model_copy(update={"by": requested_by(app, body.by)})
         return care.reassign(case_id, body, meta(), expected()), CREATED
 
     @app.post(
@@ -75,6 +76,7 @@ def register(app: APIGatewayRestResolver, care: Care, readmodel: ReadModel, rule
         summary="Cancel the assignment (family, caregiver or staff); the need is open again",
     )
     def cancel_assignment(case_id: CaseId, body: Annotated[d.CancelIn, Body()]) -> dict[str, Any]:
+        body = body.model_copy(update={"by": requested_by(app, body.by)})
         return care.cancel(case_id, body, meta(), expected())
 
     @app.post(

@@ -45,12 +45,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 def register(
     app: APIGatewayRestResolver, caregivers: Caregivers, care: Care, readmodel: ReadModel, rules: CareRules
 ) -> None:
-    def staff():
-        return command_meta(app, "staff")
-
-    def own(caregiver_id: str):
-        # Locally X-Actor names the person; in the cloud the verified token's subject does.
-        return command_meta(app, f"caregiver:{caregiver_id}")
+    def meta():
+        # the actor is the verified caller: the resolver let only whom the declaration admits through
+        return command_meta(app)
 
     def state_row(caregiver_id: str) -> dict[str, Any]:
         row = readmodel.get(caregiver_pk(caregiver_id), STATE_SK)
@@ -62,7 +59,7 @@ def register(
 
     @app.post("/caregivers", tags=["caregivers"], summary="Register a volunteer caregiver", status_code=CREATED)
     def register_caregiver(body: Annotated[RegisterIn, Body()]) -> tuple[dict[str, Any], int]:
-        return caregivers.register(body, staff()), CREATED
+        return caregivers.register(body, meta()), CREATED
 
     @app.get("/caregivers", tags=["caregivers"], summary="The caregiver register")
     def list_caregivers(
@@ -96,7 +93,7 @@ def register(
 
     @app.put("/caregivers/<caregiver_id>/profile", tags=["caregivers"], summary="Replace the profile")
     def change_profile(caregiver_id: CaregiverId, body: Annotated[Profile, Body()]) -> dict[str, Any]:
-        return caregivers.profile(caregiver_id, body, staff())
+        return caregivers.profile(caregiver_id, body, meta())
 
     @app.post(
         "/caregivers/<caregiver_id>/trainings",
@@ -105,11 +102,11 @@ def register(
         status_code=CREATED,
     )
     def add_training(caregiver_id: CaregiverId, body: Annotated[TrainingIn, Body()]) -> tuple[dict[str, Any], int]:
-        return caregivers.training(caregiver_id, body, staff()), CREATED
+        return caregivers.training(caregiver_id, body, meta()), CREATED
 
     @app.post("/caregivers/<caregiver_id>/status", tags=["caregivers"], summary="Active, paused or left")
     def change_status(caregiver_id: CaregiverId, body: Annotated[StatusIn, Body()]) -> dict[str, Any]:
-        return caregivers.status(caregiver_id, body, staff())
+        return caregivers.status(caregiver_id, body, meta())
 
     @app.put(
         "/caregivers/<caregiver_id>/availability/weekly",
@@ -117,7 +114,7 @@ def register(
         summary="Replace the recurring weekly availability (Berlin local time)",
     )
     def set_weekly(caregiver_id: CaregiverId, body: Annotated[WeeklyIn, Body()]) -> dict[str, Any]:
-        return caregivers.weekly(caregiver_id, body, own(caregiver_id))
+        return caregivers.weekly(caregiver_id, body, meta())
 
     @app.post(
         "/caregivers/<caregiver_id>/availability/one-off",
@@ -126,7 +123,7 @@ def register(
         status_code=CREATED,
     )
     def add_one_off(caregiver_id: CaregiverId, body: Annotated[OneOffWindow, Body()]) -> tuple[dict[str, Any], int]:
-        return caregivers.add_window(caregiver_id, body, own(caregiver_id)), CREATED
+        return caregivers.add_window(caregiver_id, body, meta()), CREATED
 
     @app.delete(
         "/caregivers/<caregiver_id>/availability/one-off/<window_id>",
@@ -134,7 +131,7 @@ def register(
         summary="Withdraw a one-off availability window",
     )
     def withdraw_one_off(caregiver_id: CaregiverId, window_id: WindowId) -> dict[str, Any]:
-        return caregivers.withdraw_window(caregiver_id, window_id, own(caregiver_id))
+        return caregivers.withdraw_window(caregiver_id, window_id, meta())
 
     # --- the caregiver's own work -------------------------------------------------------
 
@@ -171,7 +168,7 @@ def register(
         status_code=CREATED,
     )
     def accept(caregiver_id: CaregiverId, case_id: CaseId, offer_id: OfferId) -> tuple[dict[str, Any], int]:
-        return care.accept(case_id, caregiver_id, offer_id, own(caregiver_id), expected_version(app)), CREATED
+        return care.accept(case_id, caregiver_id, offer_id, meta(), expected_version(app)), CREATED
 
     @app.post(
         "/caregivers/<caregiver_id>/cases/<case_id>/offers/<offer_id>/decline",
@@ -184,9 +181,7 @@ def register(
         offer_id: OfferId,
         body: Annotated[d.DeclineIn | None, Body()] = None,
     ) -> dict[str, Any]:
-        return care.decline(
-            case_id, caregiver_id, offer_id, body or d.DeclineIn(), own(caregiver_id), expected_version(app)
-        )
+        return care.decline(case_id, caregiver_id, offer_id, body or d.DeclineIn(), meta(), expected_version(app))
 
     @app.post(
         "/caregivers/<caregiver_id>/cases/<case_id>/check-in",
@@ -197,7 +192,7 @@ def register(
     def check_in(
         caregiver_id: CaregiverId, case_id: CaseId, body: Annotated[d.CheckInIn, Body()]
     ) -> tuple[dict[str, Any], int]:
-        return care.check_in(case_id, caregiver_id, body, own(caregiver_id), expected_version(app)), CREATED
+        return care.check_in(case_id, caregiver_id, body, meta(), expected_version(app)), CREATED
 
     @app.post(
         "/caregivers/<caregiver_id>/cases/<case_id>/check-out",
@@ -205,7 +200,7 @@ def register(
         summary="Check out: the open session ends, with the km driven",
     )
     def check_out(caregiver_id: CaregiverId, case_id: CaseId, body: Annotated[d.CheckOutIn, Body()]) -> dict[str, Any]:
-        return care.check_out(case_id, caregiver_id, body, own(caregiver_id), expected_version(app))
+        return care.check_out(case_id, caregiver_id, body, meta(), expected_version(app))
 
     @app.get(
         "/caregivers/<caregiver_id>/hours",

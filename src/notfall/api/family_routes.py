@@ -23,4 +23,4 @@ def register(app: APIGatewayRestResolver, families: Families) -> None:
         "/families/<family_id>/billing-address", tags=["billing"], summary="Set the address the family's invoices go to"
     )
     def billing_address(family_id: FamilyId, body: Annotated[Address, Body()]) -> dict[str, Any]:
-        return families.billing(family_id, body, command_meta(app, "staff"))
+        return families.billing(family_id, body, command_meta(app))

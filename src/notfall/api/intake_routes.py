@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from notfall.api.request import command_meta, expected_version
+from notfall.api.request import command_meta, expected_version, own_agent
 from notfall.app.intake import Intake
 from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, ConsultationIn, NeedIn, OutcomeIn
 from notfall.domain.errors import NotFound
@@ -50,8 +50,8 @@ def _sum_hours(rows: list[dict[str, Any]], rounding: Rounding) -> dict[str, Any]
 
 
 def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, rounding: Rounding) -> None:
-    def meta(default_actor: str, default_command: str | None = None):
-        return command_meta(app, default_actor, default_command)
+    def meta(default_command: str | None = None):
+        return command_meta(app, default_command)
 
     def expected() -> int | None:
         return expected_version(app)
@@ -67,16 +67,17 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, 
     )
     def call_event(event: Annotated[CallEventIn, Body()]) -> tuple[dict[str, Any], int]:
         default = f"phone:{event.call_id}:{event.type}:{event.at.isoformat()}"
-        result = intake.call_event(event, meta("phone-system", default))
+        result = intake.call_event(event, meta(default))
         return result, 201 if result["opened"] else 200
 
     @app.post("/cases/<case_id>/consultation", tags=["hotline"], summary="Record the free crisis consultation")
     def consultation(case_id: CaseId, body: Annotated[ConsultationIn, Body()]) -> dict[str, Any]:
-        return intake.consultation(case_id, body, meta("hotline"), expected())
+        body = body.model_copy(update={"agent": own_agent(app, body.agent)})
+        return intake.consultation(case_id, body, meta(), expected())
 
     @app.post("/cases/<case_id>/need", tags=["hotline"], summary="Record the clarified need (supersedes earlier)")
     def need(case_id: CaseId, body: Annotated[NeedIn, Body()]) -> dict[str, Any]:
-        return intake.need(case_id, body, meta("hotline"), expected())
+        return intake.need(case_id, body, meta(), expected())
 
     @app.post(
         "/cases/<case_id>/outcome",
@@ -84,15 +85,16 @@ def register(app: APIGatewayRestResolver, intake: Intake, readmodel: ReadModel, 
         summary="Advice or referral closes the case; a care need makes it an emergency",
     )
     def outcome(case_id: CaseId, body: Annotated[OutcomeIn, Body()]) -> dict[str, Any]:
-        return intake.outcome(case_id, body, meta("hotline"), expected())
+        return intake.outcome(case_id, body, meta(), expected())
 
     @app.post("/cases/<case_id>/callback", tags=["hotline"], summary="Record a callback after a voicemail")
     def callback(case_id: CaseId, body: Annotated[CallbackIn, Body()]) -> dict[str, Any]:
-        return intake.callback(case_id, body, meta("hotline"), expected())
+        body = body.model_copy(update={"agent": own_agent(app, body.agent)})
+        return intake.callback(case_id, body, meta(), expected())
 
     @app.post("/cases/<case_id>/close", tags=["hotline"], summary="Close a case")
     def close(case_id: CaseId, body: Annotated[CloseIn, Body()]) -> dict[str, Any]:
-        return intake.close(case_id, body, meta("hotline"), expected())
+        return intake.close(case_id, body, meta(), expected())
 
     @app.get("/cases/<case_id>", tags=["hotline"], summary="A case as projected")
     def get_case(case_id: CaseId) -> dict[str, Any]:

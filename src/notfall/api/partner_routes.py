@@ -28,7 +28,7 @@ CREATED = 201
 
 def register(app: APIGatewayRestResolver, partners: Partners, readmodel: ReadModel) -> None:
     def staff():
-        return command_meta(app, "staff")
+        return command_meta(app)
 
     @app.post("/partners", tags=["partners"], summary="Register a partner company or municipality", status_code=CREATED)
     def register_partner(body: Annotated[PartnerIn, Body()]) -> tuple[dict[str, Any], int]:

@@ -7,10 +7,10 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from notfall.api.access import speaks_for
 from notfall.api.identity import Identity
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, Rejected
@@ -29,38 +29,54 @@ class Unauthenticated(DomainError):
     status = 401
 
 
-_CLAIMS_FIELD = "requestContext.authorizer.claims"
+def identity_of(app: APIGatewayRestResolver) -> Identity | None:
+    """The caller as API Gateway's Cognito authorizer verified it (`requestContext.authorizer.claims`,
+    see `notfall.api.identity.Identity.from_claims`); None without such claims. Nothing else of the
+    request names a caller: no header, no IAM identity, no custom authorizer's principalId."""
+    claims = app.current_event.request_context.authorizer.claims
+    return Identity.from_claims(claims if isinstance(claims, Mapping) else None)
 
 
-def verified_actor(claims: Mapping[str, Any]) -> str:
-    """The actor of a token API Gateway's Cognito user pools authorizer verified (see
-    `notfall.api.identity.Identity.from_claims`): `user:<sub>` for a person, `client:<client_id>`
-    for a machine client of the client credentials grant. Stable and pseudonymous, never an
-    e-mail or a name."""
-    identity = Identity.from_claims(claims)
+def signed_in(app: APIGatewayRestResolver) -> Identity:
+    """The verified caller; 401 without one (the resolver refused such a call before any route ran)."""
+    identity = identity_of(app)
     if identity is None:
-        raise Unauthenticated("the token names no user subject and no client", field=_CLAIMS_FIELD)
-    return identity.principal
+        raise Unauthenticated("sign in first: this route needs a valid token", field="header.Authorization")
+    return identity
 
 
-def actor_of(app: APIGatewayRestResolver, default_actor: str) -> str:
-    """Who acts: the verified identity whenever API Gateway ran an authorizer. Only without any
-    authorizer context (the local stack, which does not verify tokens yet) the `X-Actor` header
-    or the route's default names the actor; in the cloud every route has the authorizer."""
-    authorizer = app.current_event.request_context.authorizer
-    if authorizer.raw_event:
-        if not authorizer.claims:  # e.g. a custom authorizer's principalId: not an identity we trust
-            raise Unauthenticated("no verified identity: sign in with the user pool", field=_CLAIMS_FIELD)
-        return verified_actor(authorizer.claims)
-    return header(app, "X-Actor") or default_actor  # local only
+def actor_of(app: APIGatewayRestResolver) -> str:
+    """Who acts: the verified identity's pseudonymous principal, `user:<sub>` or `client:<client_id>`."""
+    return signed_in(app).principal
 
 
-def command_meta(app: APIGatewayRestResolver, default_actor: str, default_command: str | None = None) -> Metadata:
-    """The actor is the verified identity (`actor_of`). With an `Idempotency-Key` the command id
+def own_agent(app: APIGatewayRestResolver, agent: str | None) -> str:
+    """The `agent` of a consultation or callback is the person recording it: filled from their
+    principal when left out; naming anybody else answers 422."""
+    actor = actor_of(app)
+    if agent is not None and agent != actor:
+        raise Rejected(f"agent must be the signed-in person ({actor}) or left out", field="agent")
+    return actor
+
+
+def requested_by(app: APIGatewayRestResolver, by: str | None) -> str:
+    """`by` of a cancellation or reassignment as the caller may state it (`access.speaks_for`):
+    left out, the caller's own party; a party the caller does not speak for answers 422."""
+    parties = speaks_for(signed_in(app))
+    if by is None and parties:
+        return parties[0]
+    if by not in parties:
+        may = ", ".join(parties) or "nobody"
+        raise Rejected(f"you may record a change asked for by {may}, not by {by}", field="by")
+    return by
+
+
+def command_meta(app: APIGatewayRestResolver, default_command: str | None = None) -> Metadata:
+    """The actor is the verified identity (`actor_of`), always. With an `Idempotency-Key` the command id
     is the key scoped to that actor, and the request's fingerprint comes along, so the store
     answers a replay of the same request and refuses the key for another one."""
     ctx = app.current_event.request_context
-    actor = actor_of(app, default_actor)
+    actor = actor_of(app)
     key = header(app, "Idempotency-Key")
     fingerprint = None
     if key is not None:

@@ -3,7 +3,14 @@
 Every 4xx answers `{"message": ..., "errors": [{"field": ..., "problem": ...}]}`, naming each
 offending field, so a client can show the problem next to the input that caused it.
 
-The edge check runs before any route sees a request: a request that carries a body must say
+Access comes first, before anything of the request is read, as API Gateway authorizes before it
+integrates: the caller is the identity API Gateway's Cognito authorizer verified
+(`requestContext.authorizer.claims`), and `notfall.api.access` decides whether it may call the
+route the function matched, with the path parameters the route will get. No identity answers
+401, a role or tenant the route does not admit 403 naming the rule; either is logged with the
+principal, the route and the rule (never a claim such as an e-mail or a name), and no route runs.
+
+Then the edge check: a request that carries a body must say
 `Content-Type: application/json` (a charset, if named, is UTF-8), else 415; the body must be
 UTF-8, JSON, one object, nested at most MAX_DEPTH deep, with numbers of at most MAX_NUMBER_LENGTH
 characters, else 400. So no malformed input reaches a model, a store or a 5xx.
@@ -24,6 +31,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from notfall.api.access import Refusal, authorize
+from notfall.api.request import identity_of
 from notfall.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -109,10 +118,44 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" and all(p.replace(" ", "") in ("charset=utf-8", "") for p in params)
 
 
+_PARAM = re.compile(r"<(\w+)>")
+
+
+def _refused(app: Any) -> Response | None:
+    """The answer to a caller the declaration does not admit to the matched route, else None."""
+    route = app.context["_route"]
+    if route not in app._static_routes and route not in app._dynamic_routes:
+        return None  # no route matched: the 404 names the unknown route, nothing runs
+    template = _PARAM.sub(r"{\1}", route.path)  # "/cases/<case_id>" -> "/cases/{case_id}"
+    params = {k: str(v) for k, v in app.context.get("_route_args", {}).items()}
+    method = app.current_event.http_method.upper()
+    decision = authorize(identity_of(app), method, template, params)
+    if not isinstance(decision, Refusal):
+        return None
+    log.warning(
+        "refused %s %s for %s: %s",
+        method,
+        template,
+        decision.principal or "nobody signed in",
+        decision.rule,
+        extra={
+            "status": decision.status,
+            "principal": decision.principal,
+            "route": f"{method} {template}",
+            "rule": decision.rule,
+        },
+    )
+    body = decision.body()
+    return problem(decision.status, body["message"], body["errors"])
+
+
 class _EdgeCheck(OpenAPIRequestValidationMiddleware):
-    """The request validation every route runs first, preceded by the edge check of the body."""
+    """What every route runs first: access, the edge check of the body, request validation."""
 
     def handler(self, app: Any, next_middleware: Any) -> Response:
+        refused = _refused(app)
+        if refused is not None:
+            return refused
         event = app.current_event
         if event.body:
             if not _is_json(event.headers.get("content-type") or ""):

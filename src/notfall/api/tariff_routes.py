@@ -26,7 +26,7 @@ def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
         status_code=201,
     )
     def set_tariff(body: Annotated[TariffIn, Body()]) -> tuple[dict[str, Any], int]:
-        return tariffs.set_tariff(body, command_meta(app, "staff")), 201
+        return tariffs.set_tariff(body, command_meta(app)), 201
 
     @app.post(
         "/tariffs/published",
@@ -34,7 +34,7 @@ def register(app: APIGatewayRestResolver, tariffs: TariffRegister) -> None:
         summary="Record the service's published prices (5.00, 3.00, 2.00 EUR from 2015) unless present",
     )
     def publish() -> dict[str, Any]:
-        return tariffs.publish_defaults(command_meta(app, "staff"))
+        return tariffs.publish_defaults(command_meta(app))
 
     @app.get("/tariffs", tags=["billing"], summary="Every price with its validity, and the prices valid today")
     def list_tariffs() -> dict[str, Any]:

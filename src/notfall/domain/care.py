@@ -22,7 +22,7 @@ from notfall.domain.caregiver import BookingMade, BookingReleased, CaregiverStat
 from notfall.domain.case import CaseState, case_stream
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Event
-from notfall.domain.errors import DomainError, NotFound
+from notfall.domain.errors import DomainError, NotFound, Rejected
 from notfall.domain.events import Value
 from notfall.domain.inputs import Moment, Text
 from notfall.domain.matching import hard_rule_failures
@@ -54,12 +54,16 @@ class CaregiverRef(Value):
 
 
 class ReassignIn(CaregiverRef):
-    by: Literal["caregiver", "staff", "family"] = Field(description="who asked for the change")
+    by: Literal["caregiver", "staff", "family"] | None = Field(
+        default=None, description="who asked for the change; left out, the caller's own party (staff)"
+    )
     reason: Text = Field(min_length=1, max_length=300)
 
 
 class CancelIn(Value):
-    by: ce.CancelledBy
+    by: ce.CancelledBy | None = Field(
+        default=None, description="who asked for the change; left out, the caller's own party (staff)"
+    )
     reason: Text = Field(min_length=1, max_length=300)
 
 
@@ -311,6 +315,8 @@ def decide_cancel(
     current = case.active_assignment
     if current is None:
         raise DomainError("the case has no caregiver to cancel", field="case_id")
+    if cmd.by is None:  # the API fills it from the caller
+        raise Rejected("a cancellation names who asked for it", field="by")
     caregiver = _caregiver(caregiver, current.caregiver_id)
     cancel = ce.AssignmentCancelled(
         assignment_id=current.assignment_id, by=cmd.by, reason=cmd.reason, notice_minutes=_notice(case, now)
@@ -341,6 +347,8 @@ def decide_reassign(
         raise DomainError("the case has no caregiver yet; assign instead", field="case_id")
     if current.caregiver_id == cmd.caregiver_id:
         raise DomainError("that caregiver is already assigned", field="caregiver_id")
+    if cmd.by is None:  # the API fills it from the caller
+        raise Rejected("a reassignment names who asked for it", field="by")
     old = _caregiver(old, current.caregiver_id)
     new = _caregiver(new, cmd.caregiver_id)
     _can_take(case, new, rules)

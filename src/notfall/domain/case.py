@@ -23,7 +23,7 @@ from notfall.domain.commands import CallbackIn, CallEventIn, CloseIn, Consultati
 from notfall.domain.decision import Append, Decision, refusal
 from notfall.domain.eligibility import Assessment
 from notfall.domain.envelope import Envelope, UtcDatetime
-from notfall.domain.errors import DomainError, NotFound
+from notfall.domain.errors import DomainError, NotFound, Rejected
 from notfall.domain.hours import BERLIN
 
 CASE_PREFIX = "case-"
@@ -510,6 +510,8 @@ def _one(case: CaseState, event: ev.Event, at: datetime, **result) -> Decision:
 
 def decide_consultation(case: CaseState | None, case_id: str, cmd: ConsultationIn) -> Decision:
     case = _open_case(case, case_id)
+    if cmd.agent is None:  # the API fills it from the signed-in person
+        raise Rejected("a consultation names its agent", field="agent")
     event = ev.ConsultationRecorded(**cmd.model_dump())
     return _one(case, event, cmd.ended_at)
 
@@ -587,6 +589,8 @@ def decide_callback(case: CaseState | None, case_id: str, cmd: CallbackIn) -> De
     case = _open_case(case, case_id)
     if case.callback_pending_since is None:
         raise DomainError("no callback is pending for this case", field="case_id")
+    if cmd.agent is None:  # the API fills it from the signed-in person
+        raise Rejected("a callback names its agent", field="agent")
     return _one(case, ev.CallbackMade(**cmd.model_dump()), cmd.at)
 
 

@@ -63,7 +63,9 @@ class CallEventIn(Value):
 
 
 class ConsultationIn(Value):
-    agent: Text = Field(min_length=1, max_length=80)
+    agent: Text | None = Field(
+        default=None, min_length=1, max_length=80, description="the signed-in person; filled if left out"
+    )
     started_at: Moment
     ended_at: Moment
     notes: Note | None = Field(default=None, max_length=2000)
@@ -98,7 +100,9 @@ class OutcomeIn(Value):
 
 
 class CallbackIn(Value):
-    agent: Text = Field(min_length=1, max_length=80)
+    agent: Text | None = Field(
+        default=None, min_length=1, max_length=80, description="the signed-in person; filled if left out"
+    )
     at: Moment
     reached: bool
 
