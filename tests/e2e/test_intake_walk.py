@@ -40,7 +40,7 @@ def test_the_whole_intake_walk_ends_in_an_emergency(api, stack, caller, call_id)
     assert (status, answered["case_id"], answered["opened"]) == (200, case_id, False)
     status, body = api.post(
         f"/cases/{case_id}/consultation",
-        {"agent": "anna", "started_at": "2031-02-09T07:00:20Z", "ended_at": "2031-02-09T07:15:00Z"},
+        {"started_at": "2031-02-09T07:00:20Z", "ended_at": "2031-02-09T07:15:00Z"},
     )
     assert status == 200, body
     status, body = api.post(
