@@ -218,7 +218,7 @@ class LocalStack:
 
     def describe_auth(self) -> dict[str, Any]:
         """How to get a token: what `python -m infra.local token <role>` reads. The demo users'
-        passwords are random per start and live in moto alone; this is a developer's tool."""
+        passwords are new and random each start; only this developer's tool tells them."""
         assert self.user_pool is not None
         pool = self.user_pool
         return {
