@@ -26,6 +26,7 @@ def test_every_operation_documents_the_statuses_it_can_answer(doc: dict[str, Any
     for path, method, op in _operations(doc):
         statuses = set(op["responses"])
         assert "422" in statuses, (path, method)
+        assert {"401", "403"} <= statuses, (path, method)  # every documented route needs a sign-in
         if "requestBody" in op:
             assert {"400", "415", "422"} <= statuses, (path, method)
         if "{" in path or "requestBody" in op:

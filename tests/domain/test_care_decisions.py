@@ -383,6 +383,18 @@ def test_reassign_to_the_assigned_caregiver_or_without_one_is_refused(hotline) -
     assert (err.problem, err.field) == ("that caregiver is already assigned", "caregiver_id")
 
 
+def test_a_care_change_that_names_nobody_who_asked_is_refused_the_api_fills_it(hotline) -> None:
+    case_id = hotline.emergency()
+    hotline.assign(case_id, "anna")
+    before = hotline.types(f"case-{case_id}")
+    moved = refused(
+        lambda: hotline.care.reassign(case_id, d.ReassignIn(caregiver_id="bert", reason="x"), hotline.meta()), 422
+    )
+    cancelled = refused(lambda: hotline.care.cancel(case_id, d.CancelIn(reason="x"), hotline.meta()), 422)
+    assert (moved.status, moved.field, cancelled.status, cancelled.field) == (422, "by", 422, "by")
+    assert hotline.types(f"case-{case_id}") == before
+
+
 def test_reassign_to_a_caregiver_booked_elsewhere_changes_nothing(hotline) -> None:
     first, second = hotline.emergency(), hotline.emergency(window=TUESDAY_LATER)
     hotline.assign(first, "anna")

@@ -232,3 +232,14 @@ def test_staff_decisions_append_at_the_version_they_saw() -> None:
         assert decision.appends[0].expected_version == 3, name
     need_decision = STAFF["need"](case, "c1")
     assert need_decision.appends[0].events[0].need == need()
+
+
+def test_a_consultation_or_callback_without_agent_is_refused_the_api_fills_it() -> None:
+    case = state_of(opened(), ev.VoicemailLeft(call=facts("v1", 0)))
+    for decide in (
+        lambda: c.decide_consultation(case, "c1", consultation_in().model_copy(update={"agent": None})),
+        lambda: c.decide_callback(case, "c1", callback_in(True).model_copy(update={"agent": None})),
+    ):
+        with pytest.raises(DomainError) as err:
+            decide()
+        assert (err.value.status, err.value.field) == (422, "agent")

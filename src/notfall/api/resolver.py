@@ -173,6 +173,8 @@ class _EdgeCheck(OpenAPIRequestValidationMiddleware):
 
 _ERRORS = {
     400: "the body is not UTF-8 JSON within the bounds",
+    401: "no valid token: sign in first",
+    403: "the caller's role or tenant may not call this route (the error names the rule)",
     404: "an unknown case, partner, caregiver, invoice or other record",
     409: "the current state does not allow the command, or another writer came first",
     415: "the body is not declared as application/json",
@@ -182,16 +184,17 @@ _COMMANDS = ("post", "put", "patch", "delete")
 
 
 def _document_errors(doc: dict[str, Any]) -> dict[str, Any]:
-    """Every operation's error statuses with the Problem body, from what the edge and the domain
-    answer: 400, 415 and 422 with a body; 404 with path parameters or a body naming records;
-    409 for commands; 422 for all (query and header parameters are validated, too)."""
+    """Every operation's error statuses with the Problem body, from what access, the edge and the
+    domain answer: 401 and 403 for all (the document lists no public route); 400, 415 and 422 with
+    a body; 404 with path parameters or a body naming records; 409 for commands; 422 for all
+    (query and header parameters are validated, too)."""
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem_schema.pop("$defs"))
     schemas["Problem"] = problem_schema
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
-            statuses = {422}
+            statuses = {401, 403, 422}
             if "requestBody" in operation:
                 statuses |= {400, 404, 415}
             if "{" in path:
