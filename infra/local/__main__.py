@@ -1,4 +1,5 @@
-"""Command line: `python -m infra.local` runs the local stack; `python -m infra.local fire Nightly` fires a schedule."""
+"""Command line: `python -m infra.local` runs the local stack; `python -m infra.local fire Nightly` fires a
+schedule; `python -m infra.local token hotline` prints a token of a role's demo user for a running stack."""
 
 from __future__ import annotations
 
@@ -38,10 +39,38 @@ def main(argv: list[str] | None = None) -> int:
     fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
     fire.add_argument("event", help="the event's name under the function's Events, e.g. Nightly")
     fire.add_argument("--url", default=DEFAULT_URL)
+    token = sub.add_parser(
+        "token", help="print a token for a role of a running local stack: TOKEN=$(python -m infra.local token hotline)"
+    )
+    token.add_argument(
+        "role", help="hotline, accounting, admin, caregiver, caregiver2, caregiver3, partner, auditor, phone-system"
+    )
+    token.add_argument("--url", default=DEFAULT_URL)
+    token.add_argument(
+        "--caregiver-id",
+        help="with role caregiver: the user of this caregiver (created as an administrator would, once)",
+    )
     args = parser.parse_args(argv)
     if args.command == "fire":
         return fire_schedule(args.url, args.event)
+    if args.command == "token":
+        return print_token(args.url, args.role, args.caregiver_id)
     return run(args)
+
+
+def print_token(url: str, role: str, caregiver_id: str | None = None) -> int:
+    from infra.local.tokens import TokenError, Tokens
+
+    if caregiver_id and role != "caregiver":
+        print("--caregiver-id goes with the role caregiver", file=sys.stderr)
+        return 2
+    try:
+        tokens = Tokens(url)
+        print(tokens.caregiver(caregiver_id) if caregiver_id else tokens.token(role))
+    except TokenError as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
 
 
 def fire_schedule(url: str, event: str) -> int:
@@ -116,6 +145,39 @@ def interrupt_raises() -> None:
         signal.signal(signum, interrupt)
 
 
+# The shell variable each role's token goes in, in the order the banner lists them.
+TOKEN_VARIABLES = {
+    "hotline": "HOTLINE",
+    "accounting": "ACCOUNTING",
+    "admin": "ADMIN",
+    "caregiver": "CAREGIVER",
+    "caregiver2": "CAREGIVER2",
+    "caregiver3": "CAREGIVER3",
+    "partner": "PARTNER",
+    "auditor": "AUDITOR",
+    "phone-system": "PHONE",
+}
+
+
+def as_(role: str) -> str:
+    """The curl option that sends a role's token (from the variable the banner's commands fill)."""
+    return f'-H "Authorization: ${TOKEN_VARIABLES[role]}"'
+
+
+def token_lines(url: str) -> list[str]:
+    at = "" if url == DEFAULT_URL else f" --url {url}"
+    return [
+        "",
+        "Every route but /openapi.json and /swagger needs a token (60 minutes; demo users per role):",
+        *(
+            f"  {variable}=$(.venv/bin/python -m infra.local token {role}{at})"
+            for role, variable in TOKEN_VARIABLES.items()
+        ),
+        "  caregiver: Anke Brenner, caregiver2: Hanna Sievers, caregiver3: Marta Wozniak, partner: Leine Logistik;"
+        " phone-system: the client credentials grant",
+    ]
+
+
 def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     call_body = json.dumps(
@@ -128,19 +190,20 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
         }
     )
     post = (
-        f"curl -s -X POST {url}/calls/events -H 'Content-Type: application/json' "
-        f"-H 'X-Actor: phone-system' -d '{call_body}'"
+        f"curl -s -X POST {url}/calls/events -H 'Content-Type: application/json' {as_('phone-system')} -d '{call_body}'"
     )
+    get = f"curl -s {as_('hotline')}"
     lines = [
         "",
         "notfall local stack (from template.yaml, on moto) - Ctrl-C stops it",
-        f"  API          {url}  (also under {url}/{stage})   tokens not checked locally yet; X-Actor names the person",
+        f"  API          {url}  (also under {url}/{stage})   Cognito tokens verified as API Gateway does",
         f"  OpenAPI      {url}/openapi.json   (Swagger UI: {url}/swagger)",
-        f"  local tools  {url}/_local   (routes, tables, streams, schedules)",
+        f"  local tools  {url}/_local   (routes, tables, streams, schedules, user pool)",
         "  schedules    python -m infra.local fire Nightly|SweepUnassigned|FamilyInvoices|PartnerMonthlyInvoices"
         "|PartnerYearlyInvoices" + ("" if url == DEFAULT_URL else f" --url {url}"),
         f"  moto         {moto}   e.g. aws --endpoint-url {moto} dynamodb scan"
         " --table-name notfall-local-ReadModelTable",
+        *token_lines(url),
     ]
     if demo is not None:
         emergency = next((c["case_id"] for c in demo["cases"] if "emergency" in c["label"]), None)
@@ -153,32 +216,32 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
             "",
             f"Demo data: {len(demo['partners'])} partners, {len(demo.get('caregivers', []))} caregivers, "
             f"{len(demo['cases'])} cases.",
-            f"  curl -s {url}/cases          the open queue",
-            f"  curl -s {url}/callbacks      voicemails waiting",
-            f"  curl -s {url}/hours/{recent}  care hours of the month",
-            f"  curl -s {url}/caregivers     the caregiver register",
+            f"  {get} {url}/cases          the open queue",
+            f"  {get} {url}/callbacks      voicemails waiting",
+            f"  {get} {url}/hours/{recent}  care hours of the month",
+            f"  {get} {url}/caregivers     the caregiver register",
         ]
         if emergency:
-            lines.append(f"  curl -s {url}/cases/{emergency}   an emergency case: offers, assignment, session")
+            lines.append(f"  {get} {url}/cases/{emergency}   an emergency case: offers, assignment, session")
         if waiting:
-            lines.append(f"  curl -s {url}/cases/{waiting}/candidates   who could take a Saturday evening")
+            lines.append(f"  {get} {url}/cases/{waiting}/candidates   who could take a Saturday evening")
         if demo.get("caregivers"):
             lines += [
-                f"  curl -s {url}/caregivers/cg-anke-brenner/statements/{recent}   an expense statement "
-                "(?format=csv: the file)",
-                f"  curl -s '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
-                f"  curl -s {url}/reports/transports/{recent}   transport services",
+                f"  curl -s {as_('caregiver')} {url}/caregivers/cg-anke-brenner/statements/{recent}   Anke's expense "
+                "statement (?format=csv: the file)",
+                f"  {get} '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
+                f"  {get} {url}/reports/transports/{recent}   transport services",
             ]
         if demo.get("families"):
             lines += invoicing_lines(url, month, calendar)
     lines += [
         "",
-        "Open a case (a call starts):",
+        "Open a case (a call starts, reported by the phone system):",
         f"  {post}",
         "",
         "...and read it back, taking the case id from the answer (the projection follows within a moment):",
         f"  case=$({post} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"case_id\"])')",
-        f"  curl -s {url}/cases/$case",
+        f"  {get} {url}/cases/$case",
         "",
     ]
     return "\n".join(lines)
@@ -186,7 +249,8 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
 
 def invoicing_lines(url: str, month: str, calendar: DemoCalendar) -> list[str]:
     """How to run the invoicing of the demo's month to invoice and download the documents."""
-    post = f"curl -s -X POST {url}/invoice-runs -H 'Content-Type: application/json' -d"
+    post = f"curl -s -X POST {url}/invoice-runs -H 'Content-Type: application/json' {as_('accounting')} -d"
+    get = f"curl -s {as_('accounting')}"
     billed, year = calendar.month_to_invoice, str(calendar.year(2025))
     change = calendar.day("2026-10-16").isoformat()
     return [
@@ -197,9 +261,9 @@ def invoicing_lines(url: str, month: str, calendar: DemoCalendar) -> list[str]:
         f"""  {post} '{{"kind": "partner-monthly", "period": "{billed}"}}' companies' monthly fees""",
         f"""  {post} '{{"kind": "partner-yearly", "period": "{year}"}}'     yearly fees and municipalities""",
         "  (or fire the schedule: python -m infra.local fire FamilyInvoices - it bills the previous month)",
-        f"  curl -s '{url}/invoices?month={month}'   the invoices issued this month",
-        f"  curl -s {url}/invoices/F-{month[:4]}-00001/documents   links to the PDF (partners: also the e-invoice XML)",
-        f"""  curl -s -o invoice.pdf "$(curl -s {url}/invoices/F-{month[:4]}-00001/documents | """
+        f"  {get} '{url}/invoices?month={month}'   the invoices issued this month",
+        f"  {get} {url}/invoices/F-{month[:4]}-00001/documents   links to the PDF (partners: also the e-invoice XML)",
+        f"""  curl -s -o invoice.pdf "$({get} {url}/invoices/F-{month[:4]}-00001/documents | """
         """python3 -c 'import json,sys; print(json.load(sys.stdin)["pdf"])')"   download it""",
     ]
 

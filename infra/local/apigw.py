@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.aws import ACCOUNT_ID
 from infra.local.functions import LoadedFunction
+from infra.local.template import Template
 
 API_ID = "local"
 
@@ -23,6 +24,8 @@ class Route:
     resource: str  # the template's path, e.g. /cases/{case_id}
     function: LoadedFunction
     event_name: str
+    authorizer: str | None = None  # the template's authorizer of the route; None: public
+    scopes: tuple[str, ...] = ()  # its AuthorizationScopes: then only an access token with one opens it
 
     @property
     def segments(self) -> list[str]:
@@ -52,9 +55,9 @@ class Route:
         return params if len(parts) == len(self.segments) else None
 
 
-def routes_from(functions: dict[str, LoadedFunction]) -> list[Route]:
+def routes_from(functions: dict[str, LoadedFunction], template: Template) -> list[Route]:
     routes = [
-        Route(e.properties["Method"].upper(), e.properties["Path"], fn, e.name)
+        Route(e.properties["Method"].upper(), e.properties["Path"], fn, e.name, *template.route_auth(e))
         for fn in functions.values()
         for e in fn.spec.events_of("Api")
     ]
@@ -95,6 +98,7 @@ def proxy_event(
     body: bytes,
     source_ip: str,
     stage: str,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The event a Lambda proxy integration receives (REST API, payload format 1.0)."""
     query = urlsplit(raw_target).query
@@ -130,7 +134,6 @@ def proxy_event(
             "domainPrefix": API_ID,
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": str(uuid.uuid4()),
-            # Tokens are not verified locally yet: no authorizer context, so X-Actor names the actor.
             "identity": {
                 "sourceIp": source_ip,
                 "userAgent": user_agent,
@@ -146,6 +149,8 @@ def proxy_event(
             },
             "domainName": f"{API_ID}.execute-api.localhost",
             "apiId": API_ID,
+            # What the Cognito authorizer verified; a public route has no authorizer context.
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
         },
         "body": text,
         "isBase64Encoded": is_b64,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.client import call
+from infra.local.cognito import DEMO_USERS
+from infra.local.tokens import PHONE_SYSTEM, Tokens
 from notfall.clock import Clock, system_clock
 from notfall.domain.hours import BERLIN
 
@@ -126,14 +128,15 @@ def load_demo(
     calendar = DemoCalendar.at(now)
     data = calendar.move(data or json.loads(DEMO_DATA.read_text()))
     done = progress or (lambda: None)
-    _tariffs(base_url, data.get("tariffs", {}))
+    tokens = Tokens(base_url)  # each step signs in as the role that does it in real life
+    _tariffs(base_url, tokens, data.get("tariffs", {}))
     done()
-    partners = [_partner(base_url, entry, done) for entry in data.get("partners", [])]
+    partners = [_partner(base_url, tokens, entry, done) for entry in data.get("partners", [])]
     _drain(base_url)  # eligibility at intake reads the partners' contracts from the read model
-    caregivers = [_caregiver(base_url, entry, done) for entry in data.get("caregivers", [])]
-    cases = [_case(base_url, case, now, done) for case in data.get("cases", [])]
+    caregivers = [_caregiver(base_url, tokens, entry, done) for entry in data.get("caregivers", [])]
+    cases = [_case(base_url, tokens, case, now, done) for case in data.get("cases", [])]
     _drain(base_url)
-    families = _billing_addresses(base_url, data.get("cases", []), cases)
+    families = _billing_addresses(base_url, tokens, data.get("cases", []), cases)
     _drain(base_url)
     done()
     return {
@@ -159,49 +162,57 @@ def _drain(base_url: str) -> None:
         raise DemoError(f"draining the stream failed: {status}")
 
 
-def _post(base_url: str, method: str, path: str, body: Any, key: str) -> Any:
-    """One command under a fixed key: loading twice appends nothing twice (a retry gets the first answer)."""
-    status, answer = call(method, base_url + path, body, {"Idempotency-Key": key, "X-Actor": "demo-loader"})
+def _post(base_url: str, tokens: Tokens, role: str, method: str, path: str, body: Any, key: str) -> Any:
+    """One command as `role` under a fixed key: loading twice appends nothing twice (a retry gets the first answer)."""
+    status, answer = call(method, base_url + path, body, {"Idempotency-Key": key, **tokens.headers(role)})
     if status not in (200, 201):
         raise DemoError(f"{method} {path} answered {status}: {answer}")
     return answer
 
 
-def _tariffs(base_url: str, tariffs: dict[str, Any]) -> None:
-    """The published prices (appended once by design), then each price change under its own key."""
+def _tariffs(base_url: str, tokens: Tokens, tariffs: dict[str, Any]) -> None:
+    """The published prices (appended once by design), then each price change under its own key; by accounting."""
     if tariffs.get("publish"):
-        _post(base_url, "POST", "/tariffs/published", {}, "demo-tariffs-published")
+        _post(base_url, tokens, "accounting", "POST", "/tariffs/published", {}, "demo-tariffs-published")
     for change in tariffs.get("changes", []):
-        _post(base_url, "POST", "/tariffs", change, f"demo-tariff-{change['tier']}-{change['valid_from']}")
+        key = f"demo-tariff-{change['tier']}-{change['valid_from']}"
+        _post(base_url, tokens, "accounting", "POST", "/tariffs", change, key)
 
 
-def _partner(base_url: str, entry: dict[str, Any], done: Callable[[], None]) -> str:
-    """A partner: registered, its contracts, its children counts, its billing details."""
+def _partner(base_url: str, tokens: Tokens, entry: dict[str, Any], done: Callable[[], None]) -> str:
+    """A partner: registered by an administrator; its contracts, children counts and billing details by accounting."""
     pid = entry["register"]["partner_id"]
     key = f"demo-partner-{pid}"
-    _post(base_url, "POST", "/partners", entry["register"], key)
+    _post(base_url, tokens, "admin", "POST", "/partners", entry["register"], key)
     for contract in entry.get("contracts", []):
-        _post(base_url, "POST", f"/partners/{pid}/contracts", contract, f"{key}-contract-{contract['contract_id']}")
+        contract_key = f"{key}-contract-{contract['contract_id']}"
+        _post(base_url, tokens, "accounting", "POST", f"/partners/{pid}/contracts", contract, contract_key)
     for count in entry.get("child_counts", []):
-        _post(base_url, "POST", f"/partners/{pid}/child-counts", count, f"{key}-children-{count['year']}")
+        count_key = f"{key}-children-{count['year']}"
+        _post(base_url, tokens, "accounting", "POST", f"/partners/{pid}/child-counts", count, count_key)
     if "billing" in entry:
-        _post(base_url, "PUT", f"/partners/{pid}/billing", entry["billing"], f"{key}-billing")
+        _post(base_url, tokens, "accounting", "PUT", f"/partners/{pid}/billing", entry["billing"], f"{key}-billing")
     done()
     return pid
 
 
-def _billing_addresses(base_url: str, specs: list[dict[str, Any]], cases: list[dict[str, Any]]) -> dict[str, str]:
-    """A case's `billing_address` becomes its family's (the family id is on the projected case)."""
+def _billing_addresses(
+    base_url: str, tokens: Tokens, specs: list[dict[str, Any]], cases: list[dict[str, Any]]
+) -> dict[str, str]:
+    """A case's `billing_address` becomes its family's (the family id is on the projected case); the
+    hotline takes it."""
     families = {}
     for spec, case in zip(specs, cases, strict=True):
         if "billing_address" not in spec or case["case_id"] is None:
             continue
-        status, projected = call("GET", f"{base_url}/cases/{case['case_id']}")
+        status, projected = call("GET", f"{base_url}/cases/{case['case_id']}", headers=tokens.headers("hotline"))
         if status != 200:
             raise DemoError(f"{spec['label']}: the case is not projected ({status}): {projected}")
         family_id = projected["family_id"]
         _post(
             base_url,
+            tokens,
+            "hotline",
             "PUT",
             f"/families/{family_id}/billing-address",
             spec["billing_address"],
@@ -211,19 +222,19 @@ def _billing_addresses(base_url: str, specs: list[dict[str, Any]], cases: list[d
     return families
 
 
-def _caregiver(base_url: str, entry: dict[str, Any], done: Callable[[], None]) -> str:
-    """Register a caregiver, then their trainings and status, each under a fixed key."""
+def _caregiver(base_url: str, tokens: Tokens, entry: dict[str, Any], done: Callable[[], None]) -> str:
+    """An administrator registers a caregiver, the hotline records their trainings and status, each
+    under a fixed key."""
     cid = entry["register"]["caregiver_id"]
-    headers = {"X-Actor": "demo-loader"}
-    steps = [("POST", "/caregivers", entry["register"], f"demo-caregiver-{cid}")]
+    steps = [("admin", "POST", "/caregivers", entry["register"], f"demo-caregiver-{cid}")]
     steps += [
-        ("POST", f"/caregivers/{cid}/trainings", t, f"demo-caregiver-{cid}-training-{i}")
+        ("hotline", "POST", f"/caregivers/{cid}/trainings", t, f"demo-caregiver-{cid}-training-{i}")
         for i, t in enumerate(entry.get("trainings", []))
     ]
     if "status" in entry:
-        steps.append(("POST", f"/caregivers/{cid}/status", entry["status"], f"demo-caregiver-{cid}-status"))
-    for method, path, body, key in steps:
-        status, answer = call(method, base_url + path, body, {**headers, "Idempotency-Key": key})
+        steps.append(("hotline", "POST", f"/caregivers/{cid}/status", entry["status"], f"demo-caregiver-{cid}-status"))
+    for role, method, path, body, key in steps:
+        status, answer = call(method, base_url + path, body, {**tokens.headers(role), "Idempotency-Key": key})
         if status not in (200, 201):
             raise DemoError(f"caregiver {cid}: {method} {path} answered {status}: {answer}")
     done()
@@ -234,7 +245,14 @@ def _happened(body: dict[str, Any], now: datetime) -> bool:
     return all(datetime.fromisoformat(body[k]) <= now for k in _AFTER_THE_FACT if k in body)
 
 
-def _case(base_url: str, case: dict[str, Any], now: datetime, done: Callable[[], None]) -> dict[str, Any]:
+def _signs_in_as(actor: str | None) -> str:
+    """The demo user a case step's actor signs in as: a caregiver as their own user, staff as the hotline."""
+    return next((name for name, user in DEMO_USERS.items() if actor and user.caregiver_id == actor), "hotline")
+
+
+def _case(
+    base_url: str, tokens: Tokens, case: dict[str, Any], now: datetime, done: Callable[[], None]
+) -> dict[str, Any]:
     case_id = None
     first_call = case["steps"][0]["body"]["call_id"]
     answers: dict[str, Any] = {}  # earlier steps' answers by their `as` name, for later paths
@@ -243,7 +261,9 @@ def _case(base_url: str, case: dict[str, Any], now: datetime, done: Callable[[],
         headers = {"X-Correlation-Id": f"demo-{first_call}"}
         if step["do"] == "call":
             # No key: the API derives one from call, type and time, as for the real phone system.
-            status, last = call("POST", f"{base_url}/calls/events", step["body"], headers)
+            status, last = call(
+                "POST", f"{base_url}/calls/events", step["body"], headers | tokens.headers(PHONE_SYSTEM)
+            )
             case_id = case_id or (last or {}).get("case_id")
         else:
             if case_id is None:
@@ -252,7 +272,7 @@ def _case(base_url: str, case: dict[str, Any], now: datetime, done: Callable[[],
                 # The calendar puts every recorded step in the past; data edited by hand may not be.
                 log.warning("%s: step %d (%s) lies in the future: skipped", case["label"], i, step["do"])
                 continue
-            headers |= {"Idempotency-Key": f"demo-{first_call}-{i}", "X-Actor": step.get("actor", "demo-loader")}
+            headers |= {"Idempotency-Key": f"demo-{first_call}-{i}", **tokens.headers(_signs_in_as(step.get("actor")))}
             path = step.get("path", "/cases/{case_id}/" + step["do"]).format(case_id=case_id, **answers)
             status, last = call("POST", base_url + path, step["body"], headers)
         if status not in (200, 201):

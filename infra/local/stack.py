@@ -8,8 +8,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
+
 from infra.local.apigw import HttpResponse, Route, find_route, no_route, proxy_event, proxy_response, routes_from
-from infra.local.aws import Moto, process_environment
+from infra.local.authorizer import CognitoAuthorizer, Unauthorized, as_request_claims, unauthorized
+from infra.local.aws import REGION, Moto, process_environment
+from infra.local.cognito import PHONE_SYSTEM, TokenEndpoint, UserPool, add_demo_users, create_user_pool
 from infra.local.functions import LoadedFunction, load_all
 from infra.local.resources import Resources, create_all
 from infra.local.schedules import Schedule, schedules_from
@@ -45,6 +49,10 @@ class LocalStack:
         self.pumps: list[StreamPump] = []
         self.schedules: dict[str, Schedule] = {}
         self.http: HttpServer | None = None
+        self.user_pool: UserPool | None = None
+        self.token_endpoint: TokenEndpoint | None = None
+        # The template's authorizers by name: the verifier and the header it reads the token from.
+        self.authorizers: dict[str, tuple[CognitoAuthorizer, str]] = {}
         self.stage = ""
         self.endpoint = ""  # moto's URL: AWS_ENDPOINT_URL of this process
 
@@ -67,11 +75,15 @@ class LocalStack:
             )
         )
         self.resources = create_all(self.template, self.parameters)
+        self.user_pool = create_user_pool(self.template, self.resources)
+        add_demo_users(self.user_pool)
+        self.token_endpoint = TokenEndpoint(self.user_pool)
         for fn in self.template.functions:  # remember what load_all will overwrite, to put it back
             for name in fn.environment:
                 self._saved_env.setdefault(name, os.environ.get(name))
         self.functions = load_all(self.template.functions, self.resources)
-        self.routes = routes_from(self.functions)
+        self.routes = routes_from(self.functions, self.template)
+        self.authorizers = self._authorizers()
         self.stage = self._stage_name()
         self.schedules = schedules_from(self.functions)
         self.pumps = [
@@ -106,6 +118,33 @@ class LocalStack:
         for name, value in values.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
+
+    def _authorizers(self) -> dict[str, tuple[CognitoAuthorizer, str]]:
+        """A verifier per authorizer the routes use; each must name the template's user pool."""
+        assert self.resources is not None and self.user_pool is not None
+        pool = self.user_pool
+        found: dict[str, tuple[CognitoAuthorizer, str]] = {}
+        for route in self.routes:
+            if route.authorizer is None or route.authorizer in found:
+                continue
+            event = next(e for e in route.function.spec.events if e.name == route.event_name)
+            spec = self.template.authorizer(event, route.authorizer)
+            if self.resources.resolve(spec.get("UserPoolArn")) != pool.arn:
+                raise ValueError(
+                    f"authorizer {route.authorizer}: the local stack verifies only the template's user pool"
+                )
+            header = spec.get("Identity", {}).get("Header", "Authorization")
+            verifier = CognitoAuthorizer(
+                f"{self.endpoint}/{pool.pool_id}/.well-known/jwks.json", pool.issuer, self._client_ids
+            )
+            found[route.authorizer] = (verifier, header)
+        return found
+
+    def _client_ids(self) -> list[str]:
+        assert self.user_pool is not None
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        pages = idp.get_paginator("list_user_pool_clients").paginate(UserPoolId=self.user_pool.pool_id)
+        return [c["ClientId"] for page in pages for c in page["UserPoolClients"]]
 
     def _stage_name(self) -> str:
         assert self.resources is not None
@@ -157,8 +196,8 @@ class LocalStack:
                 "url": self.url,
                 "stage_prefix": f"/{self.stage}",
                 "openapi": f"{self.url}/openapi.json",
-                "auth": "none locally yet (the template's Cognito authorizer is not checked; X-Actor names the actor)",
             },
+            "auth": self.describe_auth(),
             "routes": [
                 {"method": r.method, "path": r.resource, "function": r.function.spec.logical_id, "event": r.event_name}
                 for r in self.routes
@@ -170,10 +209,29 @@ class LocalStack:
             "schedules": [s.describe() for s in self.schedules.values()],
             "tools": [
                 "GET /_local",
+                "POST /oauth2/token",
                 "POST /_local/schedules/<EventName>",
                 "POST /_local/drain",
                 "POST /_local/rebuild-check",
             ],
+        }
+
+    def describe_auth(self) -> dict[str, Any]:
+        """How to get a token: what `python -m infra.local token <role>` reads. The demo users'
+        passwords are new and random each start; only this developer's tool tells them."""
+        assert self.user_pool is not None
+        pool = self.user_pool
+        return {
+            "how": "Authorization: <token>; python -m infra.local token <role>",
+            "user_pool_id": pool.pool_id,
+            "cognito_endpoint": self.endpoint,
+            "jwks": f"{self.endpoint}/{pool.pool_id}/.well-known/jwks.json",
+            "issuer": pool.issuer,
+            "token_url": f"{self.url}/oauth2/token",
+            "people_client_id": pool.people_client(self.template),
+            "machine_client_id": pool.machine_client(self.template),
+            "users": dict(pool.passwords),
+            "roles": [*pool.passwords, PHONE_SYSTEM],
         }
 
     # --- HTTP -----------------------------------------------------------------------------
@@ -184,11 +242,23 @@ class LocalStack:
         path = urlsplit(target).path
         if path == "/_local" or path.startswith("/_local/"):
             return self._tools(method, path)
+        if path == "/oauth2/token" and method == "POST":
+            assert self.token_endpoint is not None
+            return self.token_endpoint.handle(headers, body)
         found = find_route(self.routes, method, path, self.stage)
         if found is None:
             return no_route(method, path)
         route, params, stage_path = found
-        event = proxy_event(route, params, method, target, stage_path, headers, body, source_ip, self.stage)
+        claims = None
+        if route.authorizer is not None:
+            verifier, header = self.authorizers[route.authorizer]
+            token = next((v for k, v in headers if k.lower() == header.lower()), None)
+            try:
+                claims = as_request_claims(verifier.verify(token, route.scopes))
+            except Unauthorized as refused:
+                log.info("%s %s: 401, %s", method, path, refused)
+                return unauthorized(str(refused))
+        event = proxy_event(route, params, method, target, stage_path, headers, body, source_ip, self.stage, claims)
         return proxy_response(route.function.invoke(event))
 
     def _tools(self, method: str, path: str) -> HttpResponse:

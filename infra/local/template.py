@@ -126,6 +126,26 @@ class Template:
             out.append(Function(logical_id, props, events))
         return out
 
+    def route_auth(self, event: Event) -> tuple[str | None, tuple[str, ...]]:
+        """(authorizer, AuthorizationScopes) of an Api event: its own Auth, else its API's
+        DefaultAuthorizer; None for `Authorizer: NONE` or an API without one."""
+        api_ref = event.properties.get("RestApiId")
+        api_id = api_ref.get("Ref") if isinstance(api_ref, dict) else None
+        api_auth = self.resources.get(api_id, {}).get("Properties", {}).get("Auth", {}) if api_id else {}
+        own = event.properties.get("Auth", {})
+        authorizer = own.get("Authorizer", api_auth.get("DefaultAuthorizer"))
+        if authorizer in (None, "NONE"):
+            return None, ()
+        scopes = own.get(
+            "AuthorizationScopes", api_auth.get("Authorizers", {}).get(authorizer, {}).get("AuthorizationScopes", [])
+        )
+        return authorizer, tuple(scopes)
+
+    def authorizer(self, event: Event, name: str) -> dict[str, Any]:
+        """The declaration of an authorizer of the event's API (UserPoolArn, Identity...)."""
+        api_id = event.properties["RestApiId"]["Ref"]
+        return self.resources[api_id]["Properties"]["Auth"]["Authorizers"][name]
+
     def api_paths(self) -> list[tuple[str, str]]:
         """(method, path) of every Api event in the template."""
         return [

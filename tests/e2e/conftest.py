@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 
+from infra.local.apigw import find_route
 from infra.local.client import call
 from infra.local.demo import load_demo
 from infra.local.stack import LocalStack
+from infra.local.tokens import Tokens
+from notfall.api.access import BY_KEY
+from notfall.api.identity import Role
 
 
 @pytest.fixture(scope="session")
@@ -22,18 +26,56 @@ def stack():
     local.stop()
 
 
+# Without `as_`, a request goes as the first of these roles the route's declaration grants
+# (notfall.api.access); a route only caregivers may call goes as the caregiver of its path.
+_PREFERRED = (Role.PHONE_SYSTEM, Role.HOTLINE, Role.ACCOUNTING, Role.ADMIN, Role.AUDITOR)
+AS_DECLARED = "as declared"
+
+
 class Api:
-    """The stack's HTTP API, as a client sees it."""
+    """The stack's HTTP API, as a client sees it, signed in as a role."""
 
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.url = stack.url
+        self.tokens = _tokens(stack)
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        return call("GET", self.url + path, headers=headers)
+    def get(self, path: str, headers: dict[str, str] | None = None, as_: str | None = AS_DECLARED) -> tuple[int, Any]:
+        return self.request("GET", path, None, headers, as_)
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        return call("POST", self.url + path, {} if body is None else body, headers)
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, as_: str | None = AS_DECLARED
+    ) -> tuple[int, Any]:
+        return self.request("POST", path, {} if body is None else body, headers, as_)
+
+    def request(
+        self, method: str, path: str, body: Any, headers: dict[str, str] | None, as_: str | None = AS_DECLARED
+    ) -> tuple[int, Any]:
+        """`as_`: a demo role (hotline, caregiver, phone-system...), a caregiver id (its own user),
+        None for no token at all; an Authorization header given in `headers` is sent as it is."""
+        headers = dict(headers or {})
+        if as_ == AS_DECLARED:
+            as_ = self.declared_role(method, path)
+        if as_ is not None and "Authorization" not in headers:
+            headers["Authorization"] = self.token(as_)
+        return call(method, self.url + path, body, headers)
+
+    def token(self, who: str) -> str:
+        """A demo role's token, or for a caregiver id the id token of that caregiver's own user."""
+        if who.startswith("cg-"):
+            return self.tokens.caregiver(who)
+        return self.tokens.token(who)
+
+    def declared_role(self, method: str, path: str) -> str | None:
+        found = find_route(self.stack.routes, method, path.split("?")[0], self.stack.stage)
+        declared = BY_KEY.get((method, found[0].resource)) if found else None
+        if declared is None or declared.public:
+            return None
+        role = next((r for r in _PREFERRED if r in declared.whole), None)
+        if role is not None:
+            return role.value
+        own = next(o for o in declared.own if o.role == Role.CAREGIVER)
+        return found[1][own.param] if found else None
 
     def audit_count(self) -> int:
         """Events in the log: the position the audit history ends at."""
@@ -44,6 +86,14 @@ class Api:
             after = page["next_after"]
             if page["complete"]:
                 return after
+
+
+_TOKENS: dict[str, Tokens] = {}
+
+
+def _tokens(stack: LocalStack) -> Tokens:
+    """One token cache per stack: the demo users sign in once per session, not once per test."""
+    return _TOKENS.setdefault(stack.url, Tokens(stack.url))
 
 
 @pytest.fixture
@@ -77,7 +127,7 @@ def demo(stack: LocalStack) -> dict[str, Any]:
 def seelze(stack: LocalStack) -> str:
     """A partner municipality for Seelze with a contract since 2015: its residents are entitled
     to care (eligibility at intake). Its own id, so the demo's m-seelze may exist beside it."""
-    api, staff = Api(stack), {"X-Actor": "staff-e2e", "Idempotency-Key": "e2e-partner-seelze"}
+    api, staff = Api(stack), {"Idempotency-Key": "e2e-partner-seelze"}
     status, body = api.post(
         "/partners",
         {

@@ -17,7 +17,6 @@ from notfall.domain.hours import month_of
 pytestmark = pytest.mark.e2e
 
 MONTH = "2025-06"  # a month no other e2e test touches: its hours and statement are this walk's alone
-STAFF = {"X-Actor": "anna"}
 
 
 def ok(reply: tuple[int, object], status: int = 200):
@@ -44,8 +43,7 @@ def emergency(api, caller: str, call_id: str, window: tuple[str, str]) -> str:
     ok(
         api.post(
             f"/cases/{case_id}/consultation",
-            {"agent": "anna", "started_at": "2025-06-09T16:00:30Z", "ended_at": "2025-06-09T16:12:00Z"},
-            STAFF,
+            {"started_at": "2025-06-09T16:00:30Z", "ended_at": "2025-06-09T16:12:00Z"},
         )
     )
     ok(
@@ -58,10 +56,9 @@ def emergency(api, caller: str, call_id: str, window: tuple[str, str]) -> str:
                 "reasons": ["childcare_ill"],
                 "municipality": "seelze",
             },
-            STAFF,
         )
     )
-    ok(api.post(f"/cases/{case_id}/outcome", {"outcome": "care_need"}, STAFF))
+    ok(api.post(f"/cases/{case_id}/outcome", {"outcome": "care_need"}))
     return case_id
 
 
@@ -93,7 +90,6 @@ def caregiver(api) -> str:
                 },
                 "weekly": [{"weekday": d, "start": "06:00:00", "end": "20:00:00"} for d in range(7)],
             },
-            {"X-Actor": "staff-brandt"},
         ),
         201,
     )
@@ -101,7 +97,6 @@ def caregiver(api) -> str:
 
 
 def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
-    me = {"X-Actor": caregiver}
     case_id = emergency(api, caller, call_id, ("2025-06-10T05:00:00Z", "2025-06-10T10:00:00Z"))  # 07:00-12:00
     stack.drain()
 
@@ -110,15 +105,22 @@ def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
     assert mine["passed"] == ["active", "qualified", "available", "free", "clearance"]
     assert {p["name"]: p["points"] for p in mine["preferences"]}["serves_municipality"] == 3
 
-    offer = ok(api.post(f"/cases/{case_id}/offers", {"caregiver_id": caregiver}, STAFF), 201)
+    offer = ok(api.post(f"/cases/{case_id}/offers", {"caregiver_id": caregiver}), 201)
     stack.drain()
     open_offers = ok(api.get(f"/caregivers/{caregiver}/offers"))["offers"]
     assert [o["offer_id"] for o in open_offers] == [offer["offer_id"]]
-    accepted = ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/offers/{offer['offer_id']}/accept", None, me), 201)
-    ok(api.post(f"/caregivers/{caregiver}/cases/{case_id}/check-in", {"at": "2025-06-10T05:02:00Z"}, me), 201)
+    accepted = ok(
+        api.post(f"/caregivers/{caregiver}/cases/{case_id}/offers/{offer['offer_id']}/accept", as_=caregiver), 201
+    )
+    ok(
+        api.post(f"/caregivers/{caregiver}/cases/{case_id}/check-in", {"at": "2025-06-10T05:02:00Z"}, as_=caregiver),
+        201,
+    )
     ok(
         api.post(
-            f"/caregivers/{caregiver}/cases/{case_id}/check-out", {"at": "2025-06-10T09:32:00Z", "travel_km": 8.5}, me
+            f"/caregivers/{caregiver}/cases/{case_id}/check-out",
+            {"at": "2025-06-10T09:32:00Z", "travel_km": 8.5},
+            as_=caregiver,
         )
     )
     stack.drain()
@@ -146,7 +148,8 @@ def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
         totals["amount_cents"],
     ) == (1, "4.50", 255, 1000, 1255)
     request = urllib.request.Request(
-        f"{api.url}/caregivers/{caregiver}/statements/{MONTH}", headers={"Accept": "text/csv"}
+        f"{api.url}/caregivers/{caregiver}/statements/{MONTH}",
+        headers={"Accept": "text/csv", "Authorization": api.token(caregiver)},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -155,6 +158,27 @@ def test_call_to_expense_statement(api, stack, caller, call_id, caregiver):
         )
         lines = list(csv.reader(io.StringIO(response.read().decode("utf-8")), delimiter=";"))
     assert lines[-1] == ["total", "1", "4,50", "8,5", "2,55", "10,00", "12,55"]
+
+
+def test_only_the_offers_caregiver_accepts_it_another_caregiver_gets_403(api, stack, caller, call_id, caregiver):
+    case_id = emergency(api, caller, call_id, ("2025-06-12T05:00:00Z", "2025-06-12T07:00:00Z"))
+    offer = ok(api.post(f"/cases/{case_id}/offers", {"caregiver_id": caregiver}), 201)
+    stack.drain()
+    before = api.audit_count()
+    accept = f"/caregivers/{caregiver}/cases/{case_id}/offers/{offer['offer_id']}/accept"
+
+    status, refused = api.post(accept, as_=f"cg-e2e-other-{uuid.uuid4().hex[:6]}")  # a caregiver, not this one
+    assert status == 403, refused
+    assert refused["errors"][0]["problem"]
+    stack.drain()
+    assert api.audit_count() == before  # nothing written
+
+    accepted = ok(api.post(accept, as_=caregiver), 201)
+    stack.drain()
+    case = ok(api.get(f"/cases/{case_id}"))
+    assert [(a["assignment_id"], a["caregiver_id"]) for a in case["assignments"]] == [
+        (accepted["assignment_id"], caregiver)
+    ]
 
 
 def test_the_sweep_flags_a_need_nobody_can_take(api, stack, caller, call_id, caregiver, monkeypatch):
