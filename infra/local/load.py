@@ -28,12 +28,10 @@ from typing import Any
 
 import requests
 
+from infra.local.tokens import Tokens
+
 Headers = Callable[[str], dict[str, str]]  # role -> headers of a caller of that role
 LINES = ("hotline-1", "hotline-2")
-
-
-def no_headers(role: str) -> dict[str, str]:
-    return {}
 
 
 def rss_mb() -> float:
@@ -130,10 +128,11 @@ def run_load(
     clients: int = 16,
     duplicates: float = 0.1,
     max_seconds: float = 1800,
-    headers_for: Headers = no_headers,
+    headers_for: Headers | None = None,
     seed: int = 0,
     start: datetime | None = None,
 ) -> Result:
+    headers_for = headers_for or Tokens(url).headers  # the stack's demo users: phone system, auditor
     rng = random.Random(seed)
     run = f"{rng.randrange(16**6):06x}"
     plan = Plan(calls, duplicates, run, start or datetime(2026, 3, 2, 7, 0, tzinfo=UTC), rng)

@@ -37,7 +37,9 @@ def test_every_operation_fuzzed_without_server_errors_or_answers_the_document_do
     found = SUMMARY.search(run.stdout)
     assert found, run.stdout + run.stderr
     with capsys.disabled():
+        answers = re.search(r"answers by status: .*", run.stdout)
         print(f"\n{found.group(0)} (seed {SEED}, {EXAMPLES} valid and {EXAMPLES} invalid cases per operation)")
+        print(answers.group(0) if answers else "")
     operations, cases, server_errors, violations = (int(g) for g in found.groups())
     routes = sum(len(fn.events_of("Api")) for fn in Template.load().functions)
     assert operations == routes - 2  # every route but the two that serve the document itself
