@@ -19,7 +19,8 @@ import pytest
 import time_machine
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.moto_api._internal import mock_random
 
 from infra.local import moto_dynamodb
@@ -178,20 +179,25 @@ def append(
 def both(case: Callable[[Db], None]) -> tuple[list[Any], list[Any]]:
     """What the case observed against moto's own methods, and against the patched ones."""
     observed = []
-    for patch in (False, True):
-        assert not moto_dynamodb.installed()
-        with mock_aws(), time_machine.travel(STOPPED, tick=False):
-            mock_random.seed(10)
+    was = moto_dynamodb.installed()  # a local stack of the e2e tests may have installed it
+    try:
+        for patch in (False, True):
             if patch:
                 moto_dynamodb.install()
-            try:
+            else:
+                moto_dynamodb.uninstall()
+            with mock_aws(), time_machine.travel(STOPPED, tick=False):
+                mock_random.seed(10)
                 db = Db()
                 create_tables(db.client)
                 seed(db)
                 case(db)
                 observed.append(db.seen)
-            finally:
-                moto_dynamodb.uninstall()
+    finally:
+        if was:
+            moto_dynamodb.install()
+        else:
+            moto_dynamodb.uninstall()
     return observed[0], observed[1]
 
 
@@ -645,9 +651,10 @@ def test_a_cancelled_transaction_keeps_the_table_and_its_stream(patched_db: Db) 
 
 def test_the_patch_refuses_another_moto_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto_dynamodb.moto, "__version__", "5.3.0")
+    methods = (Table.query, DynamoDBBackend.transact_write_items)
     with pytest.raises(RuntimeError, match=r"patches moto 5\.2\.5, found 5\.3\.0"):
         moto_dynamodb.install()
-    assert not moto_dynamodb.installed()
+    assert (Table.query, DynamoDBBackend.transact_write_items) == methods
 
 
 def fill(table: Any, count: int) -> None:
