@@ -13,6 +13,11 @@ shard included, so a stream iterator taken before it never sees a record again.
   transaction puts those back into the same table objects. Transactions run one at a time.
 - `Table.query` on a table's own key: moto's, handed only the partition asked for instead of
   the whole table. Queries on an index run moto's own query unchanged.
+- `Item.__new__`: moto keeps every model object it ever made in a class-wide list (for its
+  dashboard), so every item copy that a query answers with, an update keeps as its old image or
+  moto's own transaction makes of a whole table stays in memory until moto is reset. Patched,
+  items are no longer listed there: an item lives as long as a table, stream record or answer
+  holds it.
 
 tests/aws/test_moto_patch.py runs the same cases against moto's own and the patched methods.
 The patch is pinned to one moto version: on another, `install()` refuses, so an upgrade cannot
@@ -208,6 +213,10 @@ def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -
     return _MOTO_QUERY(_Partition(self, hash_key), hash_key, *args, **kwargs)  # type: ignore[arg-type]
 
 
+def _untracked_item(cls: type[Item], *args: Any, **kwargs: Any) -> Item:
+    return object.__new__(cls)
+
+
 def install() -> None:
     """Patch moto (idempotent). Refuses, loudly, any moto but the one the patch was proven on."""
     if moto.__version__ != MOTO_VERSION:
@@ -218,11 +227,14 @@ def install() -> None:
         )
     DynamoDBBackend.transact_write_items = _serialised_transact  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
+    Item.__new__ = staticmethod(_untracked_item)  # type: ignore[assignment]
 
 
 def uninstall() -> None:
     DynamoDBBackend.transact_write_items = _MOTO_TRANSACT  # type: ignore[method-assign]
     Table.query = _MOTO_QUERY  # type: ignore[method-assign]
+    if "__new__" in Item.__dict__:
+        del Item.__new__  # moto's own, inherited from BaseModel
 
 
 def installed() -> bool:
