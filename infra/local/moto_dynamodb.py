@@ -1,12 +1,13 @@
-"""moto's DynamoDB with a transaction and a query whose cost does not grow with the table.
+"""moto's DynamoDB with a transaction, a query and items whose cost does not grow with the table.
 
 moto 5.2.5 deep-copies every table a TransactWriteItems touches, once per transaction item, to
-roll back a cancelled transaction; and its Query sorts the whole table to find one partition.
-A command of the local stack then costs time and memory in proportion to the event log (1.6 s
-and 34 MB per call event at 1,600 events), and the rollback swaps in the copied table, stream
-shard included, so a stream iterator taken before it never sees a record again.
+roll back a cancelled transaction; its Query sorts the whole table to find one partition; and
+it never lets go of an item it made. A command of the local stack then costs time and memory
+in proportion to the event log (1.6 s and 34 MB per call event at 1,600 events), and the
+rollback swaps in the copied table, stream shard included, so a stream iterator taken before it
+never sees a record again. docs/local-stack.md tells the whole story, with figures.
 
-`install()` replaces two methods, each reusing moto's own code for everything but the cost:
+`install()` replaces three things, each reusing moto's own code for everything but the cost:
 - `DynamoDBBackend.transact_write_items`: moto's, line for line (same checks, conditions,
   writes, stream records, errors and cancellation reasons), except that it keeps a copy of only
   the items it is about to change and the length of their tables' streams, and a cancelled
