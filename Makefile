@@ -58,6 +58,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.projection
+	$(BIN)/python -m bench.local_stack
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,8 @@ import logging
 
 from moto.server import ThreadedMotoServer
 
+from infra.local import moto_dynamodb
+
 REGION = "eu-central-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -26,6 +28,7 @@ class Moto:
     def start(self) -> str:
         # werkzeug logs every AWS call moto serves; that drowns the console.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_dynamodb.install()  # transactions and queries that do not slow down as tables grow
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

@@ -70,6 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 made the 6th of many clients connecting at once wait or be reset
 
     def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
         super().__init__(address, _Handler)

@@ -1,0 +1,254 @@
+"""moto's DynamoDB with a transaction, a query and items whose cost does not grow with the table.
+
+moto 5.2.5 deep-copies every table a TransactWriteItems touches, once per transaction item, to
+roll back a cancelled transaction; its Query sorts the whole table to find one partition; and
+it never lets go of an item it made. A command of the local stack then costs time and memory
+in proportion to the event log (1.6 s and 34 MB per call event at 1,600 events), and the
+rollback swaps in the copied table, stream shard included, so a stream iterator taken before it
+never sees a record again. docs/local-stack.md tells the whole story, with figures.
+
+`install()` replaces three things, each reusing moto's own code for everything but the cost:
+- `DynamoDBBackend.transact_write_items`: moto's, line for line (same checks, conditions,
+  writes, stream records, errors and cancellation reasons), except that it keeps a copy of only
+  the items it is about to change and the length of their tables' streams, and a cancelled
+  transaction puts those back into the same table objects. Transactions run one at a time.
+- `Table.query` on a table's own key: moto's, handed only the partition asked for instead of
+  the whole table. Queries on an index run moto's own query unchanged.
+- `Item.__new__`: moto keeps every model object it ever made in a class-wide list (for its
+  dashboard), so every item copy that a query answers with, an update keeps as its old image or
+  moto's own transaction makes of a whole table stays in memory until moto is reset. Patched,
+  items are no longer listed there: an item lives as long as a table, stream record or answer
+  holds it.
+
+tests/aws/test_moto_patch.py runs the same cases against moto's own and the patched methods.
+The patch is pinned to one moto version: on another, `install()` refuses, so an upgrade cannot
+silently diverge from what the tests proved.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import moto
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+MOTO_VERSION = "5.2.5"
+
+_MOTO_TRANSACT = DynamoDBBackend.transact_write_items
+_MOTO_QUERY = Table.query
+# moto serves requests on several threads; its transactions share no lock, so two could
+# interleave and one's rollback undo the other's writes.
+_TRANSACTIONS = threading.Lock()
+
+
+class _Journal:
+    """What a transaction is about to change: each item as it was, and each table's stream length."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, DynamoType, DynamoType | None], tuple[Table, Item | None]] = {}
+        self._streams: dict[str, tuple[Any, list[Any], int]] = {}
+
+    def remember(self, table: Table, key: dict[str, Any], current: Item | None) -> None:
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        self._items.setdefault((table.name, hash_key, range_key), (table, copy.deepcopy(current)))
+        shard = table.stream_shard
+        if shard is not None and table.name not in self._streams:
+            self._streams[table.name] = (shard, shard.items, len(shard.items))
+
+    def roll_back(self) -> None:
+        for (_, hash_key, range_key), (table, before) in self._items.items():
+            if range_key is None:
+                if before is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = before
+            elif before is None:
+                table.items[hash_key].pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = before
+        for shard, records, length in self._streams.values():
+            del records[length:]
+            shard.items = records  # moto empties `items` after handing records to a Lambda mapping
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto 5.2.5's transact_write_items; the lines that differ are marked `journal`."""
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    journal = _Journal()  # journal: instead of a deep copy of each table
+
+    target_items: set[tuple[str, str]] = set()
+
+    def check_unicity(table_name: str, key: dict[str, Any]) -> None:
+        item = (str(table_name), str(dict(sorted(key.items()))))
+        if item in target_items:
+            raise MultipleTransactionsException()
+        target_items.add(item)
+
+    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    for item in transact_items:
+        original_item: dict[str, Any] | None = None
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+
+            table_name = op["TableName"]
+            condition_expression = op.get("ConditionExpression")
+            expression_attribute_names = op.get("ExpressionAttributeNames")
+            expression_attribute_values = op.get("ExpressionAttributeValues")
+            return_values_on_condition_check_failure = op.get("ReturnValuesOnConditionCheckFailure")
+
+            if op_type == "Put":
+                attrs = op["Item"]
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+
+            check_unicity(table_name, key)
+
+            current = self.get_item(table_name, key)
+            if op_type != "ConditionCheck":  # journal: the item as it was, before any change
+                journal.remember(self.get_table(table_name), key, current)
+            if condition_expression is not None:
+                condition_op = get_filter_expression(
+                    condition_expression, expression_attribute_names, expression_attribute_values
+                )
+                if not condition_op.expr(current):
+                    if return_values_on_condition_check_failure == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+
+            if op_type == "Put":
+                attrs = op["Item"]
+                self.put_item(
+                    table_name,
+                    attrs,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Delete":
+                self.delete_item(
+                    table_name,
+                    key,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Update":
+                update_expression = op["UpdateExpression"]
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=update_expression,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            journal.roll_back()  # journal
+            raise
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))  # type: ignore[arg-type]
+        except Exception as e:  # moto reports any other failure as the item's reason
+            errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+
+    if any(code is not None for code, _, _ in errors):
+        journal.roll_back()  # journal
+        raise TransactionCanceledException(errors)
+
+
+def _serialised_transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    with _TRANSACTIONS:
+        transact_write_items(self, transact_items)
+
+
+class _Partition:
+    """A table as moto's query sees it, holding only one partition: moto reads `all_items()`
+    (the whole table, sorted) and keeps those with the hash key asked for."""
+
+    def __init__(self, table: Table, hash_key: DynamoType) -> None:
+        self._table = table
+        self._hash_key = hash_key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Item]:
+        partition = self._table.items.get(self._hash_key)  # get, not [], adds no empty partition
+        if partition is None:
+            return []
+        # list() copies the partition in one step, so a write on another thread cannot break it
+        return list(partition.values()) if self._table.range_key_attr else [partition]
+
+
+def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    """moto's Table.query; on the table's own key, over the one partition asked for."""
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return _MOTO_QUERY(self, hash_key, *args, **kwargs)
+    return _MOTO_QUERY(_Partition(self, hash_key), hash_key, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _untracked_item(cls: type[Item], *args: Any, **kwargs: Any) -> Item:
+    return object.__new__(cls)
+
+
+def install() -> None:
+    """Patch moto (idempotent). Refuses, loudly, any moto but the one the patch was proven on."""
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"infra/local/moto_dynamodb.py patches moto {MOTO_VERSION}, found {moto.__version__}: "
+            "compare moto's transact_write_items and Table.query with the patch, rerun "
+            "tests/aws/test_moto_patch.py, then raise MOTO_VERSION"
+        )
+    DynamoDBBackend.transact_write_items = _serialised_transact  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    Item.__new__ = staticmethod(_untracked_item)  # type: ignore[assignment]
+
+
+def uninstall() -> None:
+    DynamoDBBackend.transact_write_items = _MOTO_TRANSACT  # type: ignore[method-assign]
+    Table.query = _MOTO_QUERY  # type: ignore[method-assign]
+    if "__new__" in Item.__dict__:
+        del Item.__new__  # moto's own, inherited from BaseModel
+
+
+def installed() -> bool:
+    return Table.query is query
+
+
+@contextmanager
+def patched() -> Iterator[None]:
+    """The patch for the duration of a block, then moto as it was (for tests and benchmarks)."""
+    was = installed()
+    install()
+    try:
+        yield
+    finally:
+        if not was:
+            uninstall()
