@@ -213,3 +213,21 @@ def test_read_api_answers_from_the_projected_table(aws, scenario, records, lambd
     assert [(m["month"], m["requested_minutes"]) for m in family["months"]] == sorted(months.items())
     assert [c["case_id"] for c in get("/cases")["cases"]] == [a]
     assert sorted(p["partner_id"] for p in get("/partners")["partners"]) == sorted(scenario.partner_ids)
+
+
+def test_a_full_batch_adds_one_metric_value_per_outcome_and_prints_nothing_while_disabled(
+    aws, records, lambda_context, capsys
+):
+    """powertools prints a metric by itself once it holds 100 values, disabled or not: a batch of
+    150 records must add one value per outcome, the count, not one per record."""
+    fn = aws.load_function("projector")
+    batch = (records * (150 // len(records) + 1))[:150]  # redelivered records count as records too
+    added: list[tuple[str, float]] = []
+    add = fn.metrics.add_metric
+    fn.metrics.add_metric = lambda name, unit, value: (added.append((name, value)), add(name, unit, value))[1]
+
+    assert deliver(fn, batch, lambda_context) == {"batchItemFailures": []}
+
+    assert sum(value for _, value in added) == 150
+    assert len(added) == len({name for name, _ in added}) <= 2  # written, up-to-date: once each
+    assert capsys.readouterr().out == ""
