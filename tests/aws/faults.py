@@ -47,7 +47,7 @@ def conflict(client: Any, items: int, at: int = 0) -> ClientError:
 class Inject:
     """Raise `code` (an error code, or a function of the request's parameters giving the
     exception) on some calls of `operation` of `client`. `hit(n, params)` picks them (n counts
-    the calls from 1); by default 30 % of the calls, seeded. `after=True`: after a call that
+    the calls from 1); by default a `rate` of the calls, seeded. `after=True`: after a call that
     succeeded, so the write happened and only its answer is lost."""
 
     def __init__(
@@ -58,11 +58,12 @@ class Inject:
         *,
         after: bool = False,
         hit: Callable[[int, dict[str, Any]], bool] | None = None,
+        rate: float = 0.3,
         seed: int = 7,
     ) -> None:
         self.client, self.operation, self.code, self.after = client, operation, code, after
         chance = random.Random(seed)
-        self.hit = hit or (lambda _n, _params: chance.random() < 0.3)
+        self.hit = hit or (lambda _n, _params: chance.random() < rate)
         self.calls = 0
         self.injected = 0
         self._lock = threading.Lock()
