@@ -60,8 +60,10 @@ class Inject:
         hit: Callable[[int, dict[str, Any]], bool] | None = None,
         rate: float = 0.3,
         seed: int = 7,
+        service: str = "dynamodb",
     ) -> None:
         self.client, self.operation, self.code, self.after = client, operation, code, after
+        self._events = (f"before-parameter-build.{service}.{operation}", f"after-call.{service}.{operation}")
         chance = random.Random(seed)
         self.hit = hit or (lambda _n, _params: chance.random() < rate)
         self.calls = 0
@@ -72,15 +74,15 @@ class Inject:
 
     def __enter__(self) -> Inject:
         events = self.client.meta.events
-        events.register(f"before-parameter-build.dynamodb.{self.operation}", self._before, unique_id=self._id)
+        events.register(self._events[0], self._before, unique_id=self._id)
         if self.after:
-            events.register(f"after-call.dynamodb.{self.operation}", self._after, unique_id=f"{self._id}-after")
+            events.register(self._events[1], self._after, unique_id=f"{self._id}-after")
         return self
 
     def __exit__(self, *_: Any) -> None:
         events = self.client.meta.events
-        events.unregister(f"before-parameter-build.dynamodb.{self.operation}", unique_id=self._id)
-        events.unregister(f"after-call.dynamodb.{self.operation}", unique_id=f"{self._id}-after")
+        events.unregister(self._events[0], unique_id=self._id)
+        events.unregister(self._events[1], unique_id=f"{self._id}-after")
 
     def _before(self, params: dict[str, Any], **_: Any) -> None:
         self._request.params = params
