@@ -105,10 +105,18 @@ def issued(aws) -> list[str]:
     return sorted(s.removeprefix("invoice-") for s in streams if s.startswith("invoice-"))
 
 
+def load_runner(aws) -> Any:
+    """The invoice function in a new process. Its PDFs are stand-ins: rendering is not what
+    these tests are about, and the real renderer costs half a second per invoice."""
+    runner = aws.load_function("invoice")
+    runner.invoicing.render_pdf = lambda invoice: f"%PDF-1.7 {invoice.number}".encode()
+    return runner
+
+
 def run_with(aws, lambda_context, fault_of) -> Any:
     """One invocation of the scheduled run with a fault on the new function's clients; the
     error that ended it, or None."""
-    runner = aws.load_function("invoice")
+    runner = load_runner(aws)
     try:
         with fault_of(runner):
             runner.run_handler(RUN, lambda_context)
@@ -119,7 +127,7 @@ def run_with(aws, lambda_context, fault_of) -> Any:
 
 def rerun(aws, lambda_context) -> dict[str, Any]:
     """Lambda retries the scheduled invocation (a new process)."""
-    return aws.load_function("invoice").run_handler(RUN, lambda_context)
+    return load_runner(aws).run_handler(RUN, lambda_context)
 
 
 def nth_call(n: int):
@@ -198,7 +206,7 @@ def test_a_run_ended_half_way_and_rerun_bills_each_once_gapless_with_all_documen
 def test_a_cancel_whose_documents_fail_answers_201_and_the_documents_follow(aws, lambda_context, api_event) -> None:
     """Invariants: no command answers 5xx after it committed; every issued credit note gets its
     documents (on the cancellation's retry, or when its documents are asked for)."""
-    runner = aws.load_function("invoice")
+    runner = load_runner(aws)
     number = runner.run_handler(RUN, lambda_context)["issued"][0]["number"]
     project(aws)
 
@@ -227,7 +235,7 @@ def test_a_cancel_whose_documents_fail_answers_201_and_the_documents_follow(aws,
 def test_missing_documents_are_stored_when_asked_for(aws, lambda_context, api_event) -> None:
     """Invariant: every issued invoice has its documents - a link asked for renders and stores
     a document that a failed run left out, so no link answers 404."""
-    runner = aws.load_function("invoice")
+    runner = load_runner(aws)
     failing = Inject(runner.s3, "PutObject", "InternalError", hit=lambda *_: True, service="s3")
     with failing, pytest.raises(RuntimeError, match="documents not stored"):
         runner.run_handler(RUN, lambda_context)

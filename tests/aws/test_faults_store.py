@@ -96,7 +96,6 @@ def workload(store: DynamoEventStore) -> tuple[dict[str, int], list[int]]:
     ("operation", "code"),
     [
         ("TransactWriteItems", "ProvisionedThroughputExceededException"),
-        ("TransactWriteItems", "ThrottlingException"),
         ("Query", "ThrottlingException"),  # loading the stream to decide
         ("GetItem", "ProvisionedThroughputExceededException"),  # reading the global counter
     ],
