@@ -252,3 +252,18 @@ def test_vatex_codes_for_german_exemptions():
 def test_company_builder_totals_are_hand_calculated():
     invoice = company_invoice()
     assert invoice.lines[0].amount_cents == 185000 * 21 // 30
+
+
+def test_a_stored_name_with_control_characters_still_renders(documents):
+    """An invoice issued before names were checked may hold characters XML 1.0 cannot carry
+    (here NUL and BEL in the partner's billing name): its e-invoice must still be rendered, or
+    the issued invoice would lack its documents forever. Each such character becomes U+FFFD."""
+    invoice = company_invoice()
+    address = invoice.debtor.address.model_copy(update={"name": "ACME\u0000 Logistik\u0007 GmbH"})
+    stored = invoice.model_copy(update={"debtor": invoice.debtor.model_copy(update={"address": address})})
+
+    xml = invoice_cii(stored)
+
+    assert one(xml, f"{AGREEMENT}/ram:BuyerTradeParty/ram:Name") == "ACME\ufffd Logistik\ufffd GmbH"
+    assert schema_errors(xml) == []
+    assert xml == invoice_cii(stored)  # still deterministic

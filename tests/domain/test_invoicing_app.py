@@ -638,7 +638,12 @@ def test_a_credit_note_cancels_and_the_next_run_bills_the_month_again(world: Wor
     world.clock = lambda: berlin(2026, 12, 9, 10, 0)  # a week later
     world.invoicing = world.make_invoicing(world.store)
     answer = world.invoicing.cancel("F-2026-00001", CancelIn(reason="second session was a test entry"), meta())
-    assert answer == {"number": "F-2026-00001", "credit_note": "S-2026-00001", "total_cents": -3050}
+    assert answer == {
+        "number": "F-2026-00001",
+        "credit_note": "S-2026-00001",
+        "total_cents": -3050,
+        "documents": "stored",
+    }
     credit = fold_invoice(world.store.load(invoice_stream("S-2026-00001"))).invoice
     assert credit.kind == "credit_note" and credit.cancels == "F-2026-00001" and credit.issue_date == date(2026, 12, 9)
     assert document_keys("S-2026-00001", credit.issue_date)[0] in world.docs.objects

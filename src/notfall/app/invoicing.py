@@ -390,8 +390,11 @@ class Invoicing:
         (stored now, found stored already): the store writes only the documents it lacks."""
         if self.document_store is None:
             raise RuntimeError("no document store is configured")
-        invoice = self._state(number).invoice
-        pdf_key, xml_key = document_keys(number, invoice.issue_date)
+        return self._store(self._state(number).invoice)
+
+    def _store(self, invoice: ie.InvoiceIssued) -> tuple[int, int]:
+        assert self.document_store is not None
+        pdf_key, xml_key = document_keys(invoice.number, invoice.issue_date)
         documents = [(pdf_key, self.render_pdf, PDF_TYPE)]
         if wants_xml(invoice):
             documents.append((xml_key, self.render_xml, XML_TYPE))
@@ -403,10 +406,13 @@ class Invoicing:
 
     def documents(self, number: str) -> dict[str, str | None]:
         """Presigned links (5 minutes) to the PDF and, for companies and municipalities, the
-        XML of an invoice or credit note; 404 if there is no such invoice."""
+        XML of an invoice or credit note; 404 if there is no such invoice. A document that a
+        failed run or cancellation could not store is rendered and stored now, so a link
+        never points at nothing."""
         invoice = self._state(number).invoice
         if self.document_store is None:
             raise RuntimeError("no document store is configured")
+        self._store(invoice)
         pdf_key, xml_key = document_keys(number, invoice.issue_date)
         return {
             "pdf": self.document_store.url(pdf_key, URL_SECONDS),
@@ -417,7 +423,10 @@ class Invoicing:
 
     def cancel(self, number: str, cmd: inv.CancelIn, meta: Metadata) -> dict[str, Any]:
         """Cancel an invoice by a credit note (series S-<year>); its period may then be billed
-        again by the next run. The credit note's documents are stored at once."""
+        again by the next run. The credit note's documents are stored at once: "documents" in
+        the answer says "stored", or "pending" when that failed - the credit note is committed
+        all the same, so the answer is no error; a retry of the command or the documents link
+        stores them."""
 
         def decide():
             state = inv.fold_invoice(self.store.load(inv.invoice_stream(number)))
@@ -435,9 +444,17 @@ class Invoicing:
                 # Mostly another cancellation taking the next credit-note number: decide again.
                 if attempt == CANCEL_ATTEMPTS - 1:
                     raise
-        if self.document_store is not None:
-            self.store_documents(result["credit_note"])
-        return result
+        return {**result, "documents": self._documents_after_commit(result["credit_note"])}
+
+    def _documents_after_commit(self, number: str) -> str:
+        if self.document_store is None:
+            return "pending"
+        try:
+            self.store_documents(number)
+        except Exception:
+            log.exception("documents of %s not stored; a retry or the documents link stores them", number)
+            return "pending"
+        return "stored"
 
     def pay(self, number: str, cmd: inv.PaymentIn, meta: Metadata) -> dict[str, Any]:
         """Record a payment against an open invoice (at most its open amount)."""

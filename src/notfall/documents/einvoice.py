@@ -30,7 +30,9 @@ Built with drafthorse from one `InvoiceIssued` event. Choices (summed up in READ
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from typing import Any
 
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -43,6 +45,8 @@ from notfall.documents.amounts import CENT, decimal_cents, german_date, minutes_
 from notfall.domain.invoice_events import Address, InvoiceIssued, Line
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+# Characters XML 1.0 cannot carry (control characters but tab and line breaks, U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 TYPE_CODES = {"invoice": "380", "credit_note": "381"}
 
 # German exemption notes -> VATEX codes (EN 16931 code list, CEF VATEX). Art. 132 (1) of the
@@ -65,6 +69,25 @@ def vatex_code(reason: str | None) -> str | None:
         if note in squeezed:
             return code
     return None
+
+
+def xml_texts(invoice: InvoiceIssued) -> InvoiceIssued:
+    """The event with every character XML cannot carry replaced by U+FFFD. Input refuses such
+    characters, but an invoice issued before that may hold one; its e-invoice must still be
+    rendered, since an issued invoice is never without its documents."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _NOT_XML.sub("\ufffd", value)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    dumped = invoice.model_dump()
+    cleaned = clean(dumped)
+    return invoice if cleaned == dumped else InvoiceIssued.model_validate(cleaned)
 
 
 def _sign(invoice: InvoiceIssued) -> int:
@@ -93,6 +116,7 @@ def _address(target, address: Address) -> None:
 
 def invoice_cii(invoice: InvoiceIssued) -> bytes:
     """The invoice as EN 16931 CII XML (UTF-8 bytes), deterministic for the same event."""
+    invoice = xml_texts(invoice)
     sums = totals(invoice)
     sign = _sign(invoice)
     vat = invoice.vat
