@@ -32,7 +32,15 @@ from typing import Any
 
 from notfall.projection.case_rows import DEFAULT_TARGET_MINUTES
 
-__all__ = ["DEFAULT_TARGET_MINUTES", "DIMENSIONS", "MAX_MONTHS", "demand_report", "months_between", "summarise"]
+__all__ = [
+    "DEFAULT_TARGET_MINUTES",
+    "DIMENSIONS",
+    "MAX_MONTHS",
+    "demand_report",
+    "minutes_summary",
+    "months_between",
+    "summarise",
+]
 
 MAX_MONTHS = 24
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -60,7 +68,7 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _minutes(values: list[int]) -> dict[str, int | None]:
+def minutes_summary(values: list[int]) -> dict[str, int | None]:
     if not values:
         return {"median": None, "mean": None, "p90": None, "max": None}
     ordered = sorted(values)
@@ -86,7 +94,7 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "unfilled": sum(1 for r in rows if r["unfilled"]),
         "open": sum(1 for r in rows if not r["filled"] and not r["unfilled"]),
         "within_target": sum(1 for r in rows if r["within_target"] is True),
-        "minutes_to_assignment": _minutes(
+        "minutes_to_assignment": minutes_summary(
             [r["minutes_to_assignment"] for r in filled if r["minutes_to_assignment"] is not None]
         ),
     }
