@@ -137,6 +137,14 @@ class EligibilitySettings(_FromEnv):
         return EligibilityRules(city=self.city_municipality.strip().lower(), non_entitled=self.non_entitled)
 
 
+class StatisticsSettings(_FromEnv):
+    """The statistics report (docs/domain-rules.md, "The statistics report"): the city and its
+    inhabitants for the coverage figures. Read by the audit function, which serves the report."""
+
+    city_municipality: str = Field("hannover", alias="CITY_MUNICIPALITY", min_length=1)
+    city_inhabitants: int = Field(539_641, alias="CITY_INHABITANTS", ge=1)
+
+
 class BillingSettings(_FromEnv):
     """Invoicing (docs/domain-rules.md): the issuer on every invoice, VAT, the rounding of
     care time, and the bucket of the invoice documents. Read by the invoice function only.

@@ -20,6 +20,7 @@ from notfall.api import (
     openapi,
     partner_routes,
     report_routes,
+    statistics_routes,
     tariff_routes,
 )
 from notfall.api.resolver import make_resolver
@@ -84,6 +85,7 @@ def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     """The audit function's app, wired as functions/audit/app.py wires it."""
     app = make_resolver()
     audit_routes.register(app, store)
+    statistics_routes.register(app, store, "hannover", 539_641)
     return Api(app, store, readmodel)
 
 

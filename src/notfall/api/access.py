@@ -129,6 +129,8 @@ ROUTES: tuple[Route, ...] = (
     route("GET /families/{family_id}/hours", *REPORTS),
     route("GET /reports/demand", *REPORTS),
     route("GET /reports/transports/{month}", *REPORTS),
+    # The statistics report: a fold over the whole log, served by the audit function.
+    route("GET /reports/statistics", *REPORTS),
     # Partners: administrators register them, accounting keeps contracts, counts and billing
     # details; a partner user reads their own partner's record.
     route("POST /partners", ADMIN),
