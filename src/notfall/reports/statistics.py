@@ -33,14 +33,21 @@ a period over never changes.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
+import json
+import os
 import re
+import sys
+import urllib.error
+import urllib.request
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from notfall.domain.case import CaseState, care_day, fold_case
@@ -447,3 +454,106 @@ def to_csv(report: dict[str, Any]) -> str:
         for e in c["events"]:
             w.writerow(["corrections", c["stream_id"], " ".join(c["figures"]), f"{e['event_type']} {e['recorded_at']}"])
     return out.getvalue()
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def _export(path: Path) -> Iterator[Envelope]:
+    """Event records as the auditors' history gives them: JSON Lines, or one JSON array or page."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith(("[", '{"events"')):
+        body = json.loads(text)
+        records = body["events"] if isinstance(body, dict) else body
+    else:
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    for record in records:
+        yield Envelope.from_record(record)
+
+
+def _from_stack(url: str, token: str) -> Iterator[dict[str, Any]]:
+    """Every event record of a running stack, read through GET /audit/events as an auditor."""
+    after = 0
+    while True:
+        request = urllib.request.Request(
+            f"{url}/audit/events?after={after}&limit=1000", headers={"Authorization": token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise SystemExit(f"GET /audit/events answered {err.code}: {err.read().decode(errors='replace')}") from None
+        yield from body["events"]
+        after = body["next_after"]
+        if body["complete"]:
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m notfall.reports.statistics",
+        description="The statistics report of a run of months: JSON, CSV, charts (SVG, PNG) and a PDF.",
+    )
+    parser.add_argument("--from", dest="from_month", required=True, help="first month YYYY-MM")
+    parser.add_argument("--to", dest="to_month", required=True, help="last month YYYY-MM")
+    parser.add_argument("--partner", help="one partner's figures (its id)")
+    parser.add_argument("--municipality", help="one municipality's figures")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="a running stack, e.g. http://127.0.0.1:3000 (its log, read as an auditor)")
+    source.add_argument("--export", type=Path, help="event records as GET /audit/events gives them (JSON Lines)")
+    parser.add_argument(
+        "--token", default=os.environ.get("NOTFALL_TOKEN"), help="an auditor's token (or NOTFALL_TOKEN)"
+    )
+    parser.add_argument("--save-export", type=Path, help="with --url: also write the log read to this file")
+    parser.add_argument("--city", default=os.environ.get("CITY_MUNICIPALITY", "hannover"))
+    parser.add_argument(
+        "--city-inhabitants", type=int, default=int(os.environ.get("CITY_INHABITANTS", CITY_INHABITANTS))
+    )
+    parser.add_argument("--out", type=Path, help="directory of the files (default statistics-<from>-<to>)")
+    parser.add_argument("--no-charts", action="store_true", help="JSON and CSV only (no matplotlib needed)")
+    args = parser.parse_args(argv)
+    try:
+        p = period(args.from_month, args.to_month)
+    except Rejected as err:
+        parser.error(err.problem)
+    if args.url:
+        if not args.token:
+            parser.error("--url needs an auditor's token: --token $(python -m infra.local token auditor)")
+        records = list(_from_stack(args.url.rstrip("/"), args.token))
+        if args.save_export:
+            args.save_export.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        log: Iterable[Envelope] = (Envelope.from_record(r) for r in records)
+    else:
+        log = _export(args.export)
+    try:
+        report = statistics(
+            log,
+            p,
+            partner=args.partner,
+            municipality=args.municipality,
+            city=args.city,
+            city_inhabitants=args.city_inhabitants,
+        )
+    except NotFound as err:
+        parser.error(err.problem)
+    out = args.out or Path(f"statistics-{p.months[0]}-{p.months[-1]}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.csv").write_text(to_csv(report), encoding="utf-8")
+    if not args.no_charts:
+        from notfall.reports import charts  # matplotlib: a development requirement
+
+        report["charts"] = charts.draw(report, out)
+        report["pdf"] = "report.pdf"
+        (out / "report.pdf").write_bytes(charts.pdf(report, out))
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    f = report["figures"]
+    sys.stdout.write(
+        f"{report['from']} to {report['to']}: {f['consultations']} consultations, {f['requests']} requests, "
+        f"{f['emergencies']} emergencies ({f['emergency_share_percent']} %), {f['care_hours']} care hours, "
+        f"{f['transports']} transports; {len(report['corrections'])} corrected after the period; files in {out}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
