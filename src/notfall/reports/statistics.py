@@ -467,8 +467,14 @@ def _export(path: Path) -> Iterator[Envelope]:
         records = body["events"] if isinstance(body, dict) else body
     else:
         records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    yield from _envelopes(records)
+
+
+def _envelopes(records: Iterable[dict[str, Any]]) -> Iterator[Envelope]:
+    """The events of case and partner streams; the report reads no other stream."""
     for record in records:
-        yield Envelope.from_record(record)
+        if record["stream_id"].startswith((CASE_PREFIX, PARTNER_PREFIX)):
+            yield Envelope.from_record(record)
 
 
 def _from_stack(url: str, token: str) -> Iterator[dict[str, Any]]:
@@ -522,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         records = list(_from_stack(args.url.rstrip("/"), args.token))
         if args.save_export:
             args.save_export.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        log: Iterable[Envelope] = (Envelope.from_record(r) for r in records)
+        log: Iterable[Envelope] = _envelopes(records)
     else:
         log = _export(args.export)
     try:
