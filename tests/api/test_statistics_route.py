@@ -77,8 +77,9 @@ def test_one_partner(stats_api: Api) -> None:
         ({"from": "2026-04", "to": "2026-03"}, 422, "query.to"),
         ({"from": "2026-3", "to": "2026-03"}, 422, "query.from"),
         ({"from": "2000-01", "to": "2026-12"}, 422, "query.to"),
-        ({"partner": "nobody"}, 404, "query.partner"),
-        ({"municipality": "Atlantis"}, 404, "query.municipality"),
+        ({"partner": "nobody"}, 422, "query.partner"),
+        ({"partner": "Not An Id"}, 422, "query.partner"),
+        ({"municipality": "Atlantis"}, 422, "query.municipality"),
         ({"format": "xml"}, 422, "query.format"),
     ],
 )

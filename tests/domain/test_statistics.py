@@ -9,7 +9,7 @@ import io
 import pytest
 from statistics_history import history
 
-from notfall.domain.errors import NotFound, Rejected
+from notfall.domain.errors import Rejected
 from notfall.reports.statistics import period, statistics, to_csv
 
 MARCH = period("2026-03", "2026-03")
@@ -140,10 +140,10 @@ def test_bad_input_names_the_field(log):
         period("2000-01", "2026-03")
     with pytest.raises(Rejected):
         period("2026-13", "2026-12")
-    with pytest.raises(NotFound) as missing:
+    with pytest.raises(Rejected) as missing:
         statistics(log, MARCH, partner="nobody")
     assert missing.value.field == "query.partner"
-    with pytest.raises(NotFound) as nowhere:
+    with pytest.raises(Rejected) as nowhere:
         statistics(log, MARCH, municipality="Atlantis")
     assert nowhere.value.field == "query.municipality"
 

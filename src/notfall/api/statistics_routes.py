@@ -35,7 +35,7 @@ def register(app: APIGatewayRestResolver, store: EventStore, city: str, city_inh
     def statistics_report(
         from_month: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month YYYY-MM")],
         to_month: Annotated[str, Query(alias="to", pattern=MONTH_PATTERN, description="last month YYYY-MM")],
-        partner: Annotated[str | None, Query(max_length=40, description="a partner id")] = None,
+        partner: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$", description="a partner id")] = None,
         municipality: Annotated[str | None, Query(max_length=80)] = None,
         fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     ):

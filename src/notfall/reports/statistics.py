@@ -52,7 +52,7 @@ from typing import Any
 
 from notfall.domain.case import CaseState, care_day, fold_case
 from notfall.domain.envelope import Envelope
-from notfall.domain.errors import NotFound, Rejected
+from notfall.domain.errors import Rejected
 from notfall.domain.events import Outcome
 from notfall.domain.hours import BERLIN, month_of
 from notfall.domain.matching import needed_groups
@@ -263,20 +263,20 @@ def statistics(
     city: str = "hannover",
     city_inhabitants: int = CITY_INHABITANTS,
 ) -> dict[str, Any]:
-    """The report for period `p`, overall or for one partner or municipality (404 if unknown)."""
+    """The report for period `p`, overall or for one partner or municipality (422 if unknown)."""
     streams = _streams(envelopes)
     register = {
         sid[len(PARTNER_PREFIX) :]: ps
         for sid, events in streams.items()
         if sid.startswith(PARTNER_PREFIX) and (ps := fold_partner(events)) is not None
     }
-    cases = [s for sid, events in streams.items() if sid.startswith(CASE_PREFIX) and (s := fold_case(events))]
-    home = {s.case_id: _norm(s.need.municipality) if s.need else None for s in cases}
+    cases = {sid: s for sid, events in streams.items() if sid.startswith(CASE_PREFIX) and (s := fold_case(events))}
+    home = {s.case_id: _norm(s.need.municipality) if s.need else None for s in cases.values()}
     known_places = {m for m in home.values() if m} | {_norm(x.partner.municipality) for x in register.values()}
     if partner is not None and partner not in register:
-        raise NotFound(f"no partner {partner}", field="query.partner")
+        raise Rejected(f"no partner {partner}", field="query.partner")
     if municipality is not None and _norm(municipality) not in known_places | {_norm(city)}:
-        raise NotFound(f"no case or partner names the municipality {municipality}", field="query.municipality")
+        raise Rejected(f"no case or partner names the municipality {municipality}", field="query.municipality")
 
     def belongs(state: CaseState, partners: Iterable[PartnerState]) -> bool:
         if partner is not None and partner not in partners_of(state, partners):
@@ -289,7 +289,7 @@ def statistics(
     by_partner: dict[str, Counter[tuple[Any, ...]]] = {}
     corrections = []
     partners_now = list(register.values())
-    for state in cases:
+    for sid, state in cases.items():
         if not belongs(state, partners_now):
             continue
         mine = case_contribution(state, p)
@@ -298,12 +298,12 @@ def statistics(
         by_place.setdefault(home[state.case_id], Counter()).update(mine.counts)
         for pid in partners_of(state, partners_now):
             by_partner.setdefault(pid, Counter()).update(mine.counts)
-        late = [e for e in streams[CASE_PREFIX + state.case_id] if e.recorded_at >= p.end]
+        late = [e for e in streams[sid] if e.recorded_at >= p.end]
         if late:
-            before = fold_case(e for e in streams[CASE_PREFIX + state.case_id] if e.recorded_at < p.end)
+            before = fold_case(e for e in streams[sid] if e.recorded_at < p.end)
             was = case_contribution(before, p) if before else Contribution(Counter(), [])
             if not was.same(mine):
-                corrections.append(_correction(CASE_PREFIX + state.case_id, was, mine, late))
+                corrections.append(_correction(sid, was, mine, late))
 
     # The register as it stood at the period's end: coverage, and whom each partner's figures held.
     for pid, partner_state in register.items():
@@ -314,7 +314,7 @@ def statistics(
         then = [partner_before] if partner_before else []
 
         def served(states: list[PartnerState]) -> set[str]:
-            return {s.case_id for s in cases if states and partners_of(s, states) and belongs(s, partners_now)}
+            return {s.case_id for s in cases.values() if states and partners_of(s, states) and belongs(s, partners_now)}
 
         changed = sorted(
             name
@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             city=args.city,
             city_inhabitants=args.city_inhabitants,
         )
-    except NotFound as err:
+    except Rejected as err:
         parser.error(err.problem)
     out = args.out or Path(f"statistics-{p.months[0]}-{p.months[-1]}")
     out.mkdir(parents=True, exist_ok=True)
