@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
-from statistics_history import history
+from statistics_history import b, history
 
 from notfall.domain.errors import Rejected
+from notfall.domain.events import CaseOpened, Need, NeedClarified, Outcome, OutcomeRecorded
+from notfall.domain.partners import ContractEnded
 from notfall.reports.statistics import period, statistics, to_csv
 
 MARCH = period("2026-03", "2026-03")
@@ -124,6 +127,38 @@ def test_late_events_that_change_a_closed_period_are_listed(log):
     assert [e["event_type"] for e in corrections[0]["events"]] == ["SessionCorrected"]
     assert "care_minutes" in corrections[0]["figures"]
     assert [e["event_type"] for e in corrections[1]["events"]] == ["SessionEnded"]
+
+
+def test_a_contract_ended_late_is_a_correction_only_if_it_changes_the_period():
+    later = history()
+    # c7: a Laatzen household's care need for July, recorded in April.
+    need = Need.model_validate(
+        {
+            "persons": [{"kind": "child", "age": 4}],
+            "location": {"kind": "home"},
+            "window": {"start": "2026-07-01T08:00:00+02:00", "expected_end": "2026-07-01T12:00:00+02:00"},
+            "reasons": ["childcare_closed"],
+            "municipality": "laatzen",
+        }
+    )
+    later.add(
+        "case-c7", CaseOpened(case_id="c7", family_id="fam-c7", channel="staff", opened_at=b(4, 9, 9)), b(4, 9, 9)
+    )
+    later.add("case-c7", NeedClarified(need=need), b(4, 9, 9))
+    later.add("case-c7", OutcomeRecorded(outcome=Outcome.CARE_NEED), b(4, 9, 9))
+    # Recorded in April: Laatzen's contract ends on 30 June (nothing of March changes: c7 is not
+    # March's), the
+    # company's on 15 March (c2's care on 31 March is no longer the company's, nor is the company
+    # a partner on 31 March).
+    later.add("partner-laatzen", ContractEnded(contract_id="laatzen-1", end=date(2026, 6, 30)), b(4, 10, 9))
+    later.add("partner-firma-x", ContractEnded(contract_id="firma-x-1", end=date(2026, 3, 15)), b(4, 10, 9))
+    report = statistics(later.envelopes, MARCH)
+    late = {c["stream_id"]: c for c in report["corrections"]}
+    assert set(late) == {"case-c1", "case-c2", "partner-firma-x"}
+    assert late["partner-firma-x"]["figures"] == ["cases", "coverage"]
+    assert [e["event_type"] for e in late["partner-firma-x"]["events"]] == ["ContractEnded"]
+    assert report["by_partner"] == [row for row in report["by_partner"] if row["partner_id"] == "laatzen"]
+    assert report["coverage"]["partner_companies"] == 0
 
 
 def test_a_period_over_does_not_change_when_later_periods_grow(log):

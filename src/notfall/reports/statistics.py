@@ -289,10 +289,12 @@ def statistics(
     by_partner: dict[str, Counter[tuple[Any, ...]]] = {}
     corrections = []
     partners_now = list(register.values())
+    contributions = {sid: case_contribution(state, p) for sid, state in cases.items()}
+    active = [sid for sid, c in contributions.items() if +c.counts or c.waits]  # cases with figures in the period
     for sid, state in cases.items():
         if not belongs(state, partners_now):
             continue
-        mine = case_contribution(state, p)
+        mine = contributions[sid]
         total += mine.counts
         waits += mine.waits
         by_place.setdefault(home[state.case_id], Counter()).update(mine.counts)
@@ -314,7 +316,9 @@ def statistics(
         then = [partner_before] if partner_before else []
 
         def served(states: list[PartnerState]) -> set[str]:
-            return {s.case_id for s in cases.values() if states and partners_of(s, states) and belongs(s, partners_now)}
+            """The cases with figures in the period that the partner's people account for."""
+            here = [sid for sid in active if municipality is None or home[cases[sid].case_id] == _norm(municipality)]
+            return {sid for sid in here if states and partners_of(cases[sid], states)}
 
         changed = sorted(
             name
