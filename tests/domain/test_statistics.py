@@ -111,6 +111,12 @@ def test_one_partner_or_one_municipality(log):
     assert hannover["coverage"]["city_inhabitants"] == 539641
 
 
+def test_only_municipalities_and_partners_with_figures_get_a_row(log):
+    february = statistics(log, period("2026-02", "2026-02"))
+    assert [row["municipality"] for row in february["by_municipality"]] == ["laatzen"]  # c4 opened then
+    assert [row["partner_id"] for row in february["by_partner"]] == ["laatzen"]
+
+
 def test_the_period_spans_months_in_berlin_time(log):
     report = statistics(log, period("2026-02", "2026-04"))
     assert report["figures"]["requests"] == 6  # c4 in February, c6 in April too

@@ -290,16 +290,17 @@ def statistics(
     corrections = []
     partners_now = list(register.values())
     contributions = {sid: case_contribution(state, p) for sid, state in cases.items()}
-    active = [sid for sid, c in contributions.items() if +c.counts or c.waits]  # cases with figures in the period
+    active = [sid for sid, c in contributions.items() if +c.counts or c.waits]  # with figures in the period
     for sid, state in cases.items():
         if not belongs(state, partners_now):
             continue
         mine = contributions[sid]
-        total += mine.counts
-        waits += mine.waits
-        by_place.setdefault(home[state.case_id], Counter()).update(mine.counts)
-        for pid in partners_of(state, partners_now):
-            by_partner.setdefault(pid, Counter()).update(mine.counts)
+        if +mine.counts or mine.waits:  # only municipalities and partners with figures get a row
+            total += mine.counts
+            waits += mine.waits
+            by_place.setdefault(home[state.case_id], Counter()).update(mine.counts)
+            for pid in partners_of(state, partners_now):
+                by_partner.setdefault(pid, Counter()).update(mine.counts)
         late = [e for e in streams[sid] if e.recorded_at >= p.end]
         if late:
             before = fold_case(e for e in streams[sid] if e.recorded_at < p.end)
@@ -310,7 +311,7 @@ def statistics(
     # The register as it stood at the period's end: coverage, and whom each partner's figures held.
     for pid, partner_state in register.items():
         late = [e for e in streams[PARTNER_PREFIX + pid] if e.recorded_at >= p.end]
-        if not late:
+        if not late or partner not in (None, pid):
             continue
         partner_before = fold_partner(e for e in streams[PARTNER_PREFIX + pid] if e.recorded_at < p.end)
         then = [partner_before] if partner_before else []
