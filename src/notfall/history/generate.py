@@ -77,6 +77,8 @@ TOWNS = (
     "Wennigsen",
 )
 PARTNER_TOWNS = 15
+# The demo's partner company (infra/local/demo_data.json), whose demo user reads its statements.
+DEMO_COMPANY = ("p-leine-logistik", "Leine Logistik GmbH (demo)", date(2015, 3, 1), 1200)
 COMPANY_WORDS = (
     ("Leine", "Ihme", "Eilenriede", "Maschsee", "Herrenhausen", "Calenberg", "Deister", "Steinhuder", "Mittelland"),
     (
@@ -114,8 +116,9 @@ class Written:
 
 
 @dataclass
-class _Sim:
-    """The mutable clock every use case reads."""
+class HistoryClock:
+    """The clock of the history: the writer moves it to each moment; every use case, and the
+    store that stamps `recorded_at`, reads it."""
 
     now: datetime = field(default_factory=lambda: datetime(2014, 9, 1, tzinfo=UTC))
 
@@ -130,13 +133,14 @@ def _berlin(day: date, hour: int, minute: int = 0) -> datetime:
 class HistoryWriter:
     """Writes the history of `totals` into `store`, seeded by `seed`."""
 
-    def __init__(self, store: EventStore, totals: Totals, seed: int = 2014) -> None:
+    def __init__(self, store: EventStore, totals: Totals, seed: int = 2014, clock: HistoryClock | None = None) -> None:
         self.store = store
         self.totals = totals
         self.months = plan(totals)
         self.rng = random.Random(seed)
         self._ids = random.Random(seed + 1)
-        self.clock = _Sim(_berlin(totals.first_day, 0))
+        self.clock = clock or HistoryClock()
+        self.clock.now = _berlin(totals.first_day, 0)
         self.rules = CareRules()
         self.eligibility = EligibilityRules()
         self.intake = Intake(store, new_id=lambda: self._hex(12), assess=self._assess, clock=self.clock)
@@ -184,6 +188,8 @@ class HistoryWriter:
                 nxt = next(script)
             except StopIteration:
                 continue
+            if nxt >= self.end:
+                raise RuntimeError(f"a step at {nxt.isoformat()} lies after the span: the plan does not fit it")
             self._start(max(nxt, self.clock.now), script)
         return self.written
 
@@ -204,25 +210,30 @@ class HistoryWriter:
         yield  # a generator that takes no step after its first
 
     def _partner_scripts(self) -> list[tuple[datetime, Iterator[datetime]]]:
+        """The register over the years: the demo's Leine Logistik (its partner user can read its
+        statement), 47 more companies and 15 municipalities, joining from 2014 to mid-2021;
+        employees and inhabitants add up to the published coverage."""
         rng = random.Random(self.rng.random())
-        employees = _split(COMPANY_EMPLOYEES, [rng.lognormvariate(0, 1.3) for _ in range(COMPANIES)])
+        first_pid, first_name, first_joined, first_count = DEMO_COMPANY
+        others = _split(COMPANY_EMPLOYEES - first_count, [rng.lognormvariate(0, 1.3) for _ in range(COMPANIES - 1)])
         inhabitants = _split(MUNICIPALITY_INHABITANTS, [rng.uniform(0.4, 1.6) for _ in range(PARTNER_TOWNS)])
         span_days = (date(2021, 6, 30) - date(2014, 9, 1)).days
-        scripts = []
-        names: set[str] = set()
-        for i, count in enumerate(employees):
+        scripts = [(first_pid, "company", first_name, CITY, first_joined, first_count)]
+        names = {"Leine Logistik"}
+        for i, count in enumerate(others, start=1):
             while (name := f"{rng.choice(COMPANY_WORDS[0])} {rng.choice(COMPANY_WORDS[1])}") in names:
                 pass
             names.add(name)
             joined = date(2014, 9, 1) + timedelta(days=int(span_days * (i / COMPANIES) ** 1.3))
-            pid = "p-" + name.lower().replace(" ", "-").replace("ü", "ue").replace("ä", "ae")
+            pid = "p-" + name.lower().replace(" ", "-")
             scripts.append((pid, "company", f"{name} GmbH", CITY, joined, count))
         for i, count in enumerate(inhabitants):
             town = TOWNS[i]
             joined = date(2014, 9, 1) + timedelta(days=int(span_days * 0.8 * i / PARTNER_TOWNS))
             pid = "m-" + town.lower().replace(" ", "-").replace("ü", "ue")
             scripts.append((pid, "municipality", f"Stadt {town}", town.lower(), joined, count))
-        return [(_berlin(s[4], 9), self._partner(*s)) for s in scripts]
+        # Those joining after the span are not part of its history.
+        return [(_berlin(s[4], 9), self._partner(*s)) for s in scripts if s[4] <= self.totals.last_day]
 
     def _partner(self, pid: str, kind: str, name: str, town: str, joined: date, count: int) -> Iterator[datetime]:
         figures: dict[str, Any] = (
@@ -314,7 +325,8 @@ class HistoryWriter:
         )
         self._refresh(cid)
         self.written.caregivers += 1
-        self._start(self.clock.now + timedelta(days=365), self._caregiver_years(cid, rng.randint(2, 9)))
+        if self.clock.now + timedelta(days=365) < self.end:
+            self._start(self.clock.now + timedelta(days=365), self._caregiver_years(cid, rng.randint(2, 9)))
         return cid
 
     def _weekly(self, full_time: bool) -> list[cg.WeeklyWindow]:
@@ -755,6 +767,12 @@ def log_digest(store: EventStore) -> str:
 
 
 def write_history(
-    store: EventStore, totals: Totals, seed: int = 2014, progress: Callable[[int], None] | None = None
+    store: EventStore,
+    totals: Totals,
+    seed: int = 2014,
+    clock: HistoryClock | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Written:
-    return HistoryWriter(store, totals, seed).run(progress)
+    """Writes the history into `store`; give the store `clock` too, so it records each event at
+    the history's moment."""
+    return HistoryWriter(store, totals, seed, clock).run(progress)
