@@ -18,15 +18,17 @@ from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from notfall.domain.decision import Decision
-from notfall.domain.envelope import Envelope, Metadata
-from notfall.history.generate import HistoryClock, Written, log_digest, write_history
 from notfall.history.plan import PUBLISHED, Totals
-from notfall.store.base import AppendResult, EventStore, LogPage, envelopes_for, iter_log
-from notfall.store.memory import MemoryEventStore
 
+# The rest is imported where it is used: `python -m infra.local token ...` reads this module for
+# its options and should stay quick.
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack
+    from notfall.domain.decision import Decision
+    from notfall.domain.envelope import Envelope, Metadata
+    from notfall.history.generate import HistoryClock, Written
+    from notfall.store.base import AppendResult, EventStore, LogPage
+    from notfall.store.memory import MemoryEventStore
 
 DEFAULT_SEED = 2014
 # The projector may still be reading the stream when the last command is written.
@@ -50,6 +52,8 @@ class WriterCache:
         return list(self._streams[stream_id])
 
     def append(self, decision: Decision, meta: Metadata) -> AppendResult:
+        from notfall.store.base import envelopes_for
+
         result = self._store.append(decision, meta)
         if not result.duplicate:
             for env in envelopes_for(decision.appends, meta, 1, self._clock()):
@@ -70,6 +74,8 @@ def _bar(total: int, desc: str, unit: str = "request"):
 
 
 def write(store: EventStore, totals: Totals, seed: int, clock: HistoryClock, desc: str) -> Written:
+    from notfall.history.generate import write_history
+
     with _bar(totals.consultations, desc) as bar:
         return write_history(store, totals, seed=seed, clock=clock, progress=bar.update)
 
@@ -86,8 +92,10 @@ def load_into_stack(
     in the cloud. `through_store` runs every command against the stack's DynamoDB instead (the
     DynamoDB event store's own path; about 25 ms a command here, half an hour for the published
     years)."""
+    from notfall.history.generate import HistoryClock
     from notfall.settings import Settings
     from notfall.store.dynamodb import DynamoEventStore
+    from notfall.store.memory import MemoryEventStore
     from notfall.wiring import Wiring
 
     assert stack.resources is not None, "start the stack first"
@@ -125,6 +133,7 @@ def copy_log(store: MemoryEventStore, client: Any, events_table: str, commands_t
     """Copies the whole log of `store` into empty DynamoDB tables, in log order: each event as
     the DynamoDB store writes it, each command's item with its first answer, and last the log's counter.
     Answers the number of events."""
+    from notfall.store.base import iter_log
     from notfall.store.dynamodb import LOG_COUNTER, command_item, event_item
 
     envelopes = list(iter_log(store))
@@ -183,6 +192,10 @@ def add_totals(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from notfall.history.generate import HistoryClock, log_digest
+    from notfall.store.base import iter_log
+    from notfall.store.memory import MemoryEventStore
+
     parser = argparse.ArgumentParser(
         prog="python -m infra.local.history",
         description="write the generated history into memory and report it (python -m infra.local --history: "
