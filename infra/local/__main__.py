@@ -159,7 +159,8 @@ def history_lines(url: str, history: dict[str, Any]) -> str:
             f"History {first} to {last} (seed {history['seed']}): {written['consultations']:,} consultations, "
             f"{written['emergencies']:,} emergencies, {written['care_minutes'] // 60:,} care hours, "
             f"{written['transports']:,} transport services; {written['commands']:,} commands, "
-            f"written in {history['write_seconds']:.0f} s, projected {history['project_seconds']:.0f} s later.",
+            f"{history['events']:,} events: written in {history['write_seconds']:.0f} s, copied in "
+            f"{history['copy_seconds']:.0f} s, read model built in {history['project_seconds']:.0f} s.",
             f"  {get} '{url}/reports/demand?from=2021-01&to=2022-02'   emergencies of 2021-2022, filled and not",
             f"  {get} {url}/hours/2019-02   care hours of a month",
             "",

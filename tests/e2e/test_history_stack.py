@@ -1,6 +1,7 @@
 """`python -m infra.local --history` on a fortnight: the history loaded into a fresh local stack is
-projected, and the stack's own reports show its totals (emergencies, care hours, transport
-services), and the demo partner user reads its company."""
+in the read model, the stack's own reports show its totals (emergencies, care hours, transport
+services), the demo partner user reads its company, and a new call is projected from the stream
+as usual."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def test_the_stack_reports_the_histories_totals(loaded) -> None:
     assert status == 200 and trips["done"] == 1
     status, partner = call("GET", f"{stack.url}/partners/p-leine-logistik", headers=tokens.headers("partner"))
     assert status == 200 and partner["name"] == "Leine Logistik GmbH (demo)"
+
+
+def test_after_the_history_new_commands_are_projected_from_the_stream(loaded) -> None:
+    stack, _ = loaded
+    tokens = Tokens(stack.url)
+    body = {"type": "started", "call_id": "after-history-1", "line": "hotline-1", "at": "2026-01-05T08:00:00Z"}
+    status, opened = call("POST", f"{stack.url}/calls/events", body, tokens.headers("phone-system"))
+    assert status in (200, 201) and opened["opened"]
+    stack.drain()
+    status, case = call("GET", f"{stack.url}/cases/{opened['case_id']}", headers=tokens.headers("hotline"))
+    assert status == 200 and case["case_id"] == opened["case_id"]
+    assert stack.rebuild_check()["differing"] == []  # the live read model is the log's
