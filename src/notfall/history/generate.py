@@ -45,7 +45,7 @@ from notfall.domain.events import Need, Outcome
 from notfall.domain.hours import BERLIN
 from notfall.domain.invoice_events import Address
 from notfall.domain.matching import rank
-from notfall.history.plan import MonthPlan, Totals, plan
+from notfall.history.plan import MAX_CARE_MINUTES, MonthPlan, Totals, allocate, day_weight, plan
 from notfall.projection.readmodel import MemoryReadModel
 from notfall.store.base import EventStore, iter_log
 
@@ -681,8 +681,6 @@ class HistoryWriter:
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
-    from notfall.history.plan import allocate
-
     return allocate(total, weights, [total] * len(weights))
 
 
@@ -691,8 +689,6 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def _day_weight(day: date) -> float:
-    from notfall.history.plan import day_weight
-
     return day_weight(day)
 
 
@@ -715,8 +711,6 @@ def _durations(total: int, n: int, rng: random.Random) -> list[int]:
     """`n` care durations in minutes adding up to `total`: mostly quarter hours around four hours."""
     if n == 0:
         return []
-    from notfall.history.plan import MAX_CARE_MINUTES, allocate
-
     quarters = allocate(total // 15, [rng.gammavariate(4, 1) for _ in range(n)], [MAX_CARE_MINUTES // 15] * n)
     minutes = [q * 15 for q in quarters]
     # The last few minutes go to one emergency below the cap.
