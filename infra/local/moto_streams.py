@@ -23,7 +23,8 @@ which a transaction holds until it has committed or truncated the stream back to
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -201,3 +202,20 @@ def uninstall() -> None:
         if "__new__" in cls.__dict__:
             del cls.__new__  # moto's own, inherited from BaseModel
     configure(None)
+
+
+def installed() -> bool:
+    return StreamShard.add is add
+
+
+@contextmanager
+def patched() -> Iterator[None]:
+    """The patch for the duration of a block, then moto (and the retention) as it was, for tests."""
+    was, retention = installed(), _retention
+    install()
+    try:
+        yield
+    finally:
+        configure(retention)
+        if not was:
+            uninstall()

@@ -65,12 +65,9 @@ class Stream:
 
 @pytest.fixture
 def stream() -> Iterator[Stream]:
-    with mock_aws(), moto_dynamodb.patched():
-        moto_streams.install()
-        try:
-            yield Stream()
-        finally:
-            moto_streams.uninstall()
+    with mock_aws(), moto_dynamodb.patched(), moto_streams.patched():
+        moto_streams.configure(None)  # each test sets its own retention
+        yield Stream()
 
 
 def iterators() -> dict[str, Any]:
