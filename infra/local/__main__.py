@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="the template's LogLevel parameter (default: its Default)",
     )
+    parser.add_argument(
+        "--stream-retention",
+        type=float,
+        metavar="SECONDS",
+        help="keep DynamoDB stream records this long after every stream pump has read them (default: 60)",
+    )
     sub = parser.add_subparsers(dest="command")
     fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
     fire.add_argument("event", help="the event's name under the function's Events, e.g. Nightly")
@@ -99,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     # Each HTTP request and stream delivery is logged at DEBUG: the demo alone makes a few hundred.
     logging.getLogger("infra.local").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.INFO)
     parameters = {"LogLevel": args.log_level} if args.log_level else {}
-    stack = LocalStack(host=args.host, port=args.port, parameters=parameters)
+    retention = {} if args.stream_retention is None else {"stream_retention": args.stream_retention}
+    stack = LocalStack(host=args.host, port=args.port, parameters=parameters, **retention)
     try:
         stack.start()
     except OSError as err:
