@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lock run test lint bench clean
+.PHONY: install lock run test lint bench clean run-history test-history
 
 # The locks pin every package; the project itself goes in without dependencies of its own.
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
@@ -27,6 +27,14 @@ lock: install
 
 run: install
 	$(BIN)/python -m infra.local
+
+# The local stack with the generated history of 2014-09-01 to 2022-02-28 instead of the demo
+# (docs/history.md); the history's tests on the published span (about half a minute more).
+run-history: install
+	$(BIN)/python -m infra.local --history
+
+test-history: install
+	NOTFALL_FULL_HISTORY=1 $(BIN)/python -m pytest tests/history tests/aws/test_history_copy.py
 
 # After the normal pass, `make test` runs the whole suite again on other days: the process clock
 # moved (tests/conftest.py --clock) to a random moment of 2027 and one of 2030, printed so that a

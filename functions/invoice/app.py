@@ -1,5 +1,6 @@
-"""Invoicing Lambda: the staff's invoice routes (handler), and the scheduled invoice runs
-(run_handler: {"kind": ..., "period": "previous"} from EventBridge Scheduler)."""
+"""Invoicing Lambda: the staff's invoice routes and the partners' usage statements (handler),
+and the scheduled invoice runs (run_handler: {"kind": ..., "period": "previous"} from
+EventBridge Scheduler)."""
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -7,12 +8,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 
-from notfall.api import billing_routes
+from notfall.api import billing_routes, statement_routes
 from notfall.api.invoice_schedule import ScheduledRun
 from notfall.api.resolver import make_resolver
 from notfall.app.invoicing import Invoicing
+from notfall.app.statements import Statements
+from notfall.documents.exports import ExportStore
 from notfall.documents.storage import DocumentStore
-from notfall.settings import BillingSettings, EligibilitySettings
+from notfall.settings import BillingSettings, EligibilitySettings, StatementSettings
 from notfall.wiring import Wiring
 
 logger = Logger()
@@ -32,8 +35,17 @@ invoicing = Invoicing(
     eligibility=EligibilitySettings.from_env().rules(),
     headcount_bands=settings.headcount_bands,
 )
+statement_settings = StatementSettings.from_env()
+statements = Statements(
+    wiring.store,
+    settings.rounding(),
+    EligibilitySettings.from_env().rules(),
+    ExportStore(s3, statement_settings.bucket()),
+    bands=settings.headcount_bands,
+)
 app = make_resolver()
 billing_routes.register(app, invoicing)
+statement_routes.register(app, statements, statement_settings.threshold)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

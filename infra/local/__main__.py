@@ -30,10 +30,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000, help="HTTP port of the API (0: any free one)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without demo partners and cases")
     parser.add_argument(
+        "--history",
+        action="store_true",
+        help="start with the generated history of 2014-09-01 to 2022-02-28 instead of the demo (docs/history.md); "
+        "--seed and the totals below change it",
+    )
+    parser.add_argument(
         "--log-level",
         default=None,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="the template's LogLevel parameter (default: its Default)",
+    )
+    parser.add_argument(
+        "--stream-retention",
+        type=float,
+        metavar="SECONDS",
+        help="keep DynamoDB stream records this long after every stream pump has read them (default: 60)",
     )
     sub = parser.add_subparsers(dest="command")
     fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
@@ -50,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         "--caregiver-id",
         help="with role caregiver: the user of this caregiver (created as an administrator would, once)",
     )
+    from infra.local.history import add_totals
+
+    add_totals(parser)
     args = parser.parse_args(argv)
     if args.command == "fire":
         return fire_schedule(args.url, args.event)
@@ -90,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     # Each HTTP request and stream delivery is logged at DEBUG: the demo alone makes a few hundred.
     logging.getLogger("infra.local").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.INFO)
     parameters = {"LogLevel": args.log_level} if args.log_level else {}
-    stack = LocalStack(host=args.host, port=args.port, parameters=parameters)
+    retention = {} if args.stream_retention is None else {"stream_retention": args.stream_retention}
+    stack = LocalStack(host=args.host, port=args.port, parameters=parameters, **retention)
     try:
         stack.start()
     except OSError as err:
@@ -100,9 +116,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         interrupt_raises()  # from here on Ctrl-C ends the stack cleanly, even the moment the banner shows
         _out_of_gc_sight()
-        demo = None if args.no_demo else load_with_progress(stack.url)
+        history = load_history(stack, args) if args.history else None
+        demo = None if args.no_demo or history else load_with_progress(stack.url)
         _out_of_gc_sight()
         print(banner(stack.url, stack.stage, stack.endpoint, demo), flush=True)
+        if history:
+            print(history_lines(stack.url, history), flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -129,6 +148,31 @@ def load_with_progress(url: str) -> dict[str, Any]:
 
     with tqdm(total=demo_items(), desc="loading the demo", unit="item", leave=False) as bar:
         return load_demo(url, progress=bar.update)
+
+
+def load_history(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from infra.local.history import load_into_stack, totals_from
+
+    return load_into_stack(stack, totals_from(args), args.seed)
+
+
+def history_lines(url: str, history: dict[str, Any]) -> str:
+    """What the history holds, how long it took, and where to look."""
+    written = history["written"]
+    first, last = history["span"]
+    get = f"curl -s {as_('hotline')}"
+    return "\n".join(
+        [
+            f"History {first} to {last} (seed {history['seed']}): {written['consultations']:,} consultations, "
+            f"{written['emergencies']:,} emergencies, {written['care_minutes'] // 60:,} care hours, "
+            f"{written['transports']:,} transport services; {written['commands']:,} commands, "
+            f"{history['events']:,} events: written in {history['write_seconds']:.0f} s, copied in "
+            f"{history['copy_seconds']:.0f} s, read model built in {history['project_seconds']:.0f} s.",
+            f"  {get} '{url}/reports/demand?from=2021-01&to=2022-02'   emergencies of 2021-2022, filled and not",
+            f"  {get} {url}/hours/2019-02   care hours of a month",
+            "",
+        ]
+    )
 
 
 def interrupt_raises() -> None:

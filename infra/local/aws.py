@@ -6,7 +6,7 @@ import logging
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_dynamodb
+from infra.local import moto_dynamodb, moto_streams
 
 REGION = "eu-central-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -29,6 +29,7 @@ class Moto:
         # werkzeug logs every AWS call moto serves; that drowns the console.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_dynamodb.install()  # transactions and queries that do not slow down as tables grow
+        moto_streams.install()  # stream records and shard iterators that do not pile up
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

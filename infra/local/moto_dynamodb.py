@@ -52,12 +52,14 @@ MOTO_VERSION = "5.2.5"
 _MOTO_TRANSACT = DynamoDBBackend.transact_write_items
 _MOTO_QUERY = Table.query
 # moto serves requests on several threads; its transactions share no lock, so two could
-# interleave and one's rollback undo the other's writes.
-_TRANSACTIONS = threading.Lock()
+# interleave and one's rollback undo the other's writes. Re-entrant: the stream patch
+# (moto_streams.py) takes it in StreamShard.add, which a transaction's writes call.
+TRANSACTIONS = threading.RLock()
 
 
 class _Journal:
-    """What a transaction is about to change: each item as it was, and each table's stream length."""
+    """What a transaction is about to change: each item as it was, and where each table's stream
+    was (the next sequence number, which stays right when records are trimmed off its front)."""
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, DynamoType, DynamoType | None], tuple[Table, Item | None]] = {}
@@ -69,7 +71,7 @@ class _Journal:
         self._items.setdefault((table.name, hash_key, range_key), (table, copy.deepcopy(current)))
         shard = table.stream_shard
         if shard is not None and table.name not in self._streams:
-            self._streams[table.name] = (shard, shard.items, len(shard.items))
+            self._streams[table.name] = (shard, shard.items, shard.starting_sequence_number + len(shard.items))
 
     def roll_back(self) -> None:
         for (_, hash_key, range_key), (table, before) in self._items.items():
@@ -82,8 +84,8 @@ class _Journal:
                 table.items[hash_key].pop(range_key, None)
             else:
                 table.items[hash_key][range_key] = before
-        for shard, records, length in self._streams.values():
-            del records[length:]
+        for shard, records, next_sequence in self._streams.values():
+            del records[next_sequence - shard.starting_sequence_number :]
             shard.items = records  # moto empties `items` after handing records to a Lambda mapping
 
 
@@ -183,7 +185,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
 
 
 def _serialised_transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    with _TRANSACTIONS:
+    with TRANSACTIONS:
         transact_write_items(self, transact_items)
 
 

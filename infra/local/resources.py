@@ -35,6 +35,7 @@ BUCKET_KEYS = frozenset(
         "VersioningConfiguration",
         "PublicAccessBlockConfiguration",
         "BucketEncryption",
+        "LifecycleConfiguration",
     }
 )
 _QUEUE_ATTRIBUTES = (
@@ -233,6 +234,18 @@ def create_bucket(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[
             for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         ]
         client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "LifecycleConfiguration" in props:
+        # CloudFormation's rule shape (Id, ExpirationInDays) in the API's (ID, Expiration.Days).
+        rules = [
+            {
+                "ID": rule.get("Id", "rule"),
+                "Status": rule["Status"],
+                "Filter": {"Prefix": rule.get("Prefix", "")},
+                "Expiration": {"Days": rule["ExpirationInDays"]},
+            }
+            for rule in props["LifecycleConfiguration"]["Rules"]
+        ]
+        client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     return name, {
         "Arn": f"arn:aws:s3:::{name}",
         "DomainName": f"{name}.s3.amazonaws.com",

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from infra.local import moto_streams
 from infra.local.apigw import HttpResponse, Route, find_route, no_route, proxy_event, proxy_response, routes_from
 from infra.local.authorizer import CognitoAuthorizer, Unauthorized, as_request_claims, unauthorized
 from infra.local.aws import REGION, Moto, process_environment
@@ -23,6 +24,10 @@ from infra.local.template import BUCKET, QUEUE, TABLE, Template
 
 log = logging.getLogger("infra.local")
 
+# Seconds a stream record stays after every stream pump has read it (real streams: 24 hours,
+# whoever read them). Long enough to look at a record that just went by, short enough that a
+# stack under load holds only the last minute of its streams.
+STREAM_RETENTION = 60.0
 _SCHEDULE_PATH = re.compile(r"^/_local/schedules/([A-Za-z0-9]+)$")
 
 
@@ -35,12 +40,14 @@ class LocalStack:
         template: Template | None = None,
         poll_interval: float = 0.2,
         retry_delay: float = 0.02,
+        stream_retention: float = STREAM_RETENTION,
     ) -> None:
         self.template = template or Template.load()
         # No X-Ray daemon here: the template's switch turns the functions' Tracer off.
         self.parameters = {"Tracing": "Disabled", **(parameters or {})}
         self._host, self._port = host, port
         self._poll_interval, self._retry_delay = poll_interval, retry_delay
+        self._stream_retention = stream_retention
         self._moto = Moto()
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
@@ -86,6 +93,7 @@ class LocalStack:
         self.authorizers = self._authorizers()
         self.stage = self._stage_name()
         self.schedules = schedules_from(self.functions)
+        moto_streams.configure(moto_streams.Retention(self._stream_retention))
         self.pumps = [
             StreamPump(StreamSource.from_event(fn, ev, self.resources), self._poll_interval, self._retry_delay)
             for fn in self.functions.values()
@@ -101,6 +109,7 @@ class LocalStack:
             self.http.stop()
         for pump in self.pumps:
             pump.stop()
+        moto_streams.configure(None)
         self._moto.stop()
         for name, value in self._saved_env.items():
             if value is None:

@@ -22,8 +22,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
+from infra.local import moto_streams
 from infra.local.aws import REGION
 from infra.local.functions import LoadedFunction
 from infra.local.resources import Resources
@@ -88,7 +90,7 @@ class StreamPump:
         self._streams = boto3.client("dynamodbstreams", region_name=REGION)
         self._shard_id = ""
         self._last_read = ""  # sequence number of the last record read from the shard: the read position
-        self._latest_iterator = ""
+        self._next_iterator = ""  # NextShardIterator of the last GetRecords
         self._pending: list[dict[str, Any]] = []  # fetched and wanted, not yet settled, stream order
         self._plan: list[int] = []  # sizes of the next batches after a failure; empty = BatchSize
         self._attempts = 0  # failed invocations for the record at the head of _pending
@@ -104,12 +106,14 @@ class StreamPump:
         return f"{self.source.function.spec.logical_id}.{self.source.event_name}"
 
     def start(self) -> None:
+        moto_streams.register_reader(self.source.stream_arn, self.name)  # the stream keeps records until read
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
+        moto_streams.unregister_reader(self.source.stream_arn, self.name)
         log.info("%s stopped: %s", self.name, asdict(self.stats))
 
     def drain(self, timeout: float = 10.0) -> bool:
@@ -157,8 +161,14 @@ class StreamPump:
         return True
 
     def _fetch(self) -> None:
-        page = self._streams.get_records(ShardIterator=self._shard_iterator(), Limit=1000)
-        self._latest_iterator = page["NextShardIterator"]
+        try:
+            page = self._streams.get_records(ShardIterator=self._shard_iterator(), Limit=1000)
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ExpiredIteratorException":
+                raise
+            self._next_iterator = ""  # unused for 15 minutes: start again from the read position
+            page = self._streams.get_records(ShardIterator=self._shard_iterator(), Limit=1000)
+        self._next_iterator = page["NextShardIterator"]
         for raw in page["Records"]:
             self._last_read = raw["dynamodb"]["SequenceNumber"]
             record = lambda_record(raw, self.source.stream_arn)
@@ -166,14 +176,19 @@ class StreamPump:
                 self._pending.append(record)
             else:
                 self.stats.records_filtered += 1
+        if self._last_read:  # records held in _pending are never read again: the stream may let them go
+            moto_streams.checkpoint(self.source.stream_arn, self.name, self._last_read)
 
     def _shard_iterator(self) -> str:
-        """A fresh iterator from the read position, the last sequence number read.
+        """The last answer's NextShardIterator, as Lambda follows it; at first (or after it
+        expired) a fresh one from the read position, the last sequence number read.
 
-        moto's iterators point at a shard object, and a cancelled TransactWriteItems (every
-        duplicate command, every version conflict) swaps the table for a copy with a new one:
-        an iterator kept across polls would go blind. Lambda checkpoints sequence numbers too.
+        GetRecords retires the iterator it used (the local stack's moto, like AWS, keeps an
+        iterator 15 minutes at most): asking for a fresh one each poll would leave one unused
+        iterator per poll behind.
         """
+        if self._next_iterator:
+            return self._next_iterator
         if not self._shard_id:
             shards = self._streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]["Shards"]
             # moto keeps one shard per table; real streams split, which the local stack need not imitate.
@@ -181,8 +196,6 @@ class StreamPump:
         where: dict[str, str] = {"ShardIteratorType": self.source.starting_position}
         if self._last_read:
             where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last_read}
-        elif self.source.starting_position == "LATEST" and self._latest_iterator:
-            return self._latest_iterator  # "latest" must not move on while nothing arrives
         return self._streams.get_shard_iterator(StreamArn=self.source.stream_arn, ShardId=self._shard_id, **where)[
             "ShardIterator"
         ]

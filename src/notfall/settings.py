@@ -219,3 +219,17 @@ class BillingSettings(_FromEnv):
         if not self.documents_bucket:
             raise ValueError("DOCUMENTS_BUCKET is not set: the invoice function needs the documents bucket")
         return self.documents_bucket
+
+
+class StatementSettings(_FromEnv):
+    """Partner usage statements (docs/domain-rules.md, "Partner usage statements"): the least
+    threshold of small-count suppression a partner user gets, and the bucket of the short-lived
+    downloads (STATEMENTS_BUCKET, set on the invoice function only)."""
+
+    threshold: int = Field(5, alias="STATEMENT_THRESHOLD", ge=1, le=100)
+    statements_bucket: str | None = Field(None, alias="STATEMENTS_BUCKET")
+
+    def bucket(self) -> str:
+        if not self.statements_bucket:
+            raise ValueError("STATEMENTS_BUCKET is not set: the invoice function needs the statements bucket")
+        return self.statements_bucket

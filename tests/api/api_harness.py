@@ -314,4 +314,17 @@ class Documents:
         return f"https://documents.example/{key}?X-Amz-Expires={expires}"
 
 
+class Exports:
+    """The short-lived downloads in memory: what was put under which key; links are fake URLs."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = (body, content_type)
+
+    def url(self, key: str, expires: int = 300) -> str:
+        return f"https://statements.example/{key}?X-Amz-Expires={expires}"
+
+
 RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)  # the invoice runs of the API tests: 2 April 2026

@@ -8,7 +8,7 @@ sample loader and helpers live in api_harness.py."""
 from __future__ import annotations
 
 import pytest
-from api_harness import RUN_AT, Api, Documents
+from api_harness import RUN_AT, Api, Documents, Exports
 
 from notfall.api import (
     audit_routes,
@@ -20,6 +20,7 @@ from notfall.api import (
     openapi,
     partner_routes,
     report_routes,
+    statement_routes,
     statistics_routes,
     tariff_routes,
 )
@@ -31,10 +32,11 @@ from notfall.app.families import Families
 from notfall.app.intake import Intake
 from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
+from notfall.app.statements import Statements
 from notfall.app.tariffs import TariffRegister
 from notfall.clock import Clock
 from notfall.projection.readmodel import MemoryReadModel
-from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
+from notfall.settings import BillingSettings, CareSettings, EligibilitySettings, StatementSettings
 from notfall.store.memory import MemoryEventStore
 
 
@@ -101,9 +103,16 @@ def documents() -> Documents:
 
 
 @pytest.fixture
-def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: Documents, clock: Clock) -> Api:
+def exports() -> Exports:
+    return Exports()
+
+
+@pytest.fixture
+def invoice_api(
+    store: MemoryEventStore, readmodel: MemoryReadModel, documents: Documents, exports: Exports, clock: Clock
+) -> Api:
     """The invoice function's app, wired as functions/invoice/app.py wires it (default billing
-    settings), with the documents in memory and the clock on RUN_AT."""
+    and statement settings), with the documents and downloads in memory and the clock on RUN_AT."""
     settings = BillingSettings()
     invoicing = Invoicing(
         store,
@@ -115,6 +124,10 @@ def invoice_api(store: MemoryEventStore, readmodel: MemoryReadModel, documents: 
         clock=clock,
         headcount_bands=settings.headcount_bands,
     )
+    statements = Statements(
+        store, settings.rounding(), EligibilitySettings().rules(), exports, bands=settings.headcount_bands
+    )
     app = make_resolver()
     billing_routes.register(app, invoicing)
+    statement_routes.register(app, statements, StatementSettings().threshold)
     return Api(app, store, readmodel)

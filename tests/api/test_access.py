@@ -190,6 +190,8 @@ def test_the_tenant_routes_are_the_ones_the_rules_name():
     assert {r.key for r in PARTNER_ROUTES} == {
         ("GET", "/partners/{partner_id}"),
         ("GET", "/debtors/{debtor_id}/open-items"),
+        ("GET", "/partners/{partner_id}/statement"),
+        ("GET", "/partners/{partner_id}/statement/documents"),
     }
 
 
@@ -335,7 +337,7 @@ def test_the_readme_holds_exactly_the_generated_table():
 def test_the_table_is_routes_by_roles():
     lines = table().splitlines()
     assert lines[0] == "| route | hotline | accounting | admin | caregiver | partner | auditor | phone-system |"
-    assert len(lines) == 2 + len(BY_KEY) == 65
+    assert len(lines) == 2 + len(BY_KEY) == 68  # 62 routes + 3 of the usage statements + the statistics report
     assert "| `GET /caregivers/{caregiver_id}/hours` | yes | yes | yes | own `caregiver_id` | - | yes | - |" in lines
 
 

@@ -100,6 +100,8 @@ class AwsEnv:
         # The invoice functions' bucket (DOCUMENTS_BUCKET is set on them only, in the template).
         self.documents_bucket = self.resources.refs["DocumentsBucket"]
         monkeypatch.setenv("DOCUMENTS_BUCKET", self.documents_bucket)
+        self.statements_bucket = self.resources.refs["StatementsBucket"]
+        monkeypatch.setenv("STATEMENTS_BUCKET", self.statements_bucket)
         self.events_table = self.resources.refs["EventStoreTable"]
         self.commands_table = self.resources.refs["CommandsTable"]
         self.read_model_table = self.resources.refs["ReadModelTable"]

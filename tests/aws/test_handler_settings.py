@@ -86,6 +86,12 @@ def test_the_invoice_function_needs_its_documents_bucket(aws, monkeypatch):
         aws.load_function("invoice")
 
 
+def test_the_invoice_function_needs_its_statements_bucket(aws, monkeypatch):
+    monkeypatch.delenv("STATEMENTS_BUCKET")
+    with pytest.raises(ValueError, match="STATEMENTS_BUCKET is not set"):
+        aws.load_function("invoice")
+
+
 def test_the_invoice_function_reads_the_billing_settings(aws):
     module = aws.load_function(
         "invoice",

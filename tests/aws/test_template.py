@@ -30,7 +30,7 @@ from infra.local.resources import Resources
 from infra.local.template import FUNCTION, Template
 from notfall.domain.care import CareRules
 from notfall.projection.projector import PROJECTIONS
-from notfall.settings import BillingSettings, CareSettings, EligibilitySettings
+from notfall.settings import BillingSettings, CareSettings, EligibilitySettings, StatementSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -443,6 +443,14 @@ def test_only_the_invoice_functions_may_touch_the_documents(template):
     assert {fid for fid, statements in s3.items() if statements} == {"InvoiceFunction", "InvoiceRunFunction"}
     for fid in ("InvoiceFunction", "InvoiceRunFunction"):
         granted = {(a, json.dumps(st["Resource"], sort_keys=True)) for st in s3[fid] for a in st["Action"]}
+        # the statements' short-lived downloads (issue 11.1): written and read by the route's function only
+        statements = json.dumps({"Fn::Sub": "${StatementsBucket.Arn}/statements/*"})
+        if fid == "InvoiceFunction":
+            assert {g for g in granted if "StatementsBucket" in g[1]} == {
+                ("s3:PutObject", statements),
+                ("s3:GetObject", statements),
+            }
+        granted = {g for g in granted if "StatementsBucket" not in g[1]}
         objects = json.dumps({"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"})
         bucket = json.dumps({"Fn::GetAtt": ["DocumentsBucket", "Arn"]})
         assert granted == {
@@ -459,14 +467,16 @@ def test_only_the_invoice_functions_may_touch_the_documents(template):
         )
 
 
-@pytest.mark.parametrize("settings", [BillingSettings, EligibilitySettings])
+@pytest.mark.parametrize("settings", [BillingSettings, EligibilitySettings, StatementSettings])
 def test_the_billing_settings_are_set_for_every_function_and_equal_the_code_defaults(template, translated, settings):
-    """The issuer, VAT and rounding (BillingSettings) and the eligibility (EligibilitySettings)
-    in Globals are the code's defaults (an empty value means unset); DOCUMENTS_BUCKET is no global."""
+    """The issuer, VAT and rounding (BillingSettings), the eligibility (EligibilitySettings) and
+    the statements' threshold (StatementSettings) in Globals are the code's defaults (an empty
+    value means unset); the buckets are no globals."""
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    names = {f.alias for f in settings.model_fields.values()} - {"DOCUMENTS_BUCKET"}
+    buckets = {"DOCUMENTS_BUCKET", "STATEMENTS_BUCKET"}
+    names = {f.alias for f in settings.model_fields.values()} - buckets
     assert names <= variables.keys()
-    assert "DOCUMENTS_BUCKET" not in variables
+    assert not buckets & variables.keys()
     assert all(isinstance(variables[n], str) for n in names)  # CloudFormation wants strings
     from_template = settings.model_validate({n: variables[n] for n in names if variables[n] != ""})
     assert from_template == settings()

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.events.models import EventPattern
 
+from infra.local.aws import ACCOUNT_ID, REGION
 from infra.local.stream_pump import StreamPump, StreamSource
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +188,44 @@ def test_the_pump_keeps_reading_after_a_cancelled_transaction(table):
     finally:
         pump.stop()
     assert fn.batches == [["k1"], ["k2"]]
+
+
+def shard_iterators_of(table_name: str) -> list:
+    iterators = dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators
+    return [i for i in list(iterators.values()) if i.stream_shard.table.name == table_name]
+
+
+def test_the_pump_leaves_one_shard_iterator_however_often_it_polls(table):
+    """It follows NextShardIterator, and GetRecords retires the iterator it used; a fresh
+    iterator per poll used to stay in moto for good, two per poll."""
+    fn = FakeFunction(lambda keys, records: None)
+    pump = StreamPump(StreamSource(function=fn, event_name="Test", stream_arn=table.stream), poll_interval=0.001)
+    pump.start()
+    try:
+        for k in range(20):
+            table.put(f"k{k}")
+            assert pump.drain(timeout=10)
+        polls = pump._cycles_started
+    finally:
+        pump.stop()
+    assert len(fn.records) == 20
+    assert polls > 20
+    assert len(shard_iterators_of(table.name)) == 1
+
+
+def test_the_pump_starts_again_from_its_position_when_its_iterator_expired(table):
+    fn = FakeFunction(lambda keys, records: None)
+    pump = StreamPump(StreamSource(function=fn, event_name="Test", stream_arn=table.stream), poll_interval=0.01)
+    pump.start()
+    try:
+        table.put("k1")
+        assert pump.drain(timeout=10)
+        iterators = dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators
+        for iterator in shard_iterators_of(table.name):  # as 15 minutes without a poll would
+            iterators.pop(iterator.arn, None)
+        table.put("k2")
+        assert pump.drain(timeout=10)
+    finally:
+        pump.stop()
+    assert fn.batches == [["k1"], ["k2"]]
+    assert pump.stats.function_errors == 0

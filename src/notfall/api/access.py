@@ -153,6 +153,11 @@ ROUTES: tuple[Route, ...] = (
     route("POST /invoices/{number}/payments", *BILLING),
     route("GET /invoices/{number}/documents", *BILLING_READ),
     route("GET /debtors/{debtor_id}/open-items", *BILLING_READ, Own(PARTNER, "debtor_id")),
+    # Usage statements: a partner user reads their own partner's; staff who keep partners read any.
+    route("GET /partners/{partner_id}/statement", *BILLING_READ, OWN_PARTNER),
+    route("GET /partners/{partner_id}/statement/documents", *BILLING_READ, OWN_PARTNER),
+    # The family's consent to the 34a listing, taken by the hotline at intake.
+    route("POST /cases/{case_id}/payroll-consent", *CASE_WORK),
     # The complete history, personal data included: auditors only.
     route("GET /audit/events", AUDITOR),
     # The API's description holds no data; a browser opening Swagger UI sends no token.

@@ -41,6 +41,7 @@ def describing() -> APIGatewayRestResolver:
         intake_routes,
         partner_routes,
         report_routes,
+        statement_routes,
         statistics_routes,
         tariff_routes,
     )
@@ -56,6 +57,7 @@ def describing() -> APIGatewayRestResolver:
     tariff_routes.register(app, tariffs=NEVER_RUN)
     family_routes.register(app, families=NEVER_RUN)
     billing_routes.register(app, invoicing=NEVER_RUN)
+    statement_routes.register(app, statements=NEVER_RUN, threshold=5)
     app.enable_swagger(path=SWAGGER_PATH, title=TITLE, version=VERSION, description=DESCRIPTION)
     return app
 

@@ -49,6 +49,21 @@ def event_item(env: Envelope) -> dict[str, Any]:
     return item
 
 
+def command_item(
+    command_id: str, result: dict[str, Any], recorded_at: str, actor: str, fingerprint: str | None = None
+) -> dict[str, Any]:
+    """A command's item: its first answer, when and by whom, and the request it answered."""
+    item = {
+        "command_id": {"S": command_id},
+        "result": {"S": json.dumps(result, sort_keys=True, default=str)},
+        "recorded_at": {"S": recorded_at},
+        "actor": {"S": actor},
+    }
+    if fingerprint:
+        item["request_fingerprint"] = {"S": fingerprint}
+    return item
+
+
 def envelope_from_item(item: dict[str, Any]) -> Envelope:
     record: dict[str, Any] = {k: next(iter(v.values())) for k, v in item.items() if k != "log_page"}
     record["data"] = json.loads(record["data"])
@@ -157,14 +172,8 @@ class DynamoEventStore:
                     }
                 }
             )
-        command: dict[str, Any] = {
-            "command_id": {"S": meta.command_id},
-            "result": {"S": json.dumps(decision.result, sort_keys=True, default=str)},
-            "recorded_at": {"S": envelopes[0].recorded_at.isoformat() if envelopes else ""},
-            "actor": {"S": meta.actor},
-        }
-        if meta.request_fingerprint:
-            command["request_fingerprint"] = {"S": meta.request_fingerprint}
+        recorded_at = envelopes[0].recorded_at.isoformat() if envelopes else ""
+        command = command_item(meta.command_id, decision.result, recorded_at, meta.actor, meta.request_fingerprint)
         items.append(
             {
                 "Put": {
