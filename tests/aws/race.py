@@ -12,8 +12,14 @@ def run_together(aws, n: int, work: Callable[[int], Any], *, all_read_first: boo
 
     all_read_first: every thread's first TransactWriteItems waits until all threads got
     there, so all of them decided on the same caregiver version - the closest possible race."""
-    start = threading.Barrier(n, timeout=30)
-    writes = threading.Barrier(n, timeout=30)
+    return run_threads(aws.client, n, work, all_read_first=all_read_first)
+
+
+def run_threads(client: Any, n: int, work: Callable[[int], Any], *, all_read_first: bool) -> list[Any]:
+    """`work(i)` in n threads started together; each result or exception. all_read_first: every
+    thread's first TransactWriteItems waits until all threads got there (hooks registered on
+    `client` afterwards run after that wait)."""
+    start, writes = threading.Barrier(n, timeout=30), threading.Barrier(n, timeout=30)
     local = threading.local()
 
     def hold_first_transaction(**_: Any) -> None:
@@ -30,15 +36,17 @@ def run_together(aws, n: int, work: Callable[[int], Any], *, all_read_first: boo
         except Exception as exc:
             outcomes[i] = exc
 
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     if all_read_first:
-        aws.client.meta.events.register("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
+        client.meta.events.register_first(
+            "before-parameter-build.dynamodb.TransactWriteItems", hold_first_transaction, unique_id="notfall-hold"
+        )
     try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=60)
         assert not any(t.is_alive() for t in threads)
     finally:
-        aws.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", hold_first_transaction)
+        client.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", unique_id="notfall-hold")
     return outcomes

@@ -21,8 +21,8 @@ from faults import (
     conflict,
     first_time_per_command,
     log_violations,
-    run_threads,
 )
+from race import run_threads
 
 from notfall.app.execute import execute
 from notfall.domain import case as c
