@@ -17,57 +17,20 @@ from typing import Any
 import boto3
 import pytest
 from faults import Inject, Killed
+from invoice_setup import monthly_companies, project
 
 from infra.local.aws import REGION
 from notfall.app.invoicing import document_keys, wants_xml
-from notfall.app.partners import Partners
 from notfall.domain import invoicing as inv
-from notfall.domain.envelope import Metadata
-from notfall.domain.partners import BillingIn, ContractIn, PartnerIn
-from notfall.projection.projector import Projector
-from notfall.store.base import iter_log
 
 RUN = {"kind": "partner-monthly", "period": "2026-10"}
 COMPANIES = ["acme", "bolt", "cito"]
 
 
-def meta(n: int) -> Metadata:
-    return Metadata(command_id=f"setup-{n}", actor="staff", correlation_id=f"setup-{n}")
-
-
 @pytest.fixture
 def companies(aws) -> list[str]:
     """Three partner companies with a monthly fee of 100 EUR from January 2026 and billing details, projected."""
-    partners = Partners(aws.store())
-    for n, partner_id in enumerate(COMPANIES, start=1):
-        partners.register(
-            PartnerIn(
-                partner_id=partner_id,
-                kind="company",
-                name=partner_id.upper(),
-                municipality="hannover",
-                joined_on="2026-01-01",
-                employees=10,
-            ),
-            meta(n * 10),
-        )
-        partners.contract(
-            partner_id,
-            ContractIn(
-                contract_id=f"rv-{partner_id}", fee_model="monthly", start="2026-01-01", monthly_fee_cents=10_000
-            ),
-            meta(n * 10 + 1),
-        )
-        address = {"name": partner_id.upper(), "street": "Lister Meile 12", "postcode": "30161", "city": "Hannover"}
-        partners.billing(partner_id, BillingIn(address=address), meta(n * 10 + 2))
-    project(aws)
-    return COMPANIES
-
-
-def project(aws) -> None:
-    projector = Projector(aws.store(), aws.readmodel())
-    for env in iter_log(aws.store()):
-        projector.project(env.stream_id, env.version)
+    return monthly_companies(aws, COMPANIES)
 
 
 def invoice_violations(aws, s3) -> list[str]:

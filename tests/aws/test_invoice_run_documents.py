@@ -4,56 +4,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from notfall.app.partners import Partners
-from notfall.domain.envelope import Metadata
-from notfall.domain.partners import BillingIn, ContractIn, PartnerIn
-from notfall.projection.projector import Projector
-from notfall.store.base import iter_log
+from invoice_setup import monthly_companies
 
 RUN = {"kind": "partner-monthly", "period": "2026-10"}
 
 
-def meta(n: int) -> Metadata:
-    return Metadata(command_id=f"setup-{n}", actor="staff", correlation_id=f"setup-{n}")
-
-
 def two_companies(aws) -> None:
     """Two partner companies with a monthly fee for October 2026 and billing details, projected."""
-    partners = Partners(aws.store())
-    for n, partner_id in enumerate(("acme", "bolt"), start=1):
-        partners.register(
-            PartnerIn(
-                partner_id=partner_id,
-                kind="company",
-                name=partner_id.upper(),
-                municipality="hannover",
-                joined_on="2026-01-01",
-                employees=10,
-            ),
-            meta(n * 10),
-        )
-        partners.contract(
-            partner_id,
-            ContractIn(
-                contract_id=f"rv-{partner_id}", fee_model="monthly", start="2026-01-01", monthly_fee_cents=10_000
-            ),
-            meta(n * 10 + 1),
-        )
-        partners.billing(
-            partner_id,
-            BillingIn(
-                address={
-                    "name": partner_id.upper(),
-                    "street": "Lister Meile 12",
-                    "postcode": "30161",
-                    "city": "Hannover",
-                }
-            ),
-            meta(n * 10 + 2),
-        )
-    store, projector = aws.store(), Projector(aws.store(), aws.readmodel())
-    for env in iter_log(store):
-        projector.project(env.stream_id, env.version)
+    monthly_companies(aws, ["acme", "bolt"])
 
 
 def test_a_rerun_reports_documents_already_stored_and_none_stored_by_it(
