@@ -1,11 +1,11 @@
-"""Auditors' Lambda: the history API, the statistics report (a fold over the log), and the nightly
-replay that checks the read model."""
+"""Auditors' Lambda: the history API, the read models as of a past day, the statistics report
+(a fold over the log), and the nightly replay that checks the read model."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from notfall.api import statistics_routes
+from notfall.api import as_of_routes, statistics_routes
 from notfall.api.audit_routes import register
 from notfall.api.resolver import make_resolver
 from notfall.projection.replay_check import compare
@@ -18,6 +18,7 @@ metrics = Metrics()
 wiring = Wiring()
 app = make_resolver()
 register(app, wiring.store)
+as_of_routes.register(app, wiring.store, wiring.clock)
 statistics_settings = StatisticsSettings.from_env()
 statistics_routes.register(
     app, wiring.store, statistics_settings.city_municipality, statistics_settings.city_inhabitants

@@ -11,6 +11,7 @@ import pytest
 from api_harness import RUN_AT, Api, Documents, Exports
 
 from notfall.api import (
+    as_of_routes,
     audit_routes,
     billing_routes,
     care_routes,
@@ -83,10 +84,11 @@ def assign_api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock
 
 
 @pytest.fixture
-def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
+def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock) -> Api:
     """The audit function's app, wired as functions/audit/app.py wires it."""
     app = make_resolver()
     audit_routes.register(app, store)
+    as_of_routes.register(app, store, clock)
     statistics_routes.register(app, store, "hannover", 539_641)
     return Api(app, store, readmodel)
 

@@ -160,6 +160,8 @@ ROUTES: tuple[Route, ...] = (
     route("POST /cases/{case_id}/payroll-consent", *CASE_WORK),
     # The complete history, personal data included: auditors only.
     route("GET /audit/events", AUDITOR),
+    # The read models as of a past day, rebuilt from that history: auditors only, read-only.
+    route("GET /audit/as-of", AUDITOR),
     # The API's description holds no data; a browser opening Swagger UI sends no token.
     public("GET /openapi.json"),
     public("GET /swagger"),

@@ -33,6 +33,7 @@ def describing() -> APIGatewayRestResolver:
     # Imported here, not at module load: only a request for the document needs every route
     # module, and the intake function's cold start should not pay for invoicing's.
     from notfall.api import (
+        as_of_routes,
         audit_routes,
         billing_routes,
         care_routes,
@@ -50,6 +51,7 @@ def describing() -> APIGatewayRestResolver:
     intake_routes.register(app, intake=NEVER_RUN, readmodel=NEVER_RUN, rounding=NEVER_RUN)
     partner_routes.register(app, partners=NEVER_RUN, readmodel=NEVER_RUN)
     audit_routes.register(app, store=NEVER_RUN)
+    as_of_routes.register(app, store=NEVER_RUN, clock=NEVER_RUN)
     statistics_routes.register(app, store=NEVER_RUN, city="", city_inhabitants=0)
     care_routes.register(app, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)
     caregiver_routes.register(app, caregivers=NEVER_RUN, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)

@@ -9,7 +9,7 @@ order all end in the same rows as one clean delivery.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,9 +110,15 @@ class Projector:
 
 def rebuild(store: EventStore, readmodel: ReadModel, page_size: int = 500) -> dict[str, int]:
     """Build every read model from the global log alone (into an empty read model)."""
+    return rebuild_from(iter_log(store, page_size=page_size), readmodel)
+
+
+def rebuild_from(log: Iterable[Envelope], readmodel: ReadModel) -> dict[str, int]:
+    """Build every read model from these events of the global log, in global order (e.g. a
+    prefix of it: the read models as they were after its last event)."""
     streams: dict[str, list[Envelope]] = defaultdict(list)
     events = 0
-    for env in iter_log(store, page_size=page_size):
+    for env in log:
         streams[env.stream_id].append(env)
         events += 1
     written = 0

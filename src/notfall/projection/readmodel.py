@@ -15,11 +15,21 @@ from typing import Any, Protocol
 
 STATE_SK = "state"
 
+Key = tuple[str, str]
+
 
 @dataclass(frozen=True)
 class Current:
     version: int
     row_keys: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A row exactly as stored (`stored`: the backend's own form), for a compare-and-swap."""
+
+    row: dict[str, Any]
+    stored: Any
 
 
 class ReadModel(Protocol):
@@ -40,6 +50,14 @@ class ReadModel(Protocol):
     def queue(self, name: str, limit: int = 100) -> list[dict[str, Any]]: ...
 
     def dump(self) -> list[dict[str, Any]]: ...
+
+    def snapshot(self, pk: str, sk: str) -> Snapshot | None:
+        """The row as stored now (read strongly consistent), or None."""
+        ...
+
+    def swap(self, puts: list[dict[str, Any]], deletes: list[Key], guard: Key, seen: Snapshot | None) -> bool:
+        """Put and delete rows in one write, if the row `guard` is still exactly `seen` (absent if None)."""
+        ...
 
 
 def _state_row(rows: list[dict[str, Any]], version: int) -> dict[str, Any]:
@@ -84,6 +102,21 @@ class MemoryReadModel:
 
     def dump(self) -> list[dict[str, Any]]:
         return [self._rows[k] for k in sorted(self._rows)]
+
+    def snapshot(self, pk: str, sk: str) -> Snapshot | None:
+        row = self._rows.get((pk, sk))
+        return Snapshot(json.loads(json.dumps(row)), json.dumps(row, sort_keys=True)) if row else None
+
+    def swap(self, puts: list[dict[str, Any]], deletes: list[Key], guard: Key, seen: Snapshot | None) -> bool:
+        with self._lock:
+            now = self.snapshot(*guard)
+            if (now and now.stored) != (seen and seen.stored):
+                return False
+            for key in deletes:
+                self._rows.pop(key, None)
+            for row in puts:
+                self._rows[(row["pk"], row["sk"])] = json.loads(json.dumps(row))
+            return True
 
 
 def _expect(previous: Current | None) -> dict[str, Any]:
@@ -138,6 +171,40 @@ class DynamoReadModel:
             codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
             if codes and codes[0] == "ConditionalCheckFailed":
                 return False  # somebody replaced the rows meanwhile: the caller looks again
+            raise
+
+    def snapshot(self, pk: str, sk: str) -> Snapshot | None:
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return Snapshot(json.loads(item["body"]["S"]), item["body"]["S"]) if item else None
+
+    def swap(self, puts: list[dict[str, Any]], deletes: list[Key], guard: Key, seen: Snapshot | None) -> bool:
+        # The guard row's body as stored: any write by the projector changes it (its version at least).
+        if seen is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "body = :seen",
+                "ExpressionAttributeValues": {":seen": {"S": seen.stored}},
+            }
+        items: list[dict[str, Any]] = []
+        for row in puts:
+            guarded = condition if (row["pk"], row["sk"]) == tuple(guard) else {}
+            items.append({"Put": {"TableName": self._table, "Item": self._item(row), **guarded}})
+        for pk, sk in deletes:
+            guarded = condition if (pk, sk) == tuple(guard) else {}
+            key = {"pk": {"S": pk}, "sk": {"S": sk}}
+            items.append({"Delete": {"TableName": self._table, "Key": key, **guarded}})
+        if not any("ConditionExpression" in next(iter(i.values())) for i in items):
+            key = {"pk": {"S": guard[0]}, "sk": {"S": guard[1]}}
+            items.insert(0, {"ConditionCheck": {"TableName": self._table, "Key": key, **condition}})
+        try:
+            self._db.transact_write_items(TransactItems=items)
+            return True
+        except self._db.exceptions.TransactionCanceledException as err:
+            codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in codes:
+                return False  # the projector wrote meanwhile: its rows are the newer ones
             raise
 
     def get(self, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
