@@ -1,4 +1,5 @@
-# Proves the auditors' history pages through every event in gapless global order, records readable back as envelopes.
+# Proves the auditors' history pages through every event in gapless global order, records readable back as
+# envelopes, and the read models as of a past day or position answer as the live routes did.
 from __future__ import annotations
 
 from api_harness import Api, sample, sample_body
@@ -90,3 +91,57 @@ def test_audit_function_serves_no_intake_routes(audit_api: Api) -> None:
     assert audit_api.call("open_cases").status == 404
     assert audit_api.call("call_started").status == 404
     assert audit_api.log_length() == 0
+
+
+# --- the read models as of a past day (GET /audit/as-of) ---------------------------------------
+# Every event of these tests is recorded at RUN_AT (2 April 2026, 08:00 Berlin): "today".
+
+
+def test_as_of_today_shows_the_open_cases_as_the_hotline_sees_them(api: Api, audit_api: Api) -> None:
+    some_history(api)
+    api.project()
+    hotline_sees = api.call("open_cases").body["cases"]
+    assert len(hotline_sees) == 2  # the emergency and the voicemail
+
+    reply = audit_api.call("audit_as_of", query={"date": "2026-04-02", "view": "open-cases"})
+
+    assert reply.status == 200, reply.body
+    assert reply.body["cases"] == hotline_sees
+    assert reply.body["as_of"] == {
+        "date": "2026-04-02",
+        "position": 15,
+        "recorded_at": "2026-04-02T06:00:00+00:00",
+        "until": "2026-04-02T22:00:00+00:00",  # midnight in Berlin (CEST)
+        "events": 15,
+    }
+    by_position = audit_api.call("audit_as_of", query={"position": "4", "view": "open-cases"})
+    morning_case = next(e.stream_id for e in api.log() if e.stream_id.startswith("case-")).removeprefix("case-")
+    assert by_position.status == 200 and [c["case_id"] for c in by_position.body["cases"]] == [morning_case]
+    callbacks = audit_api.call("audit_as_of", query={"position": "15", "view": "callbacks"}).body
+    assert callbacks["queue"] == "callback" and callbacks["cases"] == []  # the voicemail was called back
+
+
+def test_bad_as_of_query_parameters_name_the_field(api: Api, audit_api: Api) -> None:
+    some_history(api)
+    for query, field in [
+        ({"date": "2026-4-2", "view": "open-cases"}, "query.date"),
+        ({"date": "2026-02-30", "view": "open-cases"}, "query.date"),
+        ({"date": "2026-04-03", "view": "open-cases"}, "query.date"),  # after today
+        ({"date": "2026-04-01", "view": "open-cases"}, "query.date"),  # before the first event
+        ({"view": "open-cases"}, "query.date"),  # neither a date nor a position
+        ({"date": "2026-04-02", "position": "3", "view": "open-cases"}, "query.date"),
+        ({"position": "0", "view": "open-cases"}, "query.position"),
+        ({"position": "drei", "view": "open-cases"}, "query.position"),
+        ({"position": "16", "view": "open-cases"}, "query.position"),  # beyond the last event
+        ({"date": "2026-04-02"}, "query.view"),
+        ({"date": "2026-04-02", "view": "everything"}, "query.view"),
+        ({"date": "2026-04-02", "view": "open-cases", "limit": "0"}, "query.limit"),
+    ]:
+        reply = audit_api.call("audit_as_of", query=query)
+        assert reply.status == 422 and reply.fields() == [field], (query, reply.body)
+    assert api.log_length() == 15  # read-only
+
+
+def test_as_of_on_an_empty_log_is_refused(audit_api: Api) -> None:
+    reply = audit_api.call("audit_as_of")
+    assert reply.status == 422 and reply.fields() == ["query.date"]
