@@ -15,6 +15,8 @@ a healthy read model) writes nothing.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,8 @@ from typing import Any
 
 from notfall.projection.readmodel import STATE_SK, Key, ReadModel
 from notfall.projection.replay_check import Comparison
+
+logger = logging.getLogger("notfall.repair")
 
 
 @dataclass
@@ -82,10 +86,10 @@ def repair(compared: Comparison, live: ReadModel) -> Repair:
     return done
 
 
-def logged_repair(
-    compared: Comparison, live: ReadModel, actor: str, clock: Callable[[], datetime], log: Any
-) -> dict[str, Any]:
-    """Repair and log who did it, when, and which rows: one line, keys only."""
+def logged_repair(compared: Comparison, live: ReadModel, actor: str, clock: Callable[[], datetime]) -> dict[str, Any]:
+    """Repair, and log who did it, when, and which rows (keys only) as one JSON line on the
+    `notfall.repair` logger; the line is returned too."""
     report = repair(compared, live).report(actor, clock())
-    log.info("read model repaired from the log", extra={"repair": report})
-    return report
+    line = json.dumps({"level": "INFO", "message": "read model repaired from the log", "repair": report})
+    logger.info(line)
+    return {"report": report, "line": line}
