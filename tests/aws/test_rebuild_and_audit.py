@@ -18,7 +18,7 @@ import pytest
 
 import notfall.store.dynamodb as dynamodb_store
 from notfall.projection.projector import rebuild
-from notfall.projection.replay_check import compare
+from notfall.projection.replay_check import compare, comparison
 
 
 @pytest.fixture
@@ -96,6 +96,10 @@ def test_nightly_replay_check_handler(aws, projected, schedule_event, lambda_con
     corrupt(aws, f"case#{b}", "state", case={"status": "open"})
     drifted = audit.replay_check_handler(schedule_event, lambda_context)
     assert drifted["differing"] == [f"case#{b}/state"]
+    # the `case` object replaced by {"status": "open"}: each of its other fields is missing live
+    fields = [d.field for d in comparison(aws.store(), aws.readmodel()).differences]
+    assert drifted["differences"] == len(fields) > 1 and all(f.startswith("case.") for f in fields)
+    assert "open" not in json.dumps(drifted)  # counted and keyed; the values never logged
 
 
 def test_audit_history_pages_in_global_order(aws, projected, api_event, lambda_context):
