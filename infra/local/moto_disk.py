@@ -36,6 +36,7 @@ import sqlite3
 import tempfile
 import threading
 import weakref
+from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -223,6 +224,16 @@ class DiskItems:
 
     def __len__(self) -> int:
         return self.count()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> defaultdict[DynamoType, Any]:
+        """moto's dict of the items, in memory (moto copies a table for a backup)."""
+        copied: defaultdict[DynamoType, Any] = defaultdict(dict)
+        for item in self.stream():
+            if self.has_range:
+                copied[item.hash_key][item.range_key] = item
+            else:
+                copied[item.hash_key] = item
+        return copied
 
 
 class Partition:

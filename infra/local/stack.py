@@ -41,6 +41,7 @@ class LocalStack:
         poll_interval: float = 0.2,
         retry_delay: float = 0.02,
         stream_retention: float = STREAM_RETENTION,
+        table_store: str = "disk",
     ) -> None:
         self.template = template or Template.load()
         # No X-Ray daemon here: the template's switch turns the functions' Tracer off.
@@ -48,7 +49,7 @@ class LocalStack:
         self._host, self._port = host, port
         self._poll_interval, self._retry_delay = poll_interval, retry_delay
         self._stream_retention = stream_retention
-        self._moto = Moto()
+        self._moto = Moto(table_store)
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
         self.functions: dict[str, LoadedFunction] = {}
