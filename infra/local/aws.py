@@ -27,7 +27,8 @@ class Moto:
         if table_store not in TABLE_STORES:
             raise ValueError(f"table_store is one of {TABLE_STORES}, not {table_store!r}")
         self._table_store = table_store
-        self._disk: moto_disk.Store | None = None
+        self.disk: moto_disk.Store | None = None  # while started with table_store "disk"
+        self._previous_store: moto_disk.Store | None = None
         # port 0: the OS picks a free port, so two stacks (or a stack and a test run) never collide.
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
@@ -40,8 +41,8 @@ class Moto:
         # disk: the tables' items in a SQLite file that goes when the stack stops, so memory
         # stays flat however much the stack stores (infra/local/moto_disk.py)
         moto_disk.install()  # tables in memory stay as they are: only a store in use changes them
-        self._disk = moto_disk.Store() if self._table_store == "disk" else None
-        moto_disk.use(self._disk)
+        self.disk = moto_disk.Store() if self._table_store == "disk" else None
+        self._previous_store = moto_disk.use(self.disk)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
@@ -50,10 +51,10 @@ class Moto:
     def stop(self) -> None:
         if self.endpoint:  # moto's stop() fails on a server that never started
             self._server.stop()
-        if self._disk is not None:
-            moto_disk.use(None)
-            self._disk.close()
-            self._disk = None
+        if self.disk is not None:
+            moto_disk.use(self._previous_store)
+            self.disk.close()
+            self.disk = None
 
 
 def process_environment(endpoint: str, extra: dict[str, str]) -> dict[str, str]:

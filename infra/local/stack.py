@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from infra.local import moto_streams
+from infra.local import moto_disk, moto_streams
 from infra.local.apigw import HttpResponse, Route, find_route, no_route, proxy_event, proxy_response, routes_from
 from infra.local.authorizer import CognitoAuthorizer, Unauthorized, as_request_claims, unauthorized
 from infra.local.aws import REGION, Moto, process_environment
@@ -117,6 +117,11 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    @property
+    def disk(self) -> moto_disk.Store | None:
+        """Where the tables keep their items while the stack runs with table_store "disk"."""
+        return self._moto.disk
 
     def __enter__(self) -> LocalStack:
         return self.start()

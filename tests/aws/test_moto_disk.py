@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 from infra.local import moto_disk, moto_dynamodb
-from infra.local.aws import ACCOUNT_ID, REGION
+from infra.local.aws import ACCOUNT_ID, REGION, Moto
 
 ITEMS = 1_000
 
@@ -103,3 +104,24 @@ def test_reads_answer_fresh_items_and_writes_reach_the_disk() -> None:
         assert table.get_item(*key).attrs["data"] == DynamoType({"S": "x" * 200})
         assert [i.range_key.cast_value for i in table.items[key[0]].values()] == [0, 1]
         assert len(list(table.all_items())) == 12
+
+
+def test_a_stack_on_disk_removes_its_store_when_it_stops() -> None:
+    """The local stack's moto (`Moto`, as `LocalStack` starts it) keeps its tables in a
+    temporary file while it runs and leaves nothing behind; `memory` keeps moto's own tables."""
+    with pytest.raises(ValueError, match="table_store"):
+        Moto("tape")
+    moto = Moto("disk")
+    moto.start()
+    try:
+        assert moto.disk is not None and moto_disk.use(moto.disk) is moto.disk
+        directory = moto.disk.directory
+        assert (directory / "tables.sqlite").exists()
+    finally:
+        moto.stop()
+    assert moto.disk is None and not directory.exists()
+    assert moto_disk.use(None) is None  # the store used before the stack: none
+    in_memory = Moto("memory")
+    in_memory.start()
+    in_memory.stop()
+    assert in_memory.disk is None
