@@ -17,8 +17,9 @@ the store is closed (the local stack does that when it stops).
   `DynamoDBBackend.update_item` writes the updated item back. Since every read is a fresh copy,
   an item is changed only by a write: no mutated item can be lost by an eviction, and an
   update that fails half way leaves the stored item as it was.
-- A table's items count, its scan and its index reads stream from SQLite in moto's order (hash
-  key, then range key), a page at a time; a scan from an `ExclusiveStartKey` starts there.
+- A table's item count is SQLite's; its scan streams from SQLite in moto's order (hash key,
+  then range key), a page at a time, and a scan from an `ExclusiveStartKey` starts there. A
+  query on an index reads the whole table, as moto's own does, from disk.
 - Writes (put, update, delete) take the transaction lock of `moto_dynamodb`: a read-modify-write
   of one item must not interleave with another (moto's own changed one shared object in place).
 
