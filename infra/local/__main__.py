@@ -47,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="keep DynamoDB stream records this long after every stream pump has read them (default: 60)",
     )
+    parser.add_argument(
+        "--table-store",
+        choices=["disk", "memory"],
+        default="disk",
+        help="where the DynamoDB tables keep their items: disk (a temporary SQLite file, memory stays flat; "
+        "the default) or memory (moto's own, a little faster, grows by about 14 KB per call event)",
+    )
     sub = parser.add_subparsers(dest="command")
     fire = sub.add_parser("fire", help="fire a schedule event of a running local stack")
     fire.add_argument("event", help="the event's name under the function's Events, e.g. Nightly")
@@ -106,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("infra.local").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.INFO)
     parameters = {"LogLevel": args.log_level} if args.log_level else {}
     retention = {} if args.stream_retention is None else {"stream_retention": args.stream_retention}
-    stack = LocalStack(host=args.host, port=args.port, parameters=parameters, **retention)
+    stack = LocalStack(host=args.host, port=args.port, parameters=parameters, table_store=args.table_store, **retention)
     try:
         stack.start()
     except OSError as err:

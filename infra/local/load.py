@@ -227,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.1, help="share of requests that resend a call")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop sending after this long")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--table-store",
+        choices=["disk", "memory"],
+        default="disk",
+        help="the started stack's tables (see python -m infra.local)",
+    )
     args = parser.parse_args(argv)
     kwargs = {
         "calls": args.calls,
@@ -240,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from infra.local.stack import LocalStack
 
-        stack = LocalStack(port=0, parameters={"LogLevel": "ERROR"})
+        stack = LocalStack(port=0, parameters={"LogLevel": "ERROR"}, table_store=args.table_store)
         stack.start()
         sys.stdout.write(f"local stack at {stack.url}, RSS {rss_mb():.0f} MB before the load\n")
         try:

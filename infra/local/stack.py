@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from infra.local import moto_streams
+from infra.local import moto_disk, moto_streams
 from infra.local.apigw import HttpResponse, Route, find_route, no_route, proxy_event, proxy_response, routes_from
 from infra.local.authorizer import CognitoAuthorizer, Unauthorized, as_request_claims, unauthorized
 from infra.local.aws import REGION, Moto, process_environment
@@ -41,6 +41,7 @@ class LocalStack:
         poll_interval: float = 0.2,
         retry_delay: float = 0.02,
         stream_retention: float = STREAM_RETENTION,
+        table_store: str = "disk",
     ) -> None:
         self.template = template or Template.load()
         # No X-Ray daemon here: the template's switch turns the functions' Tracer off.
@@ -48,7 +49,7 @@ class LocalStack:
         self._host, self._port = host, port
         self._poll_interval, self._retry_delay = poll_interval, retry_delay
         self._stream_retention = stream_retention
-        self._moto = Moto()
+        self._moto = Moto(table_store)
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
         self.functions: dict[str, LoadedFunction] = {}
@@ -116,6 +117,11 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    @property
+    def disk(self) -> moto_disk.Store | None:
+        """Where the tables keep their items while the stack runs with table_store "disk"."""
+        return self._moto.disk
 
     def __enter__(self) -> LocalStack:
         return self.start()

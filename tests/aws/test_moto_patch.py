@@ -24,7 +24,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
-from infra.local import moto_dynamodb
+from infra.local import moto_disk, moto_dynamodb
 from infra.local.aws import ACCOUNT_ID, REGION
 
 EVENTS, COMMANDS, LABELS = "events", "commands", "labels"
@@ -180,28 +180,46 @@ def append(
     ]
 
 
-def both(case: Callable[[Db], None]) -> tuple[list[Any], list[Any]]:
-    """What the case observed against moto's own methods, and against the patched ones."""
-    observed = []
+VARIANTS = ("own", "patched", "disk")
+
+
+def run(case: Callable[[Db], None], variant: str) -> list[Any]:
+    """What the case observed against moto's own methods, the patched ones, or the patched ones
+    with the tables' items on disk (infra/local/moto_disk.py)."""
     was = moto_dynamodb.installed()  # a local stack of the e2e tests may have installed it
+    store = moto_disk.Store() if variant == "disk" else None
+    if store:
+        moto_disk.install()  # its methods leave tables in memory alone
+    previous = moto_disk.use(store)
     try:
-        for patch in (False, True):
-            if patch:
-                moto_dynamodb.install()
-            else:
-                moto_dynamodb.uninstall()
-            with mock_aws(), time_machine.travel(STOPPED, tick=False):
-                db = Db()
-                create_tables(db.client)
-                seed(db)
-                case(db)
-                observed.append(db.seen)
+        if variant == "own":
+            moto_dynamodb.uninstall()
+        else:
+            moto_dynamodb.install()
+        with mock_aws(), time_machine.travel(STOPPED, tick=False):
+            db = Db()
+            create_tables(db.client)
+            seed(db)
+            case(db)
+            on_disk = [isinstance(backend_table(t).items, moto_disk.DiskItems) for t in (EVENTS, COMMANDS, LABELS)]
+            assert on_disk == [variant == "disk"] * 3
+            return db.seen
     finally:
+        moto_disk.use(previous)
+        if store:
+            store.close()
         if was:
             moto_dynamodb.install()
         else:
             moto_dynamodb.uninstall()
-    return observed[0], observed[1]
+
+
+def both(case: Callable[[Db], None]) -> tuple[list[Any], list[Any]]:
+    """What the case observed against moto's own methods, and against the patched ones (in
+    memory and with the items on disk, which must have observed the same)."""
+    own, patched, disk = (run(case, variant) for variant in VARIANTS)
+    assert disk == patched
+    return own, patched
 
 
 def same(case: Callable[[Db], None]) -> dict[str, Any]:
@@ -618,6 +636,128 @@ def test_a_query_sees_what_a_transaction_wrote_and_not_what_a_cancelled_one_undi
 
     seen = same(case)
     assert [shown(i) for i in seen["stream a"]["Items"]] == ["a1", "a2", "a3", "cmd-3"]
+
+
+# --- single writes, reads and scans (what the disk store must answer as moto does) -----------
+
+
+def key(stream: str, version: int | str) -> dict[str, Any]:
+    return {"stream_id": s(stream), "version": {"N": str(version)}}
+
+
+def test_single_writes_and_reads_answer_as_moto_does() -> None:
+    """Gets, puts, updates and deletes, with and without conditions, through moto's own
+    operations: on disk, an item updated twice keeps both updates, a number key is one key
+    however it is written, and a failed condition changes nothing."""
+
+    def case(db: Db) -> None:
+        c = {"TableName": EVENTS}
+        db.call("get a2", "get_item", Key=key("a", 2), **c)
+        db.call("get missing", "get_item", Key=key("c", 1), **c)
+        db.call(
+            "get projected",
+            "get_item",
+            Key=key("b", 3),
+            ProjectionExpression="#d",
+            ExpressionAttributeNames={"#d": "data"},
+            **c,
+        )
+        db.call("get command", "get_item", TableName=COMMANDS, Key={"command_id": s("cmd-1")})
+        taken = {
+            "ConditionExpression": "attribute_not_exists(version)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        db.call("put taken", "put_item", Item=event("a", 1, 9, data=s("again")), **taken, **c)
+        db.call("put 2.0", "put_item", Item=event("a", "2.0", 9, data=s("a2 again")), ReturnValues="ALL_OLD", **c)  # type: ignore[arg-type]
+        for label in ("add 1", "add 2"):
+            db.call(
+                label,
+                "update_item",
+                Key=key("b", 1),
+                UpdateExpression="SET #d = :d ADD hits :one REMOVE log_page",
+                ExpressionAttributeNames={"#d": "data"},
+                ExpressionAttributeValues={":d": s(label), ":one": n(1)},
+                ReturnValues="ALL_NEW",
+                **c,
+            )
+        db.call(
+            "update creates",
+            "update_item",
+            Key=key("c", 1),
+            UpdateExpression="SET #d = :d",
+            ExpressionAttributeNames={"#d": "data"},
+            ExpressionAttributeValues={":d": s("c1")},
+            ReturnValues="UPDATED_NEW",
+            **c,
+        )
+        db.call(
+            "update refused",
+            "update_item",
+            Key=key("b", 2),
+            UpdateExpression="SET #d = :d",
+            ConditionExpression="hits > :z",
+            ExpressionAttributeNames={"#d": "data"},
+            ExpressionAttributeValues={":d": s("no"), ":z": n(0)},
+            **c,
+        )
+        db.call("delete refused", "delete_item", Key=key("b", 3), ConditionExpression="attribute_exists(hits)", **c)
+        db.call("delete b3", "delete_item", Key=key("b", 3), ReturnValues="ALL_OLD", **c)
+        db.call("delete missing", "delete_item", Key=key("b", 3), ReturnValues="ALL_OLD", **c)
+        db.call(
+            "delete command", "delete_item", TableName=COMMANDS, Key={"command_id": s("cmd-1")}, ReturnValues="ALL_OLD"
+        )
+        db.call("get b1", "get_item", Key=key("b", 1), **c)
+        db.call("described", "describe_table", **c)["Table"].pop("CreationDateTime")
+        db.contents("after")
+        db.streams_seen("streams")
+
+    seen = same(case)
+    assert "Item" not in seen["get missing"] and seen["get projected"]["Item"] == {"data": s("b3")}
+    assert seen["put taken"]["error"]["Item"]["data"] == s("a1")  # refused, with the item as it is
+    assert seen["put 2.0"]["Attributes"]["data"] == s("a2")  # version 2.0 is version 2
+    assert seen["get b1"]["Item"]["hits"] == n(2) and "log_page" not in seen["get b1"]["Item"]
+    assert seen["update creates"]["Attributes"] == {**key("c", 1), "data": s("c1")}  # moto adds the key
+    assert seen["update refused"]["error"]["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert seen["delete refused"]["error"]["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert seen["delete b3"]["Attributes"]["data"] == s("b3") and "Attributes" not in seen["delete missing"]
+    assert seen["described"]["Table"]["ItemCount"] == 7  # $log, a1-a3, b1, b2, c1
+    assert [shown(i) for i in seen["after"][EVENTS] if "data" in i] == ["a1", "a2 again", "a3", "add 2", "b2", "c1"]
+    # seven puts of the seed, then: put 2.0, two updates, the created item (moto: two INSERTs), b3 deleted
+    changes = ["MODIFY", "MODIFY", "MODIFY", "INSERT", "INSERT", "REMOVE"]
+    assert [r["eventName"] for r in seen["streams"][EVENTS]] == ["INSERT"] * 7 + changes
+
+
+@pytest.mark.parametrize("table", [EVENTS, COMMANDS, LABELS])
+def test_scans_page_as_moto_does(table: str) -> None:
+    """Pages of two in moto's order (hash key, then range key), each resumed from the
+    LastEvaluatedKey of the one before; and a filtered scan."""
+
+    def case(db: Db) -> None:
+        for command in ("cmd-3", "cmd-0", "cmd-2"):
+            db.client.put_item(TableName=COMMANDS, Item={"command_id": s(command), "answer": s(command)})
+        kwargs: dict[str, Any] = {"TableName": table, "Limit": 2}
+        for page in range(6):
+            answer = db.call(f"page {page}", "scan", **kwargs)
+            if "LastEvaluatedKey" not in answer:
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        db.call(
+            "filtered",
+            "scan",
+            TableName=table,
+            FilterExpression="attribute_exists(#a)",
+            ExpressionAttributeNames={"#a": "answer"},
+        )
+
+    seen = same(case)
+    pages = [item for label, answer in seen.items() if label.startswith("page") for item in answer["Items"]]
+    expected = {
+        EVENTS: ["$log", "a1", "a2", "a3", "b1", "b2", "b3"],
+        COMMANDS: ["cmd-0", "first", "cmd-2", "cmd-3"],  # cmd-1 answers "first"
+        LABELS: ["apple", "apricot", "banana", "cherry", "apple"],
+    }[table]
+    assert [i["stream_id"]["S"] if "last_position" in i else shown(i) for i in pages] == expected
+    assert len(seen["filtered"]["Items"]) == (4 if table == COMMANDS else 0)
 
 
 # --- the patch keeps the table --------------------------------------------------------------
