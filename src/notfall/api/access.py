@@ -160,6 +160,10 @@ ROUTES: tuple[Route, ...] = (
     route("POST /cases/{case_id}/payroll-consent", *CASE_WORK),
     # The complete history, personal data included: auditors only.
     route("GET /audit/events", AUDITOR),
+    route("GET /audit/export", AUDITOR),
+    route("GET /audit/checkpoints", AUDITOR),
+    route("GET /audit/checkpoints/{position}", AUDITOR),
+    route("GET /audit/public-key", AUDITOR),
     # The API's description holds no data; a browser opening Swagger UI sends no token.
     public("GET /openapi.json"),
     public("GET /swagger"),
