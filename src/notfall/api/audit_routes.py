@@ -59,7 +59,8 @@ def register(
             "`X-Next-From` says where the next page starts and `X-Export-To` which `to` this page used; "
             "the export is complete when `X-Next-From` exceeds `X-Export-To`. A page never holds a later "
             "event before an earlier one; a page cut short at a position the index has not caught up with "
-            "yet ends there (ask again). Verify the file with tools/verify_log.py."
+            "yet ends there (ask again). A position still missing after a minute, or with `holes=true`, is "
+            "passed over: the export goes on, and tools/verify_log.py names the gap."
         ),
         response_description="NDJSON: one event record a line",
     )
@@ -67,6 +68,10 @@ def register(
         from_: Annotated[int, Query(alias="from", ge=1, description="first position")] = 1,
         to: Annotated[int | None, Query(ge=1, description="last position (default: the log's end now)")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+        holes: Annotated[
+            bool,
+            Query(description="pass over missing positions at once (a reader that waited and saw no progress)"),
+        ] = False,
     ) -> Any:  # a Response: NDJSON, not a model
         end, _ = store.log_head()
         if to is not None and to > end:
@@ -75,7 +80,8 @@ def register(
         if from_ > last + 1:
             raise Rejected(f"after the last position asked for ({last})", field="query.from")
         count = min(limit, last - from_ + 1)
-        records = store.read_records(from_ - 1, count, settled_before=clock() - SETTLED).records if count else []
+        settled = clock() if holes else clock() - SETTLED
+        records = store.read_records(from_ - 1, count, settled_before=settled).records if count else []
         records = [r for r in records if r["position"] <= last]
         next_from = records[-1]["position"] + 1 if records else from_
         body = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
