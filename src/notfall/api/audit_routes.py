@@ -62,7 +62,12 @@ def register(
             "yet ends there (ask again). A position still missing after a minute, or with `holes=true`, is "
             "passed over: the export goes on, and tools/verify_log.py names the gap."
         ),
-        response_description="NDJSON: one event record a line",
+        responses={
+            200: {
+                "description": "NDJSON: one event record a line",
+                "content": {NDJSON: {"schema": {"type": "string"}}},
+            }
+        },
     )
     def export(
         from_: Annotated[int, Query(alias="from", ge=1, description="first position")] = 1,
