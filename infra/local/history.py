@@ -119,6 +119,8 @@ def copy_log(store: MemoryEventStore, client: Any, events_table: str, commands_t
     from notfall.store.dynamodb import LOG_COUNTER, command_item, event_item
 
     envelopes = list(iter_log(store))
+    records = store.read_records(0, len(envelopes)).records  # as stored, hashes included
+    last_position, last_hash = store.log_head()
     firsts: dict[str, Envelope] = {}
     for env in envelopes:
         firsts.setdefault(env.command_id, env)
@@ -128,11 +130,16 @@ def copy_log(store: MemoryEventStore, client: Any, events_table: str, commands_t
         assert result is not None
         commands.append(command_item(command_id, result, env.recorded_at.isoformat(), env.actor))
     with _bar(len(envelopes) + len(commands), "copying the log", unit="item") as bar:
-        for table, items in ((events_table, [event_item(e) for e in envelopes]), (commands_table, commands)):
+        for table, items in ((events_table, [event_item(r) for r in records]), (commands_table, commands)):
             for i in range(0, len(items), BATCH):
                 _batch_write(client, table, items[i : i + BATCH])
                 bar.update(len(items[i : i + BATCH]))
-    counter = {"stream_id": {"S": LOG_COUNTER}, "version": {"N": "0"}, "last_position": {"N": str(len(envelopes))}}
+    counter = {
+        "stream_id": {"S": LOG_COUNTER},
+        "version": {"N": "0"},
+        "last_position": {"N": str(last_position)},
+        "last_hash": {"S": last_hash},
+    }
     client.put_item(TableName=events_table, Item=counter)
     return len(envelopes)
 

@@ -1,4 +1,4 @@
-"""Creates the template's tables, queues and buckets in moto and resolves !Ref / !GetAtt / !Sub against them."""
+"""Creates the template's tables, queues, buckets and KMS keys in moto; resolves !Ref, !GetAtt, !Sub against them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from infra.local.aws import ACCOUNT_ID, REGION
-from infra.local.template import BUCKET, QUEUE, TABLE, Template
+from infra.local.template import BUCKET, KMS_KEY, QUEUE, TABLE, Template
 
 STACK_NAME = "notfall-local"
 
@@ -78,7 +78,9 @@ class Resources:
             return self.parameters[name]
         if name in self.refs:
             return self.refs[name]
-        raise KeyError(f"!Ref {name}: the local stack creates no such resource (only tables, queues and buckets)")
+        raise KeyError(
+            f"!Ref {name}: the local stack creates no such resource (only tables, queues, buckets and KMS keys)"
+        )
 
     def get_att(self, name: str, attribute: str) -> str:
         try:
@@ -145,6 +147,9 @@ def create_all(template: Template, parameters: dict[str, Any] | None = None) -> 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)
+    kms = boto3.client("kms", region_name=REGION)
+    for logical_id, key in template.of_type(KMS_KEY).items():
+        res.refs[logical_id], res.attributes[logical_id] = create_key(kms, key.get("Properties", {}))
     for logical_id, bucket in template.of_type(BUCKET).items():
         res.refs[logical_id], res.attributes[logical_id] = create_bucket(s3, logical_id, bucket.get("Properties", {}))
     for logical_id, table in template.of_type(TABLE).items():
@@ -193,6 +198,16 @@ def _create_queue(client: Any, logical_id: str, props: dict[str, Any]) -> tuple[
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # A queue's Ref is its URL in CloudFormation.
     return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+
+def create_key(client: Any, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A KMS key of the declared usage and spec (the key policy has no local effect). Its Ref is the key id."""
+    meta = client.create_key(
+        KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        Description=props.get("Description", ""),
+    )["KeyMetadata"]
+    return meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]}
 
 
 def bucket_name(logical_id: str) -> str:

@@ -212,6 +212,7 @@ class LocalStack:
                 "stage_prefix": f"/{self.stage}",
                 "openapi": f"{self.url}/openapi.json",
             },
+            "aws_endpoint": self.endpoint,  # moto: for the AWS CLI's or boto3's --endpoint-url
             "auth": self.describe_auth(),
             "routes": [
                 {"method": r.method, "path": r.resource, "function": r.function.spec.logical_id, "event": r.event_name}

@@ -16,6 +16,7 @@ FUNCTION = "AWS::Serverless::Function"
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 BUCKET = "AWS::S3::Bucket"
+KMS_KEY = "AWS::KMS::Key"
 
 
 class CfnLoader(yaml.SafeLoader):

@@ -145,6 +145,14 @@ class StatisticsSettings(_FromEnv):
     city_inhabitants: int = Field(539_641, alias="CITY_INHABITANTS", ge=1)
 
 
+class CheckpointSettings(_FromEnv):
+    """The log's checkpoints (docs/event-store.md, "Checkpoints"): the Object Lock bucket they are
+    stored in and the KMS key that signs them. Read by the audit and checkpoint functions."""
+
+    bucket: str = Field(alias="CHECKPOINTS_BUCKET", min_length=1)
+    signing_key: str = Field(alias="LOG_SIGNING_KEY", min_length=1)
+
+
 class BillingSettings(_FromEnv):
     """Invoicing (docs/domain-rules.md): the issuer on every invoice, VAT, the rounding of
     care time, and the bucket of the invoice documents. Read by the invoice function only.

@@ -12,6 +12,7 @@ is that caregiver who calls, unless `claims=` names the caller.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -22,10 +23,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from infra.local.template import Template
 from notfall.documents.storage import Stored
 from notfall.projection.projector import Projector
 from notfall.projection.readmodel import MemoryReadModel
+from notfall.store import checkpoints
 from notfall.store.base import iter_log
 from notfall.store.memory import MemoryEventStore
 
@@ -263,7 +268,7 @@ class Api:
         headers = {k: v[-1] for k, v in (out.get("multiValueHeaders") or {}).items()}
         headers = {**headers, **(out.get("headers") or {})}
         # JSON unless the route says otherwise (a CSV download stays text)
-        text = headers.get("Content-Type", "").startswith("text/")
+        text = headers.get("Content-Type", "").startswith(("text/", "application/x-ndjson"))
         parsed = body if text else json.loads(body) if body else None
         return Reply(out["statusCode"], parsed, headers)
 
@@ -325,6 +330,40 @@ class Exports:
 
     def url(self, key: str, expires: int = 300) -> str:
         return f"https://statements.example/{key}?X-Amz-Expires={expires}"
+
+
+class SignedCheckpoints:
+    """The checkpoints in memory, signed by a P-256 key made here (KMS's ECDSA_SHA_256, DER signatures)."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.objects: dict[int, dict[str, Any]] = {}
+
+    def seal(self, store: MemoryEventStore) -> int:
+        position, last_hash = store.log_head()
+        text = checkpoints.statement(position, last_hash, self.clock().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        signature = self.key.sign(text.encode(), ec.ECDSA(hashes.SHA256()))
+        self.objects[position] = {
+            "statement": text,
+            "signature": base64.b64encode(signature).decode(),
+            "algorithm": checkpoints.ALGORITHM,
+            "key_id": "local-test-key",
+        }
+        return position
+
+    def list(self, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        positions = sorted(p for p in self.objects if p > after)[:limit]
+        return [{"position": p, "key": checkpoints.checkpoint_key(p)} for p in positions]
+
+    def get(self, position: int) -> dict[str, Any] | None:
+        return self.objects.get(position)
+
+    def public_key(self) -> dict[str, Any]:
+        der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return {"key_id": "local-test-key", "algorithm": checkpoints.ALGORITHM, "public_key_pem": checkpoints.pem(der)}
 
 
 RUN_AT = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)  # the invoice runs of the API tests: 2 April 2026

@@ -8,7 +8,7 @@ sample loader and helpers live in api_harness.py."""
 from __future__ import annotations
 
 import pytest
-from api_harness import RUN_AT, Api, Documents, Exports
+from api_harness import RUN_AT, Api, Documents, Exports, SignedCheckpoints
 
 from notfall.api import (
     as_of_routes,
@@ -84,10 +84,15 @@ def assign_api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock
 
 
 @pytest.fixture
-def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel, clock: Clock) -> Api:
-    """The audit function's app, wired as functions/audit/app.py wires it."""
+def checkpoints(clock: Clock) -> SignedCheckpoints:
+    return SignedCheckpoints(clock)
+
+
+@pytest.fixture
+def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel, checkpoints: SignedCheckpoints, clock: Clock) -> Api:
+    """The audit function's app, wired as functions/audit/app.py wires it (checkpoints signed by a local key)."""
     app = make_resolver()
-    audit_routes.register(app, store)
+    audit_routes.register(app, store, checkpoints, clock)
     as_of_routes.register(app, store, clock)
     statistics_routes.register(app, store, "hannover", 539_641)
     return Api(app, store, readmodel)

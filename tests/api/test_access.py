@@ -337,7 +337,7 @@ def test_the_readme_holds_exactly_the_generated_table():
 def test_the_table_is_routes_by_roles():
     lines = table().splitlines()
     assert lines[0] == "| route | hotline | accounting | admin | caregiver | partner | auditor | phone-system |"
-    assert len(lines) == 2 + len(BY_KEY) == 69  # 62 routes + 3 of the usage statements + the statistics report + as-of
+    assert len(lines) == 2 + len(BY_KEY) == 73  # 62 + 3 statements + statistics + as-of + export + 3 checkpoints
     assert "| `GET /caregivers/{caregiver_id}/hours` | yes | yes | yes | own `caregiver_id` | - | yes | - |" in lines
 
 

@@ -79,7 +79,7 @@ _module_ids = itertools.count()
 
 
 class AwsEnv:
-    """One mocked account: the three tables and the documents bucket of the template, a
+    """One mocked account: the three tables, the buckets and the signing key of the template, a
     client, and helpers."""
 
     def __init__(self, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,6 +102,11 @@ class AwsEnv:
         monkeypatch.setenv("DOCUMENTS_BUCKET", self.documents_bucket)
         self.statements_bucket = self.resources.refs["StatementsBucket"]
         monkeypatch.setenv("STATEMENTS_BUCKET", self.statements_bucket)
+        # The audit functions' checkpoints: their Object Lock bucket and the KMS key that signs them.
+        self.checkpoints_bucket = self.resources.refs["CheckpointsBucket"]
+        monkeypatch.setenv("CHECKPOINTS_BUCKET", self.checkpoints_bucket)
+        self.signing_key = self.resources.refs["LogSigningKey"]
+        monkeypatch.setenv("LOG_SIGNING_KEY", self.signing_key)
         self.events_table = self.resources.refs["EventStoreTable"]
         self.commands_table = self.resources.refs["CommandsTable"]
         self.read_model_table = self.resources.refs["ReadModelTable"]

@@ -23,6 +23,7 @@ from notfall.domain.commands import CallEventIn, CloseIn, ConsultationIn, NeedIn
 from notfall.domain.decision import Append, Decision
 from notfall.domain.envelope import Metadata
 from notfall.domain.errors import DomainError, Rejected, VersionConflict
+from notfall.store import chain
 from notfall.store.base import envelopes_for, iter_log
 
 NUMBER = "+49 30 1234567"
@@ -420,7 +421,9 @@ def test_read_all_fills_its_page_past_a_1mb_response(aws):
     n = 450  # events of ~2.3 KB (long consultation notes): more than 1 MB in all
     consult = ev.ConsultationRecorded(agent="anna", started_at=at, ended_at=at + timedelta(hours=1), notes="x" * 2000)
     appends = [Append(f"case-big{i:04d}", 0, (consult,), at) for i in range(n)]
-    items = [dynamodb_store.event_item(e) for e in envelopes_for(appends, meta("bulk"), 1, at)]
+    records = [chain.stored_record(e) for e in envelopes_for(appends, meta("bulk"), 1, at)]
+    chain.seal(records, chain.GENESIS)
+    items = [dynamodb_store.event_item(r) for r in records]
     for i in range(0, n, 25):  # written directly: appending one by one is slow on moto
         aws.client.batch_write_item(
             RequestItems={aws.events_table: [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]}

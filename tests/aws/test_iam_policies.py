@@ -113,6 +113,8 @@ def _table_names(aws) -> dict[str, str]:
 
 def _allows(statement: dict[str, Any], need: tuple) -> bool:
     action, resource, sub, leading = need
+    if action.startswith("kms:"):  # (kms action, key, None, None)
+        return action in statement["actions"] and (resource, None) in statement["resources"]
     if action.startswith("s3:"):  # (s3 action, bucket, object key or None for the bucket, None)
         return action in statement["actions"] and any(
             name == resource and (pattern is None if sub is None else pattern is not None and fnmatchcase(sub, pattern))
@@ -140,7 +142,7 @@ class S3Recorder:
     """
 
     def __init__(self, aws) -> None:
-        self.names = {aws.documents_bucket: "DocumentsBucket"}
+        self.names = {aws.documents_bucket: "DocumentsBucket", aws.checkpoints_bucket: "CheckpointsBucket"}
         self.needs: set[tuple[str, str, str | None, None]] = set()
 
     def record(self, model, params, **_: Any) -> None:
@@ -150,12 +152,13 @@ class S3Recorder:
             "HeadObject": ["s3:GetObject"],
             "GetObject": ["s3:GetObject"],
             "ListObjectVersions": [],
+            "ListObjectsV2": [],
         }[model.name]
         for action in actions:
             self.needs.add((action, bucket, key, None))
         if model.name == "PutObject" and ("ObjectLockRetainUntilDate" in params or "ObjectLockMode" in params):
             self.needs.add(("s3:PutObjectRetention", bucket, key, None))
-        if model.name == "HeadObject":
+        if model.name in ("HeadObject", "ListObjectsV2"):
             self.needs.add(("s3:ListBucket", bucket, None, None))
         if model.name == "ListObjectVersions":
             self.needs.add(("s3:ListBucketVersions", bucket, None, None))
@@ -167,6 +170,25 @@ class S3Recorder:
             yield self
         finally:
             client.meta.events.unregister("before-parameter-build.s3", unique_id="notfall-iam-s3")
+
+
+class KmsRecorder:
+    """KMS requests of one client as (action, key logical id, None, None)."""
+
+    def __init__(self, aws) -> None:
+        self.names = {aws.signing_key: "LogSigningKey"}
+        self.needs: set[tuple[str, str, None, None]] = set()
+
+    def record(self, model, params, **_: Any) -> None:
+        self.needs.add((f"kms:{model.name}", self.names[params["KeyId"]], None, None))
+
+    @contextmanager
+    def on(self, client) -> Iterator[KmsRecorder]:
+        client.meta.events.register("before-parameter-build.kms", self.record, unique_id="notfall-iam-kms")
+        try:
+            yield self
+        finally:
+            client.meta.events.unregister("before-parameter-build.kms", unique_id="notfall-iam-kms")
 
 
 @pytest.fixture
@@ -445,6 +467,30 @@ def drive(aws, template, api_event, lambda_context):
     with Recorder(aws, template).on(audit.wiring.client) as rec:
         assert audit.replay_check_handler({}, lambda_context)["differing"] == []
     needs["ReplayCheckFunction"] = rec.needs
+    # The hourly checkpoint, then the auditors' export, checkpoints and key (issue 12).
+    sealer = aws.load_function("audit")
+    with (
+        Recorder(aws, template).on(sealer.wiring.client) as rec,
+        S3Recorder(aws).on(sealer.checkpoints.s3) as s3_rec,
+        KmsRecorder(aws).on(sealer.checkpoints.kms) as kms_rec,
+    ):
+        sealed = sealer.checkpoint_handler({}, lambda_context)
+        assert sealed["sealed"] is True, sealed
+    needs["CheckpointFunction"] = rec.needs | s3_rec.needs | kms_rec.needs
+    with (
+        Recorder(aws, template).on(audit.wiring.client) as rec,
+        S3Recorder(aws).on(audit.checkpoints.s3) as s3_rec,
+        KmsRecorder(aws).on(audit.checkpoints.kms) as kms_rec,
+    ):
+        for path, query in (
+            ("/audit/export", {"from": "1", "limit": "5"}),
+            ("/audit/checkpoints", None),
+            (f"/audit/checkpoints/{sealed['position']}", None),
+            ("/audit/public-key", None),
+        ):
+            response = audit.handler(api_event("GET", path, query), lambda_context)
+            assert response["statusCode"] == 200, response["body"]
+    needs["AuditFunction"] |= rec.needs | s3_rec.needs | kms_rec.needs
     return needs
 
 
@@ -460,6 +506,10 @@ def test_every_request_of_every_function_is_allowed_by_its_policy(template, driv
     assert actions["ProjectorFunction"] >= {"Query", "GetItem", "PutItem"}
     assert ("Query", "EventStoreTable", "GlobalOrder", None) in drive["AuditFunction"]
     assert ("Scan", "ReadModelTable", None, None) in drive["ReplayCheckFunction"]
+    assert {("kms:Sign", "LogSigningKey", None, None), ("GetItem", "EventStoreTable", None, "$log")} <= drive[
+        "CheckpointFunction"
+    ]
+    assert ("kms:GetPublicKey", "LogSigningKey", None, None) in drive["AuditFunction"]
     assert actions["AssignFunction"] >= {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
     # the retried cancel's first answer: its key is stored scoped to the caller and hashed
     assert any(n[:3] == ("GetItem", "CommandsTable", None) and n[3].startswith("key-") for n in drive["AssignFunction"])

@@ -436,7 +436,7 @@ def test_only_the_invoice_functions_may_touch_the_documents(template):
             st
             for policy in props.get("Policies", [])
             for st in policy["Statement"]
-            if any(a.startswith("s3:") for a in st["Action"])
+            if any(a.startswith("s3:") for a in st["Action"]) and "CheckpointsBucket" not in json.dumps(st["Resource"])
         ]
         for fid, props in serverless_functions(template).items()
     }
@@ -483,3 +483,34 @@ def test_the_billing_settings_are_set_for_every_function_and_equal_the_code_defa
     for fid in serverless_functions(template):
         env = of_type(translated, "AWS::Lambda::Function")[fid]["Properties"]["Environment"]["Variables"]
         assert names <= env.keys(), fid
+
+
+def test_checkpoints_are_signed_by_an_asymmetric_key_and_kept_write_once(template, translated):
+    """Issue 12.2: an hourly function signs the log's head with an ECC P-256 KMS key and puts it
+    once into its own Object Lock bucket; it can neither delete a checkpoint nor shorten its lock."""
+    key = template["Resources"]["LogSigningKey"]
+    assert key["Type"] == "AWS::KMS::Key" and key["DeletionPolicy"] == "Retain"
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY" and key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    bucket = template["Resources"]["CheckpointsBucket"]["Properties"]
+    assert bucket["ObjectLockConfiguration"]["Rule"] == {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}
+    [schedule] = [
+        r for r in of_type(translated, "AWS::Scheduler::Schedule").values() if "CheckpointFunction" in json.dumps(r)
+    ]
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    functions = serverless_functions(template)
+    granted = {
+        fid: {a for policy in props.get("Policies", []) for st in policy["Statement"] for a in st["Action"]}
+        for fid, props in functions.items()
+    }
+    assert granted["CheckpointFunction"] == {
+        "dynamodb:GetItem",
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "kms:Sign",
+    }
+    assert {"kms:GetPublicKey", "s3:GetObject", "s3:ListBucket"} <= granted["AuditFunction"]
+    assert not any("kms:Sign" in actions for fid, actions in granted.items() if fid != "CheckpointFunction")
+    for fid in ("AuditFunction", "CheckpointFunction"):
+        env = functions[fid]["Environment"]["Variables"]
+        assert env == {"CHECKPOINTS_BUCKET": {"Ref": "CheckpointsBucket"}, "LOG_SIGNING_KEY": {"Ref": "LogSigningKey"}}

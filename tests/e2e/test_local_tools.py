@@ -76,6 +76,7 @@ def test_local_lists_routes_tables_streams_and_schedules(api):
     assert body["streams"][0]["on_failure"].endswith(":notfall-local-ProjectorFailures")
     assert body["buckets"]["DocumentsBucket"]["name"] == "notfall-local-documentsbucket"
     assert sorted(s["event"] for s in body["schedules"]) == [
+        "Checkpoint",
         "FamilyInvoices",
         "Nightly",
         "PartnerMonthlyInvoices",

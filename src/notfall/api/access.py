@@ -162,6 +162,10 @@ ROUTES: tuple[Route, ...] = (
     route("GET /audit/events", AUDITOR),
     # The read models as of a past day, rebuilt from that history: auditors only, read-only.
     route("GET /audit/as-of", AUDITOR),
+    route("GET /audit/export", AUDITOR),
+    route("GET /audit/checkpoints", AUDITOR),
+    route("GET /audit/checkpoints/{position}", AUDITOR),
+    route("GET /audit/public-key", AUDITOR),
     # The API's description holds no data; a browser opening Swagger UI sends no token.
     public("GET /openapi.json"),
     public("GET /swagger"),

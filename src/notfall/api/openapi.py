@@ -50,7 +50,7 @@ def describing() -> APIGatewayRestResolver:
     app = make_resolver()
     intake_routes.register(app, intake=NEVER_RUN, readmodel=NEVER_RUN, rounding=NEVER_RUN)
     partner_routes.register(app, partners=NEVER_RUN, readmodel=NEVER_RUN)
-    audit_routes.register(app, store=NEVER_RUN)
+    audit_routes.register(app, store=NEVER_RUN, checkpoints=NEVER_RUN)
     as_of_routes.register(app, store=NEVER_RUN, clock=NEVER_RUN)
     statistics_routes.register(app, store=NEVER_RUN, city="", city_inhabitants=0)
     care_routes.register(app, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)

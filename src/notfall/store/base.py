@@ -6,6 +6,8 @@ Guarantees (each backend's tests check them):
   VersionConflict if any stream is no longer at its expected version.
 - every event gets a global `position` in the same atomic write; positions run 1, 2, 3 ...
   without gaps and in commit order, so a reader of the global log never skips an event.
+- every event carries `hash` and `prev_hash` (notfall.store.chain), chained in global order in
+  the same atomic write; `log_head` gives the last position and its hash.
 - a command id is recorded atomically with its events: appending again under the same
   command id writes nothing and returns the first answer. A command id that came with a
   request fingerprint (a client's Idempotency-Key) answers only the same request: another
@@ -37,6 +39,12 @@ class LogPage:
     next_position: int  # pass as `after` to read on; equals `after` when nothing new
 
 
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[dict[str, Any]]  # events as stored (payload as its JSON string), with hash and prev_hash
+    next_position: int  # pass as `after` to read on
+
+
 class EventStore(Protocol):
     def load(self, stream_id: str) -> list[Envelope]: ...
 
@@ -45,6 +53,15 @@ class EventStore(Protocol):
     def command_result(self, command_id: str, fingerprint: str | None = None) -> dict[str, Any] | None: ...
 
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage: ...
+
+    def read_records(self, after: int = 0, limit: int = 500, settled_before: datetime | None = None) -> RecordPage:
+        """Like read_all, as stored. A missing position is passed over only when the event after
+        it was recorded before `settled_before` (too long ago for the index to lag): a hole."""
+        ...
+
+    def log_head(self) -> tuple[int, str]:
+        """The last global position and its hash (0 and GENESIS for an empty log)."""
+        ...
 
 
 def envelopes_for(appends: Sequence[Append], meta: Metadata, first_position: int, now: datetime) -> list[Envelope]:

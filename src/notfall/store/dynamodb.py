@@ -4,6 +4,8 @@ Events table: key (stream_id, version); one item per event, payload as a JSON st
 auditors read back exactly what was written. A counter item (stream_id "$log") holds the last
 global position; every append moves it in the same TransactWriteItems as the events, on the
 condition that nobody moved it first. That makes positions gapless and equal to commit order.
+The counter also keeps the last event's hash, so each append chains its events to the log
+(notfall.store.chain) from what it read anyway: no extra request.
 The GlobalOrder index (log_page = position // 1000, position) lets auditors page through the
 whole history; index reads are eventually consistent, so `read_all` stops at the first gap
 and never hands out a later event before an earlier one.
@@ -18,13 +20,15 @@ from __future__ import annotations
 import json
 import random
 import time
+from datetime import datetime
 from typing import Any
 
 from notfall.clock import Clock, system_clock
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request
+from notfall.store import chain
+from notfall.store.base import AppendResult, LogPage, RecordPage, envelopes_for, same_request
 
 LOG_COUNTER = "$log"
 LOG_PAGE_SIZE = 1000
@@ -32,21 +36,29 @@ GLOBAL_ORDER_INDEX = "GlobalOrder"
 _COUNTER_ATTEMPTS = 25  # losing the counter race only delays a writer; it never fails its decision
 
 
-def event_item(env: Envelope) -> dict[str, Any]:
-    record = env.to_record()
+def event_item(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored record (notfall.store.chain.stored_record, sealed) as a DynamoDB item."""
     item = {
-        "stream_id": {"S": env.stream_id},
-        "version": {"N": str(env.version)},
-        "position": {"N": str(env.position)},
-        "log_page": {"N": str(env.position // LOG_PAGE_SIZE)},
-        "data": {"S": json.dumps(record["data"], separators=(",", ":"), sort_keys=True)},
+        "log_page": {"N": str(record["position"] // LOG_PAGE_SIZE)},
     }
-    for name in ("event_id", "event_type", "occurred_at", "recorded_at", "actor", "correlation_id", "command_id"):
-        item[name] = {"S": str(record[name])}
-    item["schema_version"] = {"N": str(env.schema_version)}
-    if env.causation_id:
-        item["causation_id"] = {"S": env.causation_id}
+    for name, value in record.items():
+        if value is None:
+            continue  # no causation
+        item[name] = {"N": str(value)} if isinstance(value, int) else {"S": value}
     return item
+
+
+_NUMBERS = ("position", "version", "schema_version")
+
+
+def record_from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """An event item as its stored record (the export's line)."""
+    record: dict[str, Any] = {k: next(iter(v.values())) for k, v in item.items() if k != "log_page"}
+    for name in _NUMBERS:
+        if name in record:
+            record[name] = int(record[name])
+    record.setdefault("causation_id", None)
+    return record
 
 
 def command_item(
@@ -65,7 +77,8 @@ def command_item(
 
 
 def envelope_from_item(item: dict[str, Any]) -> Envelope:
-    record: dict[str, Any] = {k: next(iter(v.values())) for k, v in item.items() if k != "log_page"}
+    skip = ("log_page", "hash", "prev_hash")
+    record: dict[str, Any] = {k: next(iter(v.values())) for k, v in item.items() if k not in skip}
     record["data"] = json.loads(record["data"])
     record.setdefault("causation_id", None)
     return Envelope.from_record(record)
@@ -93,19 +106,23 @@ class DynamoEventStore:
                 return [envelope_from_item(i) for i in items]
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _last_position(self) -> int:
+    def log_head(self) -> tuple[int, str]:
         item = self._db.get_item(
             TableName=self._events,
             Key={"stream_id": {"S": LOG_COUNTER}, "version": {"N": "0"}},
             ConsistentRead=True,
         ).get("Item")
-        return int(item["last_position"]["N"]) if item else 0
+        if not item:
+            return 0, chain.GENESIS
+        return int(item["last_position"]["N"]), item.get("last_hash", {}).get("S", chain.GENESIS)
 
     def append(self, decision: Decision, meta: Metadata) -> AppendResult:
         for attempt in range(_COUNTER_ATTEMPTS):
-            last = self._last_position()
+            last, last_hash = self.log_head()
             envelopes = envelopes_for(decision.appends, meta, last + 1, self._clock())
-            items = self._transaction(decision, meta, envelopes, last)
+            records = [chain.stored_record(env) for env in envelopes]
+            new_hash = chain.seal(records, last_hash)
+            items = self._transaction(decision, meta, envelopes, records, last, new_hash)
             try:
                 self._db.transact_write_items(TransactItems=items)
                 return AppendResult(decision.result, duplicate=False)
@@ -119,7 +136,13 @@ class DynamoEventStore:
         raise VersionConflict(LOG_COUNTER)
 
     def _transaction(
-        self, decision: Decision, meta: Metadata, envelopes: list[Envelope], last: int
+        self,
+        decision: Decision,
+        meta: Metadata,
+        envelopes: list[Envelope],
+        records: list[dict[str, Any]],
+        last: int,
+        new_hash: str,
     ) -> list[dict[str, Any]]:
         counter_key = {"stream_id": {"S": LOG_COUNTER}, "version": {"N": "0"}}
         items: list[dict[str, Any]] = [
@@ -127,11 +150,15 @@ class DynamoEventStore:
                 "Update": {
                     "TableName": self._events,
                     "Key": counter_key,
-                    "UpdateExpression": "SET last_position = :new",
+                    "UpdateExpression": "SET last_position = :new, last_hash = :hash",
                     "ConditionExpression": "attribute_not_exists(last_position) OR last_position = :old"
                     if last == 0
                     else "last_position = :old",
-                    "ExpressionAttributeValues": {":new": {"N": str(last + len(envelopes))}, ":old": {"N": str(last)}},
+                    "ExpressionAttributeValues": {
+                        ":new": {"N": str(last + len(envelopes))},
+                        ":old": {"N": str(last)},
+                        ":hash": {"S": new_hash},
+                    },
                 }
             }
         ]
@@ -162,12 +189,12 @@ class DynamoEventStore:
                         }
                     }
                 )
-        for env in envelopes:
+        for record in records:
             items.append(
                 {
                     "Put": {
                         "TableName": self._events,
-                        "Item": event_item(env),
+                        "Item": event_item(record),
                         "ConditionExpression": "attribute_not_exists(stream_id)",
                     }
                 }
@@ -219,9 +246,17 @@ class DynamoEventStore:
         return json.loads(item["result"]["S"])
 
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
-        events: list[Envelope] = []
+        items, next_position = self._read_log(after, limit, None)
+        return LogPage([envelope_from_item(i) for i in items], next_position)
+
+    def read_records(self, after: int = 0, limit: int = 500, settled_before: datetime | None = None) -> RecordPage:
+        items, next_position = self._read_log(after, limit, settled_before)
+        return RecordPage([record_from_item(i) for i in items], next_position)
+
+    def _read_log(self, after: int, limit: int, settled_before: datetime | None) -> tuple[list[dict[str, Any]], int]:
+        items: list[dict[str, Any]] = []
         expected = after + 1
-        while len(events) < limit:
+        while len(items) < limit:
             page_no = expected // LOG_PAGE_SIZE
             response = self._db.query(
                 TableName=self._events,
@@ -229,16 +264,24 @@ class DynamoEventStore:
                 KeyConditionExpression="log_page = :p AND #pos >= :from",
                 ExpressionAttributeNames={"#pos": "position"},
                 ExpressionAttributeValues={":p": {"N": str(page_no)}, ":from": {"N": str(expected)}},
-                Limit=limit - len(events),
+                Limit=limit - len(items),
             )
             got = 0
             for item in response["Items"]:
-                if int(item["position"]["N"]) != expected:
-                    return LogPage(events, expected - 1)  # a gap: the index has not caught up yet
-                events.append(envelope_from_item(item))
-                expected += 1
+                position = int(item["position"]["N"])
+                if position != expected and not _a_hole(item, settled_before):
+                    return items, expected - 1  # a gap: the index has not caught up yet
+                items.append(item)
+                expected = position + 1
                 got += 1
             # Read on past a log page's end, or past a response cut short at 1 MB.
             if got == 0 or (expected % LOG_PAGE_SIZE != 0 and "LastEvaluatedKey" not in response):
                 break
-        return LogPage(events, expected - 1)
+        return items, expected - 1
+
+
+def _a_hole(item: dict[str, Any], settled_before: datetime | None) -> bool:
+    """A missing position before an event recorded before `settled_before` is not index lag."""
+    if settled_before is None:
+        return False
+    return datetime.fromisoformat(item["recorded_at"]["S"]) < settled_before

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 
 from notfall.clock import Clock, system_clock
 from notfall.domain.decision import Decision
 from notfall.domain.envelope import Envelope, Metadata
 from notfall.domain.errors import VersionConflict
-from notfall.store.base import AppendResult, LogPage, envelopes_for, same_request
+from notfall.store import chain
+from notfall.store.base import AppendResult, LogPage, RecordPage, envelopes_for, same_request
 
 
 class MemoryEventStore:
@@ -17,6 +19,8 @@ class MemoryEventStore:
         self._clock = clock  # stamps recorded_at
         self._streams: dict[str, list[Envelope]] = {}
         self._log: list[Envelope] = []
+        self._records: list[dict[str, Any]] = []  # the log as stored, hashes included
+        self._last_hash = chain.GENESIS
         self._commands: dict[str, tuple[dict[str, Any], str | None]] = {}  # id -> answer, request fingerprint
         self._lock = threading.Lock()
 
@@ -31,6 +35,9 @@ class MemoryEventStore:
                 if len(self._streams.get(append.stream_id, [])) != append.expected_version:
                     raise VersionConflict(append.stream_id)
             envelopes = envelopes_for(decision.appends, meta, len(self._log) + 1, self._clock())
+            records = [chain.stored_record(env) for env in envelopes]
+            self._last_hash = chain.seal(records, self._last_hash)
+            self._records.extend(records)
             for env in envelopes:
                 self._streams.setdefault(env.stream_id, []).append(env)
                 self._log.append(env)
@@ -48,3 +55,11 @@ class MemoryEventStore:
     def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
         events = self._log[after : after + limit]
         return LogPage(events, events[-1].position if events else after)
+
+    def read_records(self, after: int = 0, limit: int = 500, settled_before: datetime | None = None) -> RecordPage:
+        records = [dict(r) for r in self._records[after : after + limit]]
+        return RecordPage(records, records[-1]["position"] if records else after)
+
+    def log_head(self) -> tuple[int, str]:
+        with self._lock:
+            return len(self._records), self._last_hash
