@@ -1,5 +1,5 @@
-"""Auditors' Lambda: the history API, the statistics report (a fold over the log), and the nightly
-replay that checks the read model."""
+"""Auditors' Lambda: the history API, the statistics report (the period's cases from the read
+model, folded as the log would be), and the nightly replay that checks the read model."""
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
@@ -20,7 +20,7 @@ app = make_resolver()
 register(app, wiring.store)
 statistics_settings = StatisticsSettings.from_env()
 statistics_routes.register(
-    app, wiring.store, statistics_settings.city_municipality, statistics_settings.city_inhabitants
+    app, wiring.store, wiring.readmodel, statistics_settings.city_municipality, statistics_settings.city_inhabitants
 )
 
 

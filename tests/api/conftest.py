@@ -87,7 +87,7 @@ def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel) -> Api:
     """The audit function's app, wired as functions/audit/app.py wires it."""
     app = make_resolver()
     audit_routes.register(app, store)
-    statistics_routes.register(app, store, "hannover", 539_641)
+    statistics_routes.register(app, store, readmodel, "hannover", 539_641)
     return Api(app, store, readmodel)
 
 
@@ -125,7 +125,7 @@ def invoice_api(
         headcount_bands=settings.headcount_bands,
     )
     statements = Statements(
-        store, settings.rounding(), EligibilitySettings().rules(), exports, bands=settings.headcount_bands
+        store, readmodel, settings.rounding(), EligibilitySettings().rules(), exports, bands=settings.headcount_bands
     )
     app = make_resolver()
     billing_routes.register(app, invoicing)

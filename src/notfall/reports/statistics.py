@@ -262,8 +262,13 @@ def statistics(
     municipality: str | None = None,
     city: str = "hannover",
     city_inhabitants: int = CITY_INHABITANTS,
+    places: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The report for period `p`, overall or for one partner or municipality (422 if unknown)."""
+    """The report for period `p`, overall or for one partner or municipality (422 if unknown).
+
+    `envelopes`: the whole log, or at least every partner stream and every case stream with
+    figures in the period (notfall.app.statistics reads those from the read model). `places`:
+    municipalities that cases outside `envelopes` name, so that they are known too."""
     streams = _streams(envelopes)
     register = {
         sid[len(PARTNER_PREFIX) :]: ps
@@ -273,6 +278,7 @@ def statistics(
     cases = {sid: s for sid, events in streams.items() if sid.startswith(CASE_PREFIX) and (s := fold_case(events))}
     home = {s.case_id: _norm(s.need.municipality) if s.need else None for s in cases.values()}
     known_places = {m for m in home.values() if m} | {_norm(x.partner.municipality) for x in register.values()}
+    known_places |= {_norm(m) for m in places}
     if partner is not None and partner not in register:
         raise Rejected(f"no partner {partner}", field="query.partner")
     if municipality is not None and _norm(municipality) not in known_places | {_norm(city)}:
