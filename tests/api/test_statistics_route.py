@@ -36,12 +36,19 @@ class LogOnly:
         return [e for e in self.events if e.stream_id == stream_id]
 
 
+class StreamsOnly(LogOnly):
+    """The route's store: the whole log outgrows the API's time limit, so it must read streams only."""
+
+    def read_all(self, after: int = 0, limit: int = 500) -> LogPage:
+        raise AssertionError("the statistics route read the whole log")
+
+
 @pytest.fixture(scope="module")
 def stats_api() -> Api:
     app = make_resolver()
-    store = LogOnly()
+    store = StreamsOnly()
     readmodel = MemoryReadModel()
-    rebuild(store, readmodel)  # type: ignore[arg-type]
+    rebuild(LogOnly(), readmodel)  # type: ignore[arg-type]
     statistics_routes.register(app, store, readmodel, "hannover", 539_641)  # type: ignore[arg-type]
     return Api(app, store, readmodel)  # type: ignore[arg-type]
 
