@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from notfall.projection.case_log import case_streams, named_place, partner_streams
+from notfall.projection.case_log import case_streams, named_place, partner_streams, place_key
 from notfall.projection.readmodel import ReadModel
 from notfall.reports.statistics import CITY_INHABITANTS, Period, statistics
 from notfall.store.base import EventStore
@@ -27,7 +27,9 @@ def report(
     """The report of period `p`, overall or for one partner or municipality (422 if unknown)."""
     streams = {**partner_streams(readmodel, store), **case_streams(readmodel, store, p.months)}
     # A municipality only cases of other periods name is known all the same (zeros, not 422).
-    places = [municipality] if municipality is not None and named_place(readmodel, municipality) else []
+    places = []
+    if municipality is not None and place_key(municipality) != place_key(city) and named_place(readmodel, municipality):
+        places.append(municipality)
     return statistics(
         chain.from_iterable(streams.values()),
         p,
