@@ -1,6 +1,7 @@
 """Auditors' Lambda: the history API (events, the export with its hash chain, the signed
-checkpoints and their public key), the read models as of a past day, the statistics report,
-the nightly replay that checks the read model, and the hourly checkpoint that seals the log."""
+checkpoints and their public key), the read models as of a past day, the statistics report (the
+period's cases from the read model, folded as the log would be), the nightly replay that checks
+the read model, and the hourly checkpoint that seals the log."""
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -26,7 +27,7 @@ register(app, wiring.store, checkpoints, wiring.clock)
 as_of_routes.register(app, wiring.store, wiring.clock)
 statistics_settings = StatisticsSettings.from_env()
 statistics_routes.register(
-    app, wiring.store, statistics_settings.city_municipality, statistics_settings.city_inhabitants
+    app, wiring.store, wiring.readmodel, statistics_settings.city_municipality, statistics_settings.city_inhabitants
 )
 
 

@@ -38,6 +38,7 @@ invoicing = Invoicing(
 statement_settings = StatementSettings.from_env()
 statements = Statements(
     wiring.store,
+    wiring.readmodel,
     settings.rounding(),
     EligibilitySettings.from_env().rules(),
     ExportStore(s3, statement_settings.bucket()),

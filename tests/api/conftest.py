@@ -94,7 +94,7 @@ def audit_api(store: MemoryEventStore, readmodel: MemoryReadModel, checkpoints: 
     app = make_resolver()
     audit_routes.register(app, store, checkpoints, clock)
     as_of_routes.register(app, store, clock)
-    statistics_routes.register(app, store, "hannover", 539_641)
+    statistics_routes.register(app, store, readmodel, "hannover", 539_641)
     return Api(app, store, readmodel)
 
 
@@ -132,7 +132,7 @@ def invoice_api(
         headcount_bands=settings.headcount_bands,
     )
     statements = Statements(
-        store, settings.rounding(), EligibilitySettings().rules(), exports, bands=settings.headcount_bands
+        store, readmodel, settings.rounding(), EligibilitySettings().rules(), exports, bands=settings.headcount_bands
     )
     app = make_resolver()
     billing_routes.register(app, invoicing)

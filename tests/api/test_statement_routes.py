@@ -17,7 +17,8 @@ def ok(reply, status: int = 200) -> Any:
 
 
 def statement(invoice_api: Api, partner_id: str = P1, role: str = "accounting", **query: str):
-    """The statement of 2026 unless `query` names the days."""
+    """The statement of 2026 unless `query` names the days, once the stream Lambda has projected the log."""
+    invoice_api.project()
     claims = role_claims(role, partner_id=partner_id if role == "partner" else None)
     days = "from" in query or "to" in query
     asked = query if days else {"period": "2026", **query}

@@ -463,6 +463,10 @@ def drive(aws, template, api_event, lambda_context):
     with Recorder(aws, template).on(audit.wiring.client) as rec:
         response = audit.handler(api_event("GET", "/audit/events", {"limit": "3"}), lambda_context)
         assert response["statusCode"] == 200
+        report = audit.handler(
+            api_event("GET", "/reports/statistics", {"from": "2026-10", "to": "2026-10"}), lambda_context
+        )
+        assert report["statusCode"] == 200 and json.loads(report["body"])["figures"]["requests"] > 0, report
     needs["AuditFunction"] = rec.needs
     with Recorder(aws, template).on(audit.wiring.client) as rec:
         assert audit.replay_check_handler({}, lambda_context)["differing"] == []
@@ -505,6 +509,10 @@ def test_every_request_of_every_function_is_allowed_by_its_policy(template, driv
     assert actions["IntakeFunction"] >= {"Query", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}
     assert actions["ProjectorFunction"] >= {"Query", "GetItem", "PutItem"}
     assert ("Query", "EventStoreTable", "GlobalOrder", None) in drive["AuditFunction"]
+    assert {(n[0], n[1], n[2]) for n in drive["AuditFunction"]} >= {
+        ("Query", "ReadModelTable", None),  # the statistics report's cases of the month
+        ("Query", "EventStoreTable", None),  # and its partner streams
+    }
     assert ("Scan", "ReadModelTable", None, None) in drive["ReplayCheckFunction"]
     assert {("kms:Sign", "LogSigningKey", None, None), ("GetItem", "EventStoreTable", None, "$log")} <= drive[
         "CheckpointFunction"

@@ -580,6 +580,13 @@ def test_a_heavy_case_stays_well_under_the_transaction_limit_and_is_plain_json()
             )
         )
     rows = case_rows(case(*steps))
+    # With the case's events by month (January to March) and its place row, as the projector
+    # writes them in one transaction.
+    _, _, written = rows_for_stream("case-c1", stamped("case-c1", steps))
+    extra = [r for r in written if r["pk"].startswith(("cases#", "places"))]
+    assert sorted(r["pk"] for r in extra) == ["cases#2027-01", "cases#2027-02", "cases#2027-03", "places"]
+    assert len(written) == len(rows) + 4 < 100
+    assert len(json.dumps(written)) < 400_000  # far under the 4 MB of one transaction
     kinds = {}
     for r in rows[1:]:
         kind = r["sk"].split("#")[0] if r["pk"].startswith(("case#", "caregiver#")) else r["pk"].split("#")[0]

@@ -142,4 +142,9 @@ def test_rebuild_from_the_log_equals_the_live_read_model(store: MemoryEventStore
 def test_replay_check_names_rows_that_drifted(store: MemoryEventStore) -> None:
     live, _ = project(store, [r for r in records(store) if r[0] != f"case-{CASES['garbsen1']}"])
     report = compare(store, live)
-    assert report["differing"] == [f"case#{CASES['garbsen1']}/state"]
+    case_id = CASES["garbsen1"]
+    # The case's state row and its cases-by-month rows (no clarified need, so no place row);
+    # which months depends on the commands' clock here, the system's.
+    state, *months = report["differing"]
+    assert state == f"case#{case_id}/state"
+    assert months and all(m.startswith("cases#") and m.endswith(f"/case#{case_id}") for m in months)

@@ -129,7 +129,7 @@ ROUTES: tuple[Route, ...] = (
     route("GET /families/{family_id}/hours", *REPORTS),
     route("GET /reports/demand", *REPORTS),
     route("GET /reports/transports/{month}", *REPORTS),
-    # The statistics report: a fold over the whole log, served by the audit function.
+    # The statistics report: the period's cases from the read model, served by the audit function.
     route("GET /reports/statistics", *REPORTS),
     # Partners: administrators register them, accounting keeps contracts, counts and billing
     # details; a partner user reads their own partner's record.

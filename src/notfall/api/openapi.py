@@ -52,7 +52,7 @@ def describing() -> APIGatewayRestResolver:
     partner_routes.register(app, partners=NEVER_RUN, readmodel=NEVER_RUN)
     audit_routes.register(app, store=NEVER_RUN, checkpoints=NEVER_RUN)
     as_of_routes.register(app, store=NEVER_RUN, clock=NEVER_RUN)
-    statistics_routes.register(app, store=NEVER_RUN, city="", city_inhabitants=0)
+    statistics_routes.register(app, store=NEVER_RUN, readmodel=NEVER_RUN, city="", city_inhabitants=0)
     care_routes.register(app, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)
     caregiver_routes.register(app, caregivers=NEVER_RUN, care=NEVER_RUN, readmodel=NEVER_RUN, rules=NEVER_RUN)
     report_routes.register(app, readmodel=NEVER_RUN)

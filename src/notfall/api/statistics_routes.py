@@ -1,7 +1,8 @@
 """HTTP route of the statistics report: figures of any run of Berlin months, JSON or CSV.
 
-The report is a fold over the whole event log (notfall.reports.statistics), read page by page
-from the global order index, so its figures are exact counts of the log as it is now.
+The report reads the cases listed in the period's months and the partner streams from the read
+model (notfall.app.statistics) and folds them with the same pure report as the whole log
+(notfall.reports.statistics): exact counts of the log as the read model has seen it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from notfall.app.statistics import report as read_report
 from notfall.domain.inputs import MONTH_PATTERN
-from notfall.reports.statistics import period, statistics, to_csv
-from notfall.store.base import EventStore, iter_log
+from notfall.projection.readmodel import ReadModel
+from notfall.reports.statistics import period, to_csv
+from notfall.store.base import EventStore
 
 
-def register(app: APIGatewayRestResolver, store: EventStore, city: str, city_inhabitants: int) -> None:
+def register(
+    app: APIGatewayRestResolver, store: EventStore, readmodel: ReadModel, city: str, city_inhabitants: int
+) -> None:
     @app.get(
         "/reports/statistics",
         tags=["reports"],
@@ -40,9 +45,15 @@ def register(app: APIGatewayRestResolver, store: EventStore, city: str, city_inh
         fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     ):
         # No return annotation: the answer is a JSON body or a CSV file (see the expense statement).
-        p = period(from_month, to_month)  # 422 before the log is read
-        report = statistics(
-            iter_log(store), p, partner=partner, municipality=municipality, city=city, city_inhabitants=city_inhabitants
+        p = period(from_month, to_month)  # 422 before anything is read
+        report = read_report(
+            readmodel,
+            store,
+            p,
+            partner=partner,
+            municipality=municipality,
+            city=city,
+            city_inhabitants=city_inhabitants,
         )
         if fmt == "csv":
             filename = f"notfall-statistics-{p.months[0]}-{p.months[-1]}.csv"

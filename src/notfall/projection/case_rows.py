@@ -14,6 +14,8 @@ Rows (pk, sk):
                                     case whose care was refused (not entitled) and that never became
                                     an emergency, in the Berlin month of its first refusal
 - transport#<YYYY-MM> / case#<id>#<transport_id>        a transport service, in the month of its trip
+- cases#<YYYY-MM> / case#<id>, places / <municipality>#case#<id>   the case's events by month, for
+                                    the statistics report and the statements (notfall.projection.case_log)
 
 Hours are the requested care time of the clarified need (the window) and the cared time of
 the care sessions that have ended and were not voided, both split at Berlin month ends
@@ -63,10 +65,11 @@ MAX_OFFER_ROWS = 10
 #   offer rows                                                         at most 10 (+ offers still open)
 #   assignment rows                                                    1 per assignment A
 #   transport rows                                                     1 per transport T
+#   cases-by-month rows (case_log) and the place row                   1 per month the case touches, + 1
 # A need window is at most 31 days, so it touches at most 3 Berlin months (M <= 3 while the
 # sessions lie in the window). A heavy case - 3 months, 3 caregivers, 10 offers, 4
-# assignments, 20 transports - has 5 + 6 + 9 + 10 + 4 + 20 = 54 rows, leaving room for as
-# many stale deletes. The domain does not bound assignments or transports per case: some 40
+# assignments, 20 transports - has 5 + 6 + 9 + 10 + 4 + 20 + 4 = 58 rows, leaving room for
+# as many stale deletes. The domain does not bound assignments or transports per case: some 40
 # transports on one case would approach the limit (tests/domain/test_care_rows.py checks the
 # heavy case).
 

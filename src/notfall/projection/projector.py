@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notfall.domain.caregiver import CAREGIVER_PREFIX, fold_caregiver
-from notfall.domain.case import CASE_PREFIX, fold_case
+from notfall.domain.case import CASE_PREFIX, CaseState, fold_case
 from notfall.domain.envelope import Envelope
 from notfall.domain.families import FAMILY_PREFIX, fold_family
 from notfall.domain.invoicing import INVOICE_PREFIX, fold_invoice
 from notfall.domain.partners import PARTNER_PREFIX, fold_partner
 from notfall.projection.caregiver_rows import caregiver_pk, caregiver_rows
+from notfall.projection.case_log import case_log_rows
 from notfall.projection.case_rows import case_pk, case_rows
 from notfall.projection.invoice_rows import family_billing_pk, family_rows, invoice_pk, invoice_rows
 from notfall.projection.partner_rows import partner_pk, partner_rows
@@ -39,10 +40,34 @@ class Projection:
     rows: Callable[[Any], list[dict[str, Any]]]
 
 
+@dataclass(frozen=True)
+class CaseWithLog:
+    """A case's state and its events: the case rows, and the case's events by month."""
+
+    state: CaseState
+    envelopes: list[Envelope]
+
+    @property
+    def version(self) -> int:
+        return self.state.version
+
+
+def fold_case_with_log(envelopes: list[Envelope]) -> CaseWithLog | None:
+    state = fold_case(envelopes)
+    return None if state is None else CaseWithLog(state, list(envelopes))
+
+
+def case_and_log_rows(case: CaseWithLog) -> list[dict[str, Any]]:
+    need = case.state.need
+    return case_rows(case.state) + case_log_rows(
+        case.state.case_id, need.municipality if need else None, case.envelopes
+    )
+
+
 # Caller ledgers (caller-...) have none: they are routing data, shown to nobody. Neither have
 # the invoice series (series-...), billing keys (billing-...) and the tariffs stream.
 PROJECTIONS = (
-    Projection(CASE_PREFIX, case_pk, fold_case, case_rows),
+    Projection(CASE_PREFIX, case_pk, fold_case_with_log, case_and_log_rows),
     Projection(PARTNER_PREFIX, partner_pk, fold_partner, partner_rows),
     Projection(CAREGIVER_PREFIX, caregiver_pk, fold_caregiver, caregiver_rows),
     Projection(INVOICE_PREFIX, invoice_pk, fold_invoice, invoice_rows),

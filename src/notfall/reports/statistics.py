@@ -41,6 +41,7 @@ import os
 import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -262,8 +263,13 @@ def statistics(
     municipality: str | None = None,
     city: str = "hannover",
     city_inhabitants: int = CITY_INHABITANTS,
+    places: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The report for period `p`, overall or for one partner or municipality (422 if unknown)."""
+    """The report for period `p`, overall or for one partner or municipality (422 if unknown).
+
+    `envelopes`: the whole log, or at least every partner stream and every case stream with
+    figures in the period (notfall.app.statistics reads those from the read model). `places`:
+    municipalities that cases outside `envelopes` name, so that they are known too."""
     streams = _streams(envelopes)
     register = {
         sid[len(PARTNER_PREFIX) :]: ps
@@ -273,6 +279,7 @@ def statistics(
     cases = {sid: s for sid, events in streams.items() if sid.startswith(CASE_PREFIX) and (s := fold_case(events))}
     home = {s.case_id: _norm(s.need.municipality) if s.need else None for s in cases.values()}
     known_places = {m for m in home.values() if m} | {_norm(x.partner.municipality) for x in register.values()}
+    known_places |= {_norm(m) for m in places}
     if partner is not None and partner not in register:
         raise Rejected(f"no partner {partner}", field="query.partner")
     if municipality is not None and _norm(municipality) not in known_places | {_norm(city)}:
@@ -482,22 +489,31 @@ def _envelopes(records: Iterable[dict[str, Any]]) -> Iterator[Envelope]:
             yield Envelope.from_record(record)
 
 
+def _get(url: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": token})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        path = urllib.parse.urlsplit(url).path
+        raise SystemExit(f"GET {path} answered {err.code}: {err.read().decode(errors='replace')}") from None
+
+
 def _from_stack(url: str, token: str) -> Iterator[dict[str, Any]]:
     """Every event record of a running stack, read through GET /audit/events as an auditor."""
     after = 0
     while True:
-        request = urllib.request.Request(
-            f"{url}/audit/events?after={after}&limit=1000", headers={"Authorization": token}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:
-                body = json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            raise SystemExit(f"GET /audit/events answered {err.code}: {err.read().decode(errors='replace')}") from None
+        body = _get(f"{url}/audit/events?after={after}&limit=1000", token)
         yield from body["events"]
         after = body["next_after"]
         if body["complete"]:
             return
+
+
+def _report_of_stack(url: str, token: str, p: Period, partner: str | None, municipality: str | None) -> dict[str, Any]:
+    """The report as the stack's GET /reports/statistics answers it (from its read model)."""
+    query = {"from": p.months[0], "to": p.months[-1], "partner": partner, "municipality": municipality}
+    return _get(f"{url}/reports/statistics?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}", token)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -510,15 +526,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partner", help="one partner's figures (its id)")
     parser.add_argument("--municipality", help="one municipality's figures")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--url", help="a running stack, e.g. http://127.0.0.1:3000 (its log, read as an auditor)")
-    source.add_argument("--export", type=Path, help="event records as GET /audit/events gives them (JSON Lines)")
-    parser.add_argument(
-        "--token", default=os.environ.get("NOTFALL_TOKEN"), help="an auditor's token (or NOTFALL_TOKEN)"
+    source.add_argument(
+        "--url", help="a running stack, e.g. http://127.0.0.1:3000: the report its GET /reports/statistics answers"
     )
-    parser.add_argument("--save-export", type=Path, help="with --url: also write the log read to this file")
-    parser.add_argument("--city", default=os.environ.get("CITY_MUNICIPALITY", "hannover"))
+    source.add_argument(
+        "--export", type=Path, help="event records as GET /audit/events gives them (JSON Lines): folded here"
+    )
     parser.add_argument(
-        "--city-inhabitants", type=int, default=int(os.environ.get("CITY_INHABITANTS", CITY_INHABITANTS))
+        "--token", default=os.environ.get("NOTFALL_TOKEN"), help="a staff or auditor's token (or NOTFALL_TOKEN)"
+    )
+    parser.add_argument(
+        "--save-export",
+        type=Path,
+        help="with --url: also write the stack's whole log (GET /audit/events, as an auditor) to this file",
+    )
+    parser.add_argument(
+        "--city", default=os.environ.get("CITY_MUNICIPALITY", "hannover"), help="with --export (a stack has its own)"
+    )
+    parser.add_argument(
+        "--city-inhabitants",
+        type=int,
+        default=int(os.environ.get("CITY_INHABITANTS", CITY_INHABITANTS)),
+        help="with --export (a stack has its own)",
     )
     parser.add_argument("--out", type=Path, help="directory of the files (default statistics-<from>-<to>)")
     parser.add_argument("--no-charts", action="store_true", help="JSON and CSV only (no matplotlib needed)")
@@ -527,26 +556,22 @@ def main(argv: list[str] | None = None) -> int:
         p = period(args.from_month, args.to_month)
     except Rejected as err:
         parser.error(err.problem)
+    scope = {"partner": args.partner, "municipality": args.municipality}
     if args.url:
         if not args.token:
-            parser.error("--url needs an auditor's token: --token $(python -m infra.local token auditor)")
-        records = list(_from_stack(args.url.rstrip("/"), args.token))
+            parser.error("--url needs a token: --token $(python -m infra.local token auditor)")
+        url = args.url.rstrip("/")
         if args.save_export:
-            args.save_export.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        log: Iterable[Envelope] = _envelopes(records)
+            with args.save_export.open("w", encoding="utf-8") as saved:
+                saved.writelines(json.dumps(r) + "\n" for r in _from_stack(url, args.token))
+        report = _report_of_stack(url, args.token, p, **scope)
     else:
-        log = _export(args.export)
-    try:
-        report = statistics(
-            log,
-            p,
-            partner=args.partner,
-            municipality=args.municipality,
-            city=args.city,
-            city_inhabitants=args.city_inhabitants,
-        )
-    except Rejected as err:
-        parser.error(err.problem)
+        try:
+            report = statistics(
+                _export(args.export), p, **scope, city=args.city, city_inhabitants=args.city_inhabitants
+            )
+        except Rejected as err:
+            parser.error(err.problem)
     out = args.out or Path(f"statistics-{p.months[0]}-{p.months[-1]}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.csv").write_text(to_csv(report), encoding="utf-8")
