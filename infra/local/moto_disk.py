@@ -14,14 +14,17 @@ the store is closed (the local stack does that when it stops).
   patched query and transaction rollback run unchanged. Every read unpickles a fresh `Item`;
   nothing is cached but SQLite's own pages (a bounded cache).
 - moto updates an item in place (`update_item`, a transaction's Update): the patched
-  `DynamoDBBackend.update_item` writes the updated item back. Since every read is a fresh copy,
-  an item is changed only by a write: no mutated item can be lost by an eviction, and an
-  update that fails half way leaves the stored item as it was.
+  `DynamoDBBackend.update_item` (moto_dynamodb.py) writes the updated item back. Since every
+  read is a fresh copy, an item is changed only by a write: no mutated item can be lost by an
+  eviction, and an update that fails half way leaves the stored item as it was.
 - A table's item count is SQLite's; its scan streams from SQLite in moto's order (hash key,
-  then range key), a page at a time, and a scan from an `ExclusiveStartKey` starts there. A
-  query on an index reads the whole table, as moto's own does, from disk.
-- Writes (put, update, delete) take the transaction lock of `moto_dynamodb`: a read-modify-write
-  of one item must not interleave with another (moto's own changed one shared object in place).
+  then range key), a page at a time, and a scan from an `ExclusiveStartKey` starts there.
+- Each write also keeps the item's index entries (index name, its value of the index's hash
+  key, its key) in a second SQL table; a query on an index reads the items of the one index
+  partition asked for through it (`index_partition`), not the whole table.
+- Writes (put, delete here, update in moto_dynamodb.py) take the transaction lock of
+  `moto_dynamodb`: a read-modify-write of one item must not interleave with another (moto's
+  own changed one shared object in place).
 
 Numbers in keys sort by their double value (exact for integers up to 2**53: versions,
 positions); moto sorts by their exact decimal value. tests/aws/test_moto_patch.py runs the
@@ -186,10 +189,11 @@ class DiskItems:
         """The table's indexes; if they changed, every item's entries are made again."""
         keys = self._index_keys()
         if keys != self._indexed:
-            self.store.run(f"DELETE FROM {self.name}_entries")
-            for item in self.stream():
-                self._enter(keys, _exact(item.hash_key), self._r(item.range_key), item)
-            self._indexed = keys
+            with moto_dynamodb.TRANSACTIONS:  # no write may change the table meanwhile
+                self.store.run(f"DELETE FROM {self.name}_entries")
+                for item in self.stream():
+                    self._enter(keys, _exact(item.hash_key), self._r(item.range_key), item)
+                self._indexed = keys
         return keys
 
     def partition(self, hash_key: DynamoType) -> list[Item]:

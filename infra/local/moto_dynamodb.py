@@ -1,19 +1,25 @@
 """moto's DynamoDB with a transaction, a query and items whose cost does not grow with the table.
 
 moto 5.2.5 deep-copies every table a TransactWriteItems touches, once per transaction item, to
-roll back a cancelled transaction; its Query sorts the whole table to find one partition; and
-it never lets go of an item it made. A command of the local stack then costs time and memory
-in proportion to the event log (1.6 s and 34 MB per call event at 1,600 events), and the
-rollback swaps in the copied table, stream shard included, so a stream iterator taken before it
-never sees a record again. docs/local-stack.md tells the whole story, with figures.
+roll back a cancelled transaction; its Query sorts the whole table to find one partition (of
+the table's key or of an index); and it never lets go of an item it made. A command of the
+local stack then costs time and memory in proportion to the event log (1.6 s and 34 MB per call
+event at 1,600 events), and the rollback swaps in the copied table, stream shard included, so a
+stream iterator taken before it never sees a record again. docs/local-stack.md tells the whole story, with figures.
 
-`install()` replaces three things, each reusing moto's own code for everything but the cost:
+`install()` replaces these, each reusing moto's own code for everything but the cost:
 - `DynamoDBBackend.transact_write_items`: moto's, line for line (same checks, conditions,
   writes, stream records, errors and cancellation reasons), except that it keeps a copy of only
   the items it is about to change and the length of their tables' streams, and a cancelled
   transaction puts those back into the same table objects. Transactions run one at a time.
-- `Table.query` on a table's own key: moto's, handed only the partition asked for instead of
-  the whole table. Queries on an index run moto's own query unchanged.
+- `Table.query`: moto's, handed only the partition asked for instead of the whole table. On the
+  table's own key that is one dict lookup. On an index, the items whose index hash key is the
+  value asked for, from the table's index entries: in memory an `Indexes` (made from the table
+  on its first index query), on disk a SQL table of moto_disk.py. moto then applies key
+  conditions, filters, order, ExclusiveStartKey and Limit to them as it did to the whole table.
+- `Table.put_item`, `Table.delete_item`, `DynamoDBBackend.update_item` and the transaction's
+  rollback: moto's, then the item's index entries follow it (`_changed`). moto's update changes
+  the stored item in place; on disk, the changed copy is written back here.
 - `Item.__new__`: moto keeps every model object it ever made in a class-wide list (for its
   dashboard), so every item copy that a query answers with, an update keeps as its old image or
   moto's own transaction makes of a whole table stays in memory until moto is reset. Patched,
@@ -266,16 +272,18 @@ class Indexes:
     def partition(self, table: Table, name: str, value: DynamoType) -> list[Item]:
         keys = list(self.partitions[name].get(value, ()))  # a copy: writes may run on other threads
         items: Any = table.items
-        return [items[h][r] if r is not None else items[h] for h, r in keys]
+        found = (items.get(h, {}).get(r) if r is not None else items.get(h) for h, r in keys)
+        return [item for item in found if item is not None]  # .get: an item deleted meanwhile
 
 
 def _indexes(table: Table) -> Indexes:
     """The table's index entries in memory, made from its items on the first index query (and
     again if its indexes changed); from then on kept by every write (`_changed`)."""
-    indexes: Indexes | None = table.__dict__.get("local_indexes")
-    if indexes is None or indexes.keys != index_keys(table):
-        indexes = table.__dict__["local_indexes"] = Indexes(table)
-    return indexes
+    with TRANSACTIONS:  # no write may change the table while its entries are made
+        indexes: Indexes | None = table.__dict__.get("local_indexes")
+        if indexes is None or indexes.keys != index_keys(table):
+            indexes = table.__dict__["local_indexes"] = Indexes(table)
+        return indexes
 
 
 def _changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None) -> None:
@@ -283,7 +291,8 @@ def _changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, i
     disk keeps its own entries, moto_disk.py)."""
     indexes: Indexes | None = table.__dict__.get("local_indexes")
     if indexes is not None:
-        indexes.update((hash_key, range_key if table.range_key_attr else None), item)
+        with TRANSACTIONS:  # moto's own puts and deletes take no lock
+            indexes.update((hash_key, range_key if table.range_key_attr else None), item)
 
 
 def _index_partition(table: Table, index_name: str, conditions: Any) -> list[Item] | None:
