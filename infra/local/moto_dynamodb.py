@@ -237,9 +237,10 @@ def index_keys(table: Table) -> dict[str, str]:
 def index_entries(keys: dict[str, str], item: Item) -> dict[str, DynamoType]:
     """The index partitions an item is in: index name -> its value of the index's hash key. An
     item without that attribute is in no partition of the index, as in DynamoDB; a value of a
-    type no key can have (a list, a map) matches no query."""
+    type no key can have (a list, a map) matches no query. Copies: moto may change an item's
+    values in place, and a value is a key of `Indexes.partitions`."""
     return {
-        name: item.attrs[attr]
+        name: copy.copy(item.attrs[attr])
         for name, attr in keys.items()
         if attr in item.attrs and item.attrs[attr].type in ("S", "N", "B")
     }
