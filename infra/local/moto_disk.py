@@ -14,14 +14,17 @@ the store is closed (the local stack does that when it stops).
   patched query and transaction rollback run unchanged. Every read unpickles a fresh `Item`;
   nothing is cached but SQLite's own pages (a bounded cache).
 - moto updates an item in place (`update_item`, a transaction's Update): the patched
-  `DynamoDBBackend.update_item` writes the updated item back. Since every read is a fresh copy,
-  an item is changed only by a write: no mutated item can be lost by an eviction, and an
-  update that fails half way leaves the stored item as it was.
+  `DynamoDBBackend.update_item` (moto_dynamodb.py) writes the updated item back. Since every
+  read is a fresh copy, an item is changed only by a write: no mutated item can be lost by an
+  eviction, and an update that fails half way leaves the stored item as it was.
 - A table's item count is SQLite's; its scan streams from SQLite in moto's order (hash key,
-  then range key), a page at a time, and a scan from an `ExclusiveStartKey` starts there. A
-  query on an index reads the whole table, as moto's own does, from disk.
-- Writes (put, update, delete) take the transaction lock of `moto_dynamodb`: a read-modify-write
-  of one item must not interleave with another (moto's own changed one shared object in place).
+  then range key), a page at a time, and a scan from an `ExclusiveStartKey` starts there.
+- Each write also keeps the item's index entries (index name, its value of the index's hash
+  key, its key) in a second SQL table; a query on an index reads the items of the one index
+  partition asked for through it (`index_partition`), not the whole table.
+- Writes (put, delete here, update in moto_dynamodb.py) take the transaction lock of
+  `moto_dynamodb`: a read-modify-write of one item must not interleave with another (moto's
+  own changed one shared object in place).
 
 Numbers in keys sort by their double value (exact for integers up to 2**53: versions,
 positions); moto sorts by their exact decimal value. tests/aws/test_moto_patch.py runs the
@@ -38,7 +41,7 @@ import tempfile
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -55,7 +58,6 @@ _MOTO_ALL_ITEMS = Table.all_items
 _MOTO_HAS_IDX_ITEMS = Table.has_idx_items
 _MOTO_SCAN = Table.scan
 _MOTO_PUT = DynamoDBBackend.put_item
-_MOTO_UPDATE = DynamoDBBackend.update_item
 _MOTO_DELETE = DynamoDBBackend.delete_item
 
 PAGE = 256  # rows a scan reads from SQLite at a time
@@ -83,12 +85,17 @@ class Store:
             # value to sort by. A hash-only table has r = '' and rs = 0.
             self._db.execute(f"CREATE TABLE {name} (h TEXT, r TEXT, hs, rs, item BLOB, PRIMARY KEY (h, r))")
             self._db.execute(f"CREATE INDEX {name}_order ON {name} (hs, rs, h, r)")
+            # The table's index entries: index name, the item's value of the index's hash key
+            # (exact, as h), the item's key. An index query reads one partition through it.
+            self._db.execute(f"CREATE TABLE {name}_entries (i TEXT, v TEXT, h TEXT, r TEXT, PRIMARY KEY (i, v, h, r))")
+            self._db.execute(f"CREATE INDEX {name}_entries_item ON {name}_entries (h, r)")
         return name
 
     def drop_table(self, name: str) -> None:
         with self._lock:
             if self.open:
                 self._db.execute(f"DROP TABLE IF EXISTS {name}")
+                self._db.execute(f"DROP TABLE IF EXISTS {name}_entries")
 
     def run(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:
@@ -130,10 +137,12 @@ class DiskItems:
     """A moto table's `items`, in SQLite: hash key -> `Partition` (a table with a range key) or
     hash key -> `Item` (a hash key only). Each read answers fresh `Item` objects."""
 
-    def __init__(self, store: Store, has_range: bool) -> None:
+    def __init__(self, store: Store, has_range: bool, index_keys: Callable[[], dict[str, str]]) -> None:
         self.store = store
         self.name = store.new_table()
         self.has_range = has_range
+        self._index_keys = index_keys  # the table's indexes now (moto may add one to a table)
+        self._indexed: dict[str, str] = {}  # the indexes the entries were made for
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -144,14 +153,48 @@ class DiskItems:
         return _load(rows[0][0]) if rows else None
 
     def write(self, item: Item) -> None:
-        row = (_exact(item.hash_key), self._r(item.range_key), _sortable(item.hash_key), self._rs(item.range_key))
-        self.store.run(f"INSERT OR REPLACE INTO {self.name} VALUES (?, ?, ?, ?, ?)", (*row, _dump(item)))
+        keys = self._current_index_keys()
+        h, r = _exact(item.hash_key), self._r(item.range_key)
+        self.store.run(
+            f"INSERT OR REPLACE INTO {self.name} VALUES (?, ?, ?, ?, ?)",
+            (h, r, _sortable(item.hash_key), self._rs(item.range_key), _dump(item)),
+        )
+        self._enter(keys, h, r, item)
 
     def remove(self, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
         item = self.read(hash_key, range_key)
         if item is not None:
-            self.store.run(f"DELETE FROM {self.name} WHERE h = ? AND r = ?", (_exact(hash_key), self._r(range_key)))
+            h, r = _exact(hash_key), self._r(range_key)
+            self.store.run(f"DELETE FROM {self.name} WHERE h = ? AND r = ?", (h, r))
+            self.store.run(f"DELETE FROM {self.name}_entries WHERE h = ? AND r = ?", (h, r))
         return item
+
+    def index_partition(self, index_name: str, value: DynamoType) -> list[Item]:
+        """The items in one partition of an index: those whose index hash key is `value`."""
+        self._current_index_keys()
+        rows = self.store.run(
+            f"SELECT t.item FROM {self.name}_entries e JOIN {self.name} t ON t.h = e.h AND t.r = e.r"
+            " WHERE e.i = ? AND e.v = ?",
+            (index_name, _exact(value)),
+        )
+        return [_load(blob) for (blob,) in rows]
+
+    def _enter(self, keys: dict[str, str], h: str, r: str, item: Item) -> None:
+        """The item's index entries, in place of those it had."""
+        self.store.run(f"DELETE FROM {self.name}_entries WHERE h = ? AND r = ?", (h, r))
+        for name, value in moto_dynamodb.index_entries(keys, item).items():
+            self.store.run(f"INSERT INTO {self.name}_entries VALUES (?, ?, ?, ?)", (name, _exact(value), h, r))
+
+    def _current_index_keys(self) -> dict[str, str]:
+        """The table's indexes; if they changed, every item's entries are made again."""
+        keys = self._index_keys()
+        if keys != self._indexed:
+            with moto_dynamodb.TRANSACTIONS:  # no write may change the table meanwhile
+                self.store.run(f"DELETE FROM {self.name}_entries")
+                for item in self.stream():
+                    self._enter(keys, _exact(item.hash_key), self._r(item.range_key), item)
+                self._indexed = keys
+        return keys
 
     def partition(self, hash_key: DynamoType) -> list[Item]:
         rows = self.store.run(f"SELECT item FROM {self.name} WHERE h = ? ORDER BY rs, r", (_exact(hash_key),))
@@ -278,7 +321,13 @@ _store: Store | None = None
 def _table_init(self: Table, *args: Any, **kwargs: Any) -> None:
     _MOTO_INIT(self, *args, **kwargs)
     if _store is not None:
-        items = DiskItems(_store, self.range_key_attr is not None)
+        table = weakref.ref(self)  # not self: the table's items must not keep it alive
+
+        def index_keys() -> dict[str, str]:
+            alive = table()
+            return moto_dynamodb.index_keys(alive) if alive is not None else {}
+
+        items = DiskItems(_store, self.range_key_attr is not None, index_keys)
         self.items = items  # type: ignore[assignment]
         weakref.finalize(self, _store.drop_table, items.name)  # a deleted table's rows go too
 
@@ -329,15 +378,6 @@ def _put_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
         return _MOTO_PUT(self, *args, **kwargs)
 
 
-def _update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Item:
-    with moto_dynamodb.TRANSACTIONS:
-        item = _MOTO_UPDATE(self, table_name, *args, **kwargs)
-        items = self.get_table(table_name).items
-        if isinstance(items, DiskItems):
-            items.write(item)  # moto changed its (fresh) copy in place
-        return item
-
-
 def _delete_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
     with moto_dynamodb.TRANSACTIONS:
         return _MOTO_DELETE(self, *args, **kwargs)
@@ -352,7 +392,6 @@ def install() -> None:
     Table.has_idx_items = _has_idx_items  # type: ignore[method-assign]
     Table.scan = _scan  # type: ignore[method-assign]
     DynamoDBBackend.put_item = _put_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
     DynamoDBBackend.delete_item = _delete_item  # type: ignore[method-assign]
 
 
@@ -363,7 +402,6 @@ def uninstall() -> None:
     Table.has_idx_items = _MOTO_HAS_IDX_ITEMS  # type: ignore[method-assign]
     Table.scan = _MOTO_SCAN  # type: ignore[method-assign]
     DynamoDBBackend.put_item = _MOTO_PUT  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _MOTO_UPDATE  # type: ignore[method-assign]
     DynamoDBBackend.delete_item = _MOTO_DELETE  # type: ignore[method-assign]
 
 

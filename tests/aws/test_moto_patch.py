@@ -92,7 +92,8 @@ def event(stream: str, version: int, position: int, **more: Any) -> dict[str, An
 
 def create_tables(client: Any) -> None:
     """An event store's shape: events (stream, version) with a global order index and a stream
-    of both images; commands by id with a stream of new images; labels with a string sort key."""
+    of both images; commands by id with a stream of new images; labels with a string sort key
+    and a queue index (string hash and range keys, as the hotline's queues)."""
     client.create_table(
         TableName=EVENTS,
         KeySchema=[{"AttributeName": "stream_id", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
@@ -128,6 +129,18 @@ def create_tables(client: Any) -> None:
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "queue", "AttributeType": "S"},
+            {"AttributeName": "queue_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "Queue",
+                "KeySchema": [
+                    {"AttributeName": "queue", "KeyType": "HASH"},
+                    {"AttributeName": "queue_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -636,6 +649,193 @@ def test_a_query_sees_what_a_transaction_wrote_and_not_what_a_cancelled_one_undi
 
     seen = same(case)
     assert [shown(i) for i in seen["stream a"]["Items"]] == ["a1", "a2", "a3", "cmd-3"]
+
+
+# --- index queries through writes (the patch reads one index partition) ----------------------
+
+
+def page_through(db: Db, label: str, query: dict[str, Any]) -> list[str]:
+    """Every page of two of an index query, each from the LastEvaluatedKey before."""
+    kwargs: dict[str, Any] = {"Limit": 2, **query}
+    shown_items: list[str] = []
+    for page in range(10):
+        answer = db.call(f"{label} {page}", "query", **kwargs)
+        shown_items += [shown(i) for i in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return shown_items
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    raise AssertionError("more pages than items")
+
+
+def log_page(page: int, forward: bool = True) -> dict[str, Any]:
+    return {
+        "TableName": EVENTS,
+        "IndexName": "GlobalOrder",
+        "KeyConditionExpression": "log_page = :p",
+        "ExpressionAttributeValues": {":p": n(page)},
+        "ScanIndexForward": forward,
+    }
+
+
+def queue(name: str, forward: bool = True) -> dict[str, Any]:
+    return {
+        "TableName": LABELS,
+        "IndexName": "Queue",
+        "KeyConditionExpression": "#q = :q",
+        "ExpressionAttributeNames": {"#q": "queue"},
+        "ExpressionAttributeValues": {":q": s(name)},
+        "ScanIndexForward": forward,
+    }
+
+
+def test_index_queries_follow_every_write_as_moto_does() -> None:
+    """Both index shapes (a number hash and range key on events, string ones on labels), paged
+    by two forward and backward, through puts of items with and without the index's keys, an
+    update that moves an item to another index partition, one that takes an item out and one
+    that brings it in, a delete, cancelled transactions (undone) and a committed one."""
+    pages: dict[str, list[str]] = {}
+
+    def both_ways(db: Db, label: str, query: Callable[..., dict[str, Any]], *args: Any) -> None:
+        pages[label] = page_through(db, label, query(*args))
+        pages[f"{label} backward"] = page_through(db, f"{label} backward", query(*args, False))
+
+    def case(db: Db) -> None:
+        c = db.client
+        labels = [
+            ("p", "t1", {"queue": s("urgent"), "queue_at": s("08:00")}),
+            ("p", "t2", {"queue": s("urgent"), "queue_at": s("07:30")}),
+            ("q", "t3", {"queue": s("urgent"), "queue_at": s("08:00")}),  # ties with t1: table key decides
+            ("q", "t4", {"queue": s("later"), "queue_at": s("09:00")}),
+            ("q", "t5", {"queue": s("urgent")}),  # no range key: in no partition of the index
+        ]
+        for pk, sk, more in labels:
+            c.put_item(TableName=LABELS, Item={"pk": s(pk), "sk": s(sk), **more})
+        both_ways(db, "urgent", queue, "urgent")
+        both_ways(db, "page 1", log_page, 1)
+        db.call(
+            "t1 leaves",
+            "update_item",
+            TableName=LABELS,
+            Key={"pk": s("p"), "sk": s("t1")},
+            UpdateExpression="REMOVE #q",
+            ExpressionAttributeNames={"#q": "queue"},
+        )
+        db.call(
+            "t4 comes",
+            "update_item",
+            TableName=LABELS,
+            Key={"pk": s("q"), "sk": s("t4")},
+            UpdateExpression="SET #q = :q, queue_at = :at",
+            ExpressionAttributeNames={"#q": "queue"},
+            ExpressionAttributeValues={":q": s("urgent"), ":at": s("07:00")},
+        )
+        both_ways(db, "urgent after updates", queue, "urgent")
+        both_ways(db, "later after updates", queue, "later")
+        db.call(
+            "b2 moves",
+            "update_item",
+            TableName=EVENTS,
+            Key=key("b", 2),
+            UpdateExpression="SET log_page = :p",
+            ExpressionAttributeValues={":p": n(0)},
+        )
+        db.call("a3 goes", "delete_item", TableName=EVENTS, Key=key("a", 3))
+        both_ways(db, "page 0 after", log_page, 0)
+        both_ways(db, "page 1 after", log_page, 1)
+        moved_then_refused = [
+            {
+                "Update": {
+                    "TableName": EVENTS,
+                    "Key": key("b", 3),
+                    "UpdateExpression": "SET log_page = :p",
+                    "ExpressionAttributeValues": {":p": n(2)},
+                }
+            },
+            {"Put": {"TableName": EVENTS, "Item": event("c", 1, 9, data=s("c1"))}},  # log page 2
+            {
+                "Update": {
+                    "TableName": LABELS,
+                    "Key": {"pk": s("q"), "sk": s("t3")},
+                    "UpdateExpression": "REMOVE #q",
+                    "ExpressionAttributeNames": {"#q": "queue"},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": EVENTS,
+                    "Item": event("a", 2, 10),
+                    "ConditionExpression": "attribute_not_exists(version)",
+                }
+            },
+        ]
+        db.call("cancelled", "transact_write_items", TransactItems=moved_then_refused)
+        db.call("committed", "transact_write_items", TransactItems=append("c", 1, 6, "cmd-3"))  # position 7
+        both_ways(db, "page 1 at last", log_page, 1)
+        both_ways(db, "page 2 at last", log_page, 2)
+        both_ways(db, "urgent at last", queue, "urgent")
+
+    seen = same(case)
+    assert seen["cancelled"]["error"]["Error"]["Code"] == "TransactionCanceledException"
+    # Worked out by hand: events at positions 1-6 (log page position // 4); labels by queue_at,
+    # then by table key (p before q); t5 lacks queue_at and the seeded labels lack both.
+    expected = {
+        "urgent": ["t2", "t1", "t3"],
+        "page 1": ["b2", "a3", "b3"],
+        "urgent after updates": ["t4", "t2", "t3"],
+        "later after updates": [],
+        "page 0 after": ["a1", "b1", "a2", "b2"],
+        "page 1 after": ["b3"],
+        "page 1 at last": ["b3", "cmd-3"],
+        "page 2 at last": [],
+        "urgent at last": ["t4", "t2", "t3"],
+    }
+    for label, items in expected.items():
+        assert pages[label] == items, label
+        assert pages[f"{label} backward"] == items[::-1], label
+
+
+def handed_to_moto(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each query hands moto's own query to look through."""
+    handed: list[int] = []
+    own = moto_dynamodb._MOTO_QUERY
+
+    def counting(table: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(sum(1 for _ in table.all_items()))
+        return own(table, *args, **kwargs)
+
+    monkeypatch.setattr(moto_dynamodb, "_MOTO_QUERY", counting)
+    return handed
+
+
+@pytest.mark.parametrize("variant", ["patched", "disk"])
+def test_an_index_query_reads_its_partition_not_the_table(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 1,000 and 10,000 more events on other log pages, a query of log page 1 (three
+    events) hands moto three items and, on disk, reads three items from disk."""
+    loaded: list[int] = []
+    load = moto_disk._load
+
+    def counting_load(blob: bytes) -> Item:
+        loaded.append(1)
+        return load(blob)
+
+    monkeypatch.setattr(moto_disk, "_load", counting_load)
+    handed = handed_to_moto(monkeypatch)
+    read: list[tuple[int, int]] = []
+    for filled in (1_000, 10_000):
+
+        def case(db: Db, filled: int = filled) -> None:
+            table = backend_table(EVENTS)
+            shard, table.stream_shard = table.stream_shard, None
+            for version in range(1, filled + 1):  # log pages 1000 and on: none is page 1
+                table.put_item({**event("filled", version, 4000 + version), "log_page": n(1000 + version // 1000)})
+            table.stream_shard = shard
+            db.call("warm", "query", **log_page(1))  # in memory, the first index query makes the entries
+            handed.clear(), loaded.clear()
+            db.see("page 1", [shown(i) for i in db.call("page", "query", **log_page(1))["Items"]])
+            read.append((handed[0], len(loaded)))
+
+        assert dict(run(case, variant))["page 1"] == ["b2", "a3", "b3"]
+    assert read == [(3, 3 if variant == "disk" else 0)] * 2
 
 
 # --- single writes, reads and scans (what the disk store must answer as moto does) -----------
