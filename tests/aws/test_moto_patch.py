@@ -1,8 +1,9 @@
 """The local stack's moto patch (infra/local/moto_dynamodb.py) answers as moto's own does.
 
 Each case runs three times, in a fresh moto: with moto's own TransactWriteItems and Query,
-patched in memory, and patched with the tables on disk; the full responses, errors, table contents and stream records must be equal. Each
-case also checks a few figures worked out by hand, so that two equal wrong answers fail too.
+patched in memory, and patched with the tables on disk; the full responses, errors, table
+contents and stream records must be equal. Each case also checks a few figures worked out by
+hand, so that two equal wrong answers fail too.
 Then: the patched transaction keeps the table and its stream shard (no copy), and its memory
 does not grow with the table.
 """
