@@ -113,3 +113,18 @@ def test_partners_under_contract_pay_their_fees(history: MemoryEventStore) -> No
 def test_the_same_seed_issues_the_same_invoices(history: MemoryEventStore) -> None:
     assert invoices(history)  # the digest covers the invoices, their numbers and ids
     assert log_digest(written(3)) == log_digest(history)
+
+
+def test_a_span_that_ends_within_a_month_bills_none_of_it() -> None:
+    fortnight = Totals(
+        consultations=20,
+        care_minutes=30 * 60,
+        emergencies=8,
+        transports=1,
+        first_day=date(2019, 3, 4),
+        last_day=date(2019, 3, 17),
+    )
+    clock = HistoryClock()
+    store = MemoryEventStore(clock=clock)
+    write_history(store, fortnight, seed=3, clock=clock)
+    assert invoices(store) == []  # March is billed on 1 April, after the span

@@ -419,7 +419,8 @@ class HistoryWriter:
         for month in self.months:
             if month.first < TARIFFS_FROM:
                 continue
-            following = month.last + timedelta(days=1)
+            # The calendar month after (a span may end before the month does).
+            following = (month.first.replace(day=1) + timedelta(days=31)).replace(day=1)
             moment = max(_berlin(first_working_day(following.year, following.month), 4), self.clock.now)
             if moment >= self.end:
                 return
