@@ -17,11 +17,14 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from time import perf_counter
 from typing import Any
 
 from notfall.app.care import Care
 from notfall.app.caregivers import Caregivers, RegisterIn, StatusIn, TrainingIn
+from notfall.app.families import Families
 from notfall.app.intake import Intake
+from notfall.app.invoicing import Invoicing
 from notfall.app.partners import Partners
 from notfall.app.tariffs import TariffRegister
 from notfall.domain import caregiver as cg
@@ -45,8 +48,11 @@ from notfall.domain.events import Need, Outcome
 from notfall.domain.hours import BERLIN
 from notfall.domain.invoice_events import Address
 from notfall.domain.matching import rank
-from notfall.history.plan import MAX_CARE_MINUTES, MonthPlan, Totals, allocate, day_weight, plan
+from notfall.domain.tariffs import PUBLISHED as PUBLISHED_TARIFFS
+from notfall.history.plan import MAX_CARE_MINUTES, MonthPlan, Totals, allocate, day_weight, plan, public_holidays
+from notfall.projection.projector import rows_for_stream, write_rows
 from notfall.projection.readmodel import MemoryReadModel
+from notfall.settings import BillingSettings
 from notfall.store.base import EventStore, iter_log
 
 # Coverage the service published: partner companies' employees and partner municipalities' inhabitants.
@@ -113,6 +119,10 @@ class Written:
     caregivers: int = 0
     partners: int = 0
     recruited_on_demand: int = 0
+    invoice_runs: int = 0
+    invoices: int = 0
+    read_model_seconds: float = 0.0  # bringing the writer's read model up to date before each run
+    invoice_seconds: float = 0.0  # the runs themselves
 
 
 @dataclass
@@ -147,6 +157,29 @@ class HistoryWriter:
         self.care = Care(store, self.rules, ids=lambda: self._hex(10), clock=self.clock)
         self.caregivers = Caregivers(store, self.clock)
         self.partners = Partners(store, self.clock)
+        self.families = Families(store, self.clock)
+        # The invoice runs read who might be billed from a read model; the writer keeps its own,
+        # projected from the streams written since the last run. No documents are rendered (the
+        # documents link renders and stores them when first asked for).
+        self.readmodel = MemoryReadModel()
+        self._projected = 0  # the log position the read model reflects
+        billing = BillingSettings()
+        # Addresses and invoice ids have seeded generators of their own, so the rest of the history
+        # stays as it was without them.
+        self._addresses = random.Random(seed + 2)
+        invoice_ids = random.Random(seed + 3)
+        self.invoicing = Invoicing(
+            store,
+            self.readmodel,
+            None,
+            billing.issuer(),
+            billing.vat(),
+            billing.rounding(),
+            self.clock,
+            ids=lambda: "".join(invoice_ids.choice("0123456789abcdef") for _ in range(10)),
+            eligibility=self.eligibility,
+        )
+        self._addressed: set[str] = set()  # families whose address was asked for
         self.written = Written()
         self._queue: list[tuple[datetime, int, Iterator[datetime]]] = []
         self._seq = 0
@@ -181,6 +214,7 @@ class HistoryWriter:
         self._start(self.clock.now, self._setup())
         for month in self.months:
             self._start(_berlin(month.first, 0, 1), self._month(month))
+        self._start(self.clock.now, self._invoice_runs())
         while self._queue:
             at, _, script = heapq.heappop(self._queue)
             self.clock.now = max(at, self.clock.now)
@@ -376,6 +410,64 @@ class HistoryWriter:
     def _active(self) -> int:
         return sum(1 for s in self._register.values() if s.status == "active")
 
+    # --- invoice runs ---------------------------------------------------------------------------
+
+    def _invoice_runs(self) -> Iterator[datetime]:
+        """On the first working day of each month at 04:00 Berlin time, the family run and the
+        partner-monthly run for the month before, and in January the partner-yearly run for the
+        year before; for the periods the published tariffs cover and that lie in the span."""
+        for month in self.months:
+            if month.first < TARIFFS_FROM:
+                continue
+            # The calendar month after (a span may end before the month does).
+            following = (month.first.replace(day=1) + timedelta(days=31)).replace(day=1)
+            moment = max(_berlin(first_working_day(following.year, following.month), 4), self.clock.now)
+            if moment >= self.end:
+                return
+            yield moment
+            self._sync_read_model()
+            runs = [("family", month.month), ("partner-monthly", month.month)]
+            year = month.first.year
+            if following.month == 1 and date(year, 1, 1) >= TARIFFS_FROM:
+                runs.append(("partner-yearly", str(year)))
+            started = perf_counter()
+            for kind, period in runs:
+                report = self.invoicing.run(kind, period, self._meta("invoice-run", f"invoice-run:{kind}:{period}"))
+                self.written.invoice_runs += 1
+                self.written.invoices += len(report["issued"])
+            self.written.invoice_seconds += perf_counter() - started
+
+    def _sync_read_model(self) -> None:
+        """Project every stream written since the last run, each stream folded whole once (as the
+        projector does), so the read model the runs read is as the stream Lambda would leave it."""
+        started = perf_counter()
+        changed: set[str] = set()
+        for env in iter_log(self.store, after=self._projected, page_size=5000):
+            changed.add(env.stream_id)
+            self._projected = env.position
+        for stream_id in sorted(changed):
+            projected = rows_for_stream(stream_id, self.store.load(stream_id))
+            if projected is not None:
+                write_rows(self.readmodel, *projected)
+        self.written.read_model_seconds += perf_counter() - started
+
+    def _billing_address(self, family_id: str) -> None:
+        """Staff ask a family with its first emergency for the address its invoices go to; one in
+        ten gives none (their invoices are refused by the run until it is known)."""
+        if family_id in self._addressed:
+            return
+        self._addressed.add(family_id)
+        if self._addresses.random() < 0.1:
+            return
+        address = Address(
+            name="Familie Muster",
+            street=f"Musterweg {self._addresses.randint(1, 120)}",
+            postcode=f"30{self._addresses.randint(159, 659)}",
+            city="Hannover",
+            country="DE",
+        )
+        self.families.billing(family_id, address, self._meta("hotline", f"history-{family_id}"))
+
     # --- the months ----------------------------------------------------------------------------
 
     def _month(self, month: MonthPlan) -> Iterator[datetime]:
@@ -565,6 +657,7 @@ class HistoryWriter:
         need_at = self.clock.now
         case = self.care.case(case_id)
         assert case is not None
+        self._billing_address(case.family_id)
         candidates = self._candidates(case)
         start = need.window.start
         if kind == "unfilled":
@@ -678,6 +771,17 @@ class HistoryWriter:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+TARIFFS_FROM = min(t.valid_from for t in PUBLISHED_TARIFFS)  # the published prices start 2015-01-01
+
+
+def first_working_day(year: int, month: int) -> date:
+    """The month's first day that is no weekend and no public holiday in Lower Saxony."""
+    day = date(year, month, 1)
+    while day.weekday() >= 5 or day in public_holidays(year):
+        day += timedelta(days=1)
+    return day
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
