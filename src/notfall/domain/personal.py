@@ -178,7 +178,7 @@ IDS: dict[str, str] = {
     "call_id": "the phone system's id of the call",
     "family_id": "a pseudonym: today a plain hash of the caller's phone number (finding 1)",
     "debtor_id": "a family id (a pseudonym) or a partner id",
-    "caregiver_id": "chosen by staff when registering; must not spell the caregiver's name (finding 2)",
+    "caregiver_id": "chosen by staff when registering; must never spell the caregiver's name (finding 2)",
     "driver_id": "a caregiver id",
     "partner_id": "chosen by staff; a partner is a company or a municipality",
     "contract_id": "chosen by staff for a partner's contract",
@@ -380,16 +380,17 @@ FINDINGS = """\
    (`domain.case.caller_stream`, `family_for`). The caller ledger's stream id
    `caller-<sha256(E.164)[:24]>` and the family id `fam-<sha256(caller key)[:12]>` end up in
    event-store keys, read-model keys (`family#<fid>`, `family-billing#<fid>`,
-   `debtor#<fid>`), invoice `billing_key`s, the URL `/families/{{family_id}}/...` and the
+   `debtor#<fid>`), invoice `billing_key`s, the URL `/families/{family_id}/...` and the
    invoice run's log. Anyone can reverse them by hashing every phone number. Open point of
    issue 13: they become keyed pseudonyms (an HMAC with a secret from KMS or Secrets
    Manager) with a documented migration; the id scheme is unchanged until then.
-2. **Caregiver ids are chosen by staff, and the demo's spell names** (`cg-anke-brenner`):
-   the name then stands in the keys `caregiver#<id>` and `caregivers/<id>`, in the
-   caregiver's URLs `/caregivers/{{caregiver_id}}/...`, in the Cognito attribute
-   `custom:caregiver_id` and in statement file names. Open point: the service gives
-   caregivers random ids (as it does cases), and the demo data follows;
-   tests/e2e/test_personal_keys.py marks this case as an expected failure until then.
+2. **Caregiver ids are chosen by staff** when registering (`[a-z0-9-]{1,40}`), and nothing
+   stops an id that spells the caregiver's name: the name would then stand in the keys
+   `caregiver#<id>` and `caregivers/<id>`, in the URLs `/caregivers/{caregiver_id}/...`, in the
+   Cognito attribute `custom:caregiver_id` and in statement file names. The demo's ids did
+   (`cg-anke-brenner`); they are `cg-demo-01` to `cg-demo-10` now. Open point: the service
+   gives caregivers random ids, as it does cases. Partner ids name companies and
+   municipalities, which is fine: they are no natural persons.
 3. **Voicemail recordings** are referenced by `recording_ref`: the recording is personal
    data held by the phone system, which an erasure must reach too.
 4. **The household municipality** stands in the read-model key `places/<municipality>#case#<id>`:
