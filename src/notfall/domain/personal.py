@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +63,12 @@ DEBTOR = Subject(
     "stream, when `debtor.kind` is `family` (companies and municipalities are no natural persons)",
 )
 CAREGIVER = Subject("caregiver", "caregiver stream", "the caregiver of the `caregiver-<id>` stream")
+BOOKED_FAMILY = Subject(
+    "family",
+    "booked case's family",
+    "the family of the case the booking was for: `case_id` and `family_id` of the `BookingMade` with this "
+    "`assignment_id` (the reason repeats the assignment's cancellation reason)",
+)
 OFFERED = Subject(
     "caregiver",
     "offered caregiver",
@@ -145,7 +152,7 @@ PERSONAL: dict[str, dict[str, Personal]] = {
     "CaregiverRegistered": _PROFILE,
     "CaregiverProfileChanged": _PROFILE,
     "CaregiverStatusChanged": {"reason": _caregiver(Category.FREE_TEXT)},
-    "BookingReleased": {"reason": _caregiver(Category.FREE_TEXT)},
+    "BookingReleased": {"reason": Personal(Category.FREE_TEXT, BOOKED_FAMILY)},
     # family stream
     "FamilyBillingSet": {
         "address.name": Personal(Category.NAME, FAMILY),
@@ -363,7 +370,7 @@ to try them all."""
 NOT_PERSONAL_TEXT = """\
 ## What is not personal, and why
 
-- By the rule: {rule}
+{rule}
 - Ids, by field name wherever they occur; each says who gives it. An id is only as free of
   personal data as the way it is made (see the findings).
 - Declared per field, with the reason, in the table below: the service's own data as the
@@ -405,6 +412,16 @@ table's keys and index keys, and the paths the stack's banner prints, for the de
 phone numbers, addresses and e-mail addresses."""
 
 
+HEALTH_NOTE = (
+    "Health-related reasons (an accident, a hospital stay, and what the notes say about them) are special "
+    "categories of personal data (GDPR Art. 9), kept because the care is decided on them."
+)
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, width=92, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
+
+
 def document() -> str:
     """docs/personal-data.md, from the declaration."""
     subjects = {p.subject: None for fields in PERSONAL.values() for p in fields.values()}
@@ -417,8 +434,14 @@ def document() -> str:
         for path, p in PERSONAL[event_type].items():
             lines.append(f"| `{event_type}` | `{path}` | {p.category.value} | {p.subject.label} |")
     plain = sorted(t for t in event_types() if not PERSONAL.get(t))
-    lines += ["", "Event types with no personal field: " + ", ".join(f"`{t}`" for t in plain) + "."]
-    lines += ["", WHERE_NOT, "", NOT_PERSONAL_TEXT.format(rule=RULE), ""]
+    lines += [
+        "",
+        _wrap(HEALTH_NOTE),
+        "",
+        _wrap("Event types with no personal field: " + ", ".join(f"`{t}`" for t in plain) + "."),
+    ]
+    rule = _wrap("- By the rule: " + RULE, indent="  ")
+    lines += ["", WHERE_NOT, "", NOT_PERSONAL_TEXT.format(rule=rule), ""]
     lines += ["| id field | given by |", "|---|---|", *(f"| `{name}` | {why} |" for name, why in IDS.items())]
     lines += ["", "| event | field | why not personal |", "|---|---|---|"]
     for event_type in sorted(NOT_PERSONAL):
