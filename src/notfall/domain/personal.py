@@ -385,12 +385,13 @@ FINDINGS = """\
 
 1. **Family ids and caller-ledger keys are plain SHA-256 hashes of phone numbers**
    (`domain.case.caller_stream`, `family_for`). The caller ledger's stream id
-   `caller-<sha256(E.164)[:24]>` and the family id `fam-<sha256(caller key)[:12]>` end up in
+   `caller-<sha256(E.164)[:24]>` and the family id `fam-<sha256(that stream id)[:12]>` end up in
    event-store keys, read-model keys (`family#<fid>`, `family-billing#<fid>`,
-   `debtor#<fid>`), invoice `billing_key`s, the URL `/families/{family_id}/...` and the
-   invoice run's log. Anyone can reverse them by hashing every phone number. Open point of
-   issue 13: they become keyed pseudonyms (an HMAC with a secret from KMS or Secrets
-   Manager) with a documented migration; the id scheme is unchanged until then.
+   `debtor#<fid>`), invoice `billing_key`s, the URLs `/families/{family_id}/...` and
+   `/debtors/{debtor_id}/open-items`, and the invoice run's log. Anyone can reverse them by
+   hashing every phone number. Open point of issue 13: they become keyed pseudonyms (an HMAC
+   with a secret from KMS or Secrets Manager) with a documented migration; the id scheme is
+   unchanged until then.
 2. **Caregiver ids are chosen by staff** when registering (`[a-z0-9-]{1,40}`), and nothing
    stops an id that spells the caregiver's name: the name would then stand in the keys
    `caregiver#<id>` and `caregivers/<id>`, in the URLs `/caregivers/{caregiver_id}/...`, in the
