@@ -4,8 +4,7 @@ banner prints hold none of the demo's phone numbers, names, addresses or e-mail 
 
 The demo's values are taken from the demo data as loaded (infra/local/demo_data.json); a value
 counts as found when its words appear as words of a key, so `cg-anke-brenner` would hold the
-name "Anke Brenner", while the hex of a hash holds no phone number by chance. (The demo's
-caregiver ids spelled their names until issue 13.1: `cg-demo-01` now.)"""
+name "Anke Brenner", while the hex of a hash holds no phone number by chance."""
 
 from __future__ import annotations
 
