@@ -278,7 +278,7 @@ def banner(url: str, stage: str, moto: str, demo: dict[str, Any] | None) -> str:
             lines.append(f"  {get} {url}/cases/{waiting}/candidates   who could take a Saturday evening")
         if demo.get("caregivers"):
             lines += [
-                f"  curl -s {as_('caregiver')} {url}/caregivers/cg-anke-brenner/statements/{recent}   Anke's expense "
+                f"  curl -s {as_('caregiver')} {url}/caregivers/cg-demo-01/statements/{recent}   Anke's expense "
                 "statement (?format=csv: the file)",
                 f"  {get} '{url}/reports/demand?from={month}&to={month}&by=municipality'   demand",
                 f"  {get} {url}/reports/transports/{recent}   transport services",

@@ -78,9 +78,9 @@ DEMO_USERS: dict[str, DemoUser] = {
     "hotline": DemoUser("hotline"),
     "accounting": DemoUser("accounting"),
     "admin": DemoUser("admin"),
-    "caregiver": DemoUser("caregiver", caregiver_id="cg-anke-brenner"),
-    "caregiver2": DemoUser("caregiver", caregiver_id="cg-hanna-sievers"),
-    "caregiver3": DemoUser("caregiver", caregiver_id="cg-marta-wozniak"),
+    "caregiver": DemoUser("caregiver", caregiver_id="cg-demo-01"),
+    "caregiver2": DemoUser("caregiver", caregiver_id="cg-demo-03"),
+    "caregiver3": DemoUser("caregiver", caregiver_id="cg-demo-06"),
     "partner": DemoUser("partner", partner_id="p-leine-logistik"),
     "auditor": DemoUser("auditor"),
 }

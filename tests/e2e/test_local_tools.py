@@ -126,22 +126,22 @@ def test_demo_data_loads_through_the_api_and_fills_the_queues(api, stack, demo):
     assert [(s["source"], s["end"] is not None) for s in children["sessions"]] == [("check-in", True)]
     assert [t["status"] for t in children["transports"]] == ["done"]
     _, elder = api.get(f"/cases/{ids['eldercare, care need: emergency']}")
-    assert elder["assignments"][0]["caregiver_id"] == "cg-elke-brandes" and elder["assignments"][0]["offer_id"] is None
+    assert elder["assignments"][0]["caregiver_id"] == "cg-demo-02" and elder["assignments"][0]["offer_id"] is None
     # Early in a month the recent cases share their month with the month to invoice: read their own lines.
     month = calendar.month("2026-11-05T06:27:00Z")
-    status, statement = api.get(f"/caregivers/cg-anke-brenner/statements/{month}")
+    status, statement = api.get(f"/caregivers/cg-demo-01/statements/{month}")
     [line] = [line for line in statement["lines"] if line["case_id"] == ids["children, care need: emergency"]]
     assert status == 200 and line["cared_minutes"] == 275 and line["amount_cents"] == 1225
     laatzen = ids["eldercare in Laatzen: offer accepted, two sessions recorded, one corrected"]
-    _, statement = api.get(f"/caregivers/cg-marta-wozniak/statements/{calendar.month('2026-11-10T07:00:00Z')}")
+    _, statement = api.get(f"/caregivers/cg-demo-06/statements/{calendar.month('2026-11-10T07:00:00Z')}")
     [line] = [line for line in statement["lines"] if line["case_id"] == laatzen]
     assert line["sessions"] == 2 and line["cared_minutes"] == 420
     _, trips = api.get(f"/reports/transports/{month}")
     assert trips["done"] >= 1 and trips["price_total_cents"] >= 800
     _, found = api.get(f"/cases/{ids['children, Saturday evening in Langenhagen: waiting for a caregiver']}/candidates")
-    assert [c["caregiver_id"] for c in found["candidates"]][:2] == ["cg-jonas-feldhaus", "cg-tobias-rehm"]
+    assert [c["caregiver_id"] for c in found["candidates"]][:2] == ["cg-demo-05", "cg-demo-10"]
     rejected = {r["caregiver_id"]: r["failed"] for r in found["rejected"]}
-    assert "clearance" in rejected["cg-ingrid-lohse"] and "active" in rejected["cg-paul-kettler"]
+    assert "clearance" in rejected["cg-demo-04"] and "active" in rejected["cg-demo-07"]
     month = month_of(datetime.fromisoformat(children["need_at"]))
     _, demand = api.get(f"/reports/demand?from={month}&to={month}&by=municipality")
     assert demand["total"]["needs"] >= 4 and demand["total"]["filled"] >= 3

@@ -205,7 +205,7 @@ def test_the_function_gets_the_claims_as_api_gateway_hands_them_on(api, monkeypa
     assert set(claims) == set(verified)  # nothing dropped
     assert all(isinstance(v, str) for v in claims.values())
     assert claims["cognito:groups"] == "caregiver"
-    assert claims["custom:caregiver_id"] == "cg-anke-brenner"
+    assert claims["custom:caregiver_id"] == "cg-demo-01"
     assert claims["exp"] == str(verified["exp"]) and claims["sub"] == verified["sub"]
     assert event["headers"]["Authorization"] == token  # the request's headers pass on as they came
     assert "X-Actor" not in str(event)
